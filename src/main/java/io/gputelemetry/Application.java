@@ -1,0 +1,281 @@
+package io.gputelemetry;
+
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.processor.ProcessorStats;
+import io.gputelemetry.processor.ProcessorVerticle;
+import io.gputelemetry.producer.ProducerVerticle;
+import io.gputelemetry.standalone.EmbeddedKafka;
+import io.gputelemetry.standalone.EmbeddedMongo;
+import io.gputelemetry.web.Health;
+import io.gputelemetry.web.HttpServerVerticle;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.MicrometerMetricsFactory;
+import io.vertx.micrometer.MicrometerMetricsOptions;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import java.util.stream.Stream;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * One running process of any role: the embedded services (standalone), Vert.x with Micrometer,
+ * the role's verticles, the HTTP port, and an orderly shutdown on SIGTERM.
+ */
+public final class Application implements AutoCloseable {
+  private static final Logger LOG = LogManager.getLogger(Application.class);
+
+  private final AppConfig startConfig;
+  private AppConfig config;
+  private Telemetry telemetry;
+  private Vertx vertx;
+  private Health health;
+  private EmbeddedKafka kafka;
+  private EmbeddedMongo mongo;
+  private Path tempDir;
+  private ProducerVerticle producer;
+  private ProcessorVerticle processor;
+  private HttpServerVerticle http;
+  private final List<String> deployments = new ArrayList<>();
+  private long progressTimer = -1;
+  private volatile boolean closed;
+
+  public Application(AppConfig config) {
+    this.startConfig = config;
+    this.config = config;
+  }
+
+  /** Starts everything the role needs; returns once the HTTP port is bound. */
+  public Application start() throws Exception {
+    AppConfig.Role role = startConfig.role();
+    long t0 = System.nanoTime();
+    if (role == AppConfig.Role.STANDALONE) {
+      startEmbedded();
+    }
+    telemetry = new Telemetry(role.name().toLowerCase(), Version.get());
+    vertx = Vertx.builder()
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
+        .build();
+    health = new Health(vertx, telemetry);
+    List<Consumer<Router>> routes = new ArrayList<>();
+    if (role != AppConfig.Role.PRODUCER) {
+      processor = new ProcessorVerticle(config, telemetry, health);
+      deploy(processor);
+    }
+    if (role != AppConfig.Role.PROCESSOR) {
+      producer = new ProducerVerticle(config, telemetry, health);
+      deploy(producer);
+    }
+    http = new HttpServerVerticle(config.http(), telemetry, health, routes);
+    deploy(http);
+    LOG.info("gpu-telemetry {} {} started in {} ms: http://{}:{}/ (metrics /metrics, health /health/ready)",
+        Version.get(), role.name().toLowerCase(), (System.nanoTime() - t0) / 1_000_000,
+        config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host(), http.port());
+    if (role == AppConfig.Role.STANDALONE && !config.standalone().progressInterval().isZero()) {
+      startProgress(config.standalone().progressInterval());
+    }
+    return this;
+  }
+
+  private void startEmbedded() throws IOException {
+    Path dataDir = startConfig.dataDir();
+    Path kafkaDir;
+    if (dataDir == null) {
+      tempDir = Files.createTempDirectory("gpu-telemetry-");
+      kafkaDir = tempDir.resolve("kafka");
+    } else {
+      kafkaDir = dataDir.resolve("kafka");
+    }
+    long t0 = System.nanoTime();
+    kafka = new EmbeddedKafka(kafkaDir, startConfig.standalone().kafkaPort());
+    kafka.start();
+    mongo = new EmbeddedMongo(dataDir, startConfig.standalone().mongoPort());
+    mongo.start();
+    config = startConfig.withEndpoints(kafka.bootstrapServers(), mongo.connectionString());
+    LOG.info("embedded Kafka at {} (log in {}), embedded MongoDB-wire store at {} ({}), up in {} ms",
+        kafka.bootstrapServers(), dataDir == null ? "a temporary directory" : kafkaDir,
+        mongo.connectionString(), mongo.persistent() ? "file-backed in " + dataDir : "in memory",
+        (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private void deploy(io.vertx.core.Deployable verticle) throws Exception {
+    String id = vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    deployments.add(id);
+  }
+
+  private void startProgress(Duration every) {
+    long[] last = {0, 0, System.nanoTime()};
+    progressTimer = vertx.setPeriodic(every.toMillis(), t -> {
+      ProcessorStats s = processor.stats();
+      long produced = producer.publisher() == null ? 0 : producer.publisher().acked();
+      double secs = (System.nanoTime() - last[2]) / 1e9;
+      long stored = s.stored.get();
+      long tokens = s.tokens.get();
+      LOG.info("produced {} | stored {} ({}/s) | duplicates {} | dlq {} | lag {} | {} tokens/s | ready {}",
+          produced, stored, Math.round((stored - last[0]) / secs), s.duplicates.get(), s.dlq.get(), s.lag.get(),
+          Math.round((tokens - last[1]) / secs), health.isReady() ? "yes" : "no");
+      last[0] = stored;
+      last[1] = tokens;
+      last[2] = System.nanoTime();
+    });
+  }
+
+  public AppConfig config() {
+    return config;
+  }
+
+  public int httpPort() {
+    return http.port();
+  }
+
+  public ProducerVerticle producer() {
+    return producer;
+  }
+
+  public ProcessorVerticle processor() {
+    return processor;
+  }
+
+  public Health health() {
+    return health;
+  }
+
+  public Telemetry telemetry() {
+    return telemetry;
+  }
+
+  public Vertx vertx() {
+    return vertx;
+  }
+
+  /**
+   * For a bounded simulation: completes once the simulator has finished and (with a processor in
+   * this process) every event Kafka acknowledged has been stored or dead-lettered.
+   */
+  public Future<Void> drained(Duration timeout) {
+    if (producer == null) {
+      return Future.succeededFuture();
+    }
+    return producer.simulationDone().compose(v -> {
+      if (processor == null) {
+        return Future.succeededFuture();
+      }
+      io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+      long deadline = System.nanoTime() + timeout.toNanos();
+      vertx.setPeriodic(100, t -> {
+        ProcessorStats s = processor.stats();
+        long accounted = s.stored.get() + s.duplicates.get() + s.dlq.get();
+        if (accounted >= producer.publisher().acked()) {
+          vertx.cancelTimer(t);
+          p.tryComplete();
+        } else if (System.nanoTime() > deadline) {
+          vertx.cancelTimer(t);
+          p.tryFail("only " + accounted + " of " + producer.publisher().acked() + " events stored within " + timeout);
+        }
+      });
+      return p.future();
+    });
+  }
+
+  /** Orderly stop: producer first (no new events), then the processor (finishes and commits its batch), then the rest. */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    if (vertx != null) {
+      if (progressTimer >= 0) {
+        vertx.cancelTimer(progressTimer);
+      }
+      List<String> reverse = new ArrayList<>(deployments);
+      java.util.Collections.reverse(reverse);
+      // Deployed as processor, producer, http: stop http and producer before the processor.
+      for (String id : reverse) {
+        try {
+          vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          LOG.warn("stopping a component: {}", e.toString());
+        }
+      }
+      health.close();
+      try {
+        vertx.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+      } catch (Exception e) {
+        LOG.warn("closing Vert.x: {}", e.toString());
+      }
+      telemetry.close();
+    }
+    if (mongo != null) {
+      mongo.close();
+    }
+    if (kafka != null) {
+      kafka.close();
+    }
+    if (tempDir != null) {
+      deleteRecursively(tempDir);
+    }
+    LOG.info("stopped");
+  }
+
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> s = Files.walk(dir)) {
+      s.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
+    } catch (IOException e) {
+      // Best effort: a temp dir left behind is harmless.
+    }
+  }
+
+  /** Runs until SIGTERM / Ctrl-C, or until a bounded simulation has been stored; returns the exit code. */
+  public static int runUntilStopped(AppConfig config) throws Exception {
+    Application app = new Application(config);
+    CountDownLatch stopped = new CountDownLatch(1);
+    Thread hook = new Thread(() -> {
+      app.close();
+      stopped.countDown();
+    }, "shutdown");
+    Runtime.getRuntime().addShutdownHook(hook);
+    try {
+      app.start();
+    } catch (Exception e) {
+      LOG.error("start-up failed: {}", e.getMessage());
+      return 1;
+    }
+    boolean bounded = config.simulator().enabled() && config.role() != AppConfig.Role.PROCESSOR
+        && (config.simulator().duration() != null || config.simulator().count() != null);
+    if (!bounded) {
+      stopped.await();
+      return 0;
+    }
+    int[] rc = {0};
+    CountDownLatch done = new CountDownLatch(1);
+    app.drained(Duration.ofSeconds(120)).onComplete(ar -> {
+      if (ar.succeeded()) {
+        ProcessorStats s = app.processor == null ? null : app.processor.stats();
+        LOG.info("run complete: {} events acknowledged by Kafka{}", app.producer.publisher().acked(),
+            s == null ? "" : ", " + s.stored.get() + " stored, " + s.duplicates.get() + " duplicates, "
+                + s.dlq.get() + " dead-lettered");
+      } else {
+        LOG.error("run incomplete: {}", ar.cause().getMessage());
+        rc[0] = 1;
+      }
+      done.countDown();
+    });
+    done.await();
+    Runtime.getRuntime().removeShutdownHook(hook);
+    app.close();
+    return rc[0];
+  }
+}

@@ -1,0 +1,186 @@
+package io.gputelemetry;
+
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.config.ConfigException;
+import io.gputelemetry.config.Settings;
+import io.gputelemetry.verify.Verifier;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/** Command line: parse options into settings, set up logging, run a role or the verify command. */
+public final class Main {
+  static final String USAGE = String.join("\n",
+      "Usage: java -jar gpu-telemetry.jar [verify] [options]",
+      "",
+      "GPU and LLM-token telemetry pipeline. One jar, three roles:",
+      "  standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)",
+      "  producer    simulator / HTTP ingest -> Kafka topics gpu.metrics.v1, token.usage.v1",
+      "  processor   Kafka (group 'processor') -> MongoDB, metrics and query API",
+      "",
+      "Commands:",
+      "  (none)      run the role",
+      "  verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness);",
+      "              prints PASS/FAIL per check, exits 1 on any FAIL",
+      "",
+      "Options:",
+      "  --role ROLE           producer | processor | standalone (setting: role)",
+      "  --config FILE         a properties file of settings (see conf/gpu-telemetry.properties)",
+      "  --data-dir DIR        standalone: keep the broker log and the store here across restarts",
+      "  --duration D          simulator: stop after D (e.g. 30s, 5m), then exit once all is stored",
+      "  --count N             simulator: stop after N token-usage events",
+      "  --rate R              simulator: token-usage requests per second (Poisson mean)",
+      "  --seed N              simulator: random seed",
+      "  --no-simulator        do not run the simulator",
+      "  --http-port P         HTTP port; 0 picks a free one (printed)",
+      "  --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)",
+      "  --mongo URI           MongoDB connection string (setting: mongo.connection-string)",
+      "  --log-format F        text | json",
+      "  --log-level L         trace | debug | info | warn | error",
+      "  --set KEY=VALUE       any setting, e.g. --set kafka.topic.partitions=12",
+      "  --print-config        print the effective settings (secrets masked) and exit",
+      "  -h, --help            this help",
+      "  --version             print the version",
+      "",
+      "Every setting can also come from the environment: GPUTEL_ + the key in upper case with '.' and",
+      "'-' as '_' (http.port -> GPUTEL_HTTP_PORT). Precedence: flags > environment > --config > defaults.",
+      "");
+
+  private static final Map<String, String> FLAG_KEYS = Map.ofEntries(
+      Map.entry("--role", "role"),
+      Map.entry("--data-dir", "data-dir"),
+      Map.entry("--duration", "simulator.duration"),
+      Map.entry("--count", "simulator.count"),
+      Map.entry("--rate", "simulator.rate"),
+      Map.entry("--seed", "simulator.seed"),
+      Map.entry("--http-port", "http.port"),
+      Map.entry("--kafka", "kafka.bootstrap.servers"),
+      Map.entry("--mongo", "mongo.connection-string"),
+      Map.entry("--log-format", "log.format"),
+      Map.entry("--log-level", "log.level"));
+
+  private Main() {}
+
+  public static void main(String[] args) {
+    System.exit(run(args, System.getenv(), System.out, System.err));
+  }
+
+  /** Parsed command line. */
+  record Command(boolean verify, boolean help, boolean version, boolean printConfig, Path configFile,
+      Map<String, String> overrides) {}
+
+  static Command parse(List<String> args) {
+    boolean verify = false;
+    boolean help = false;
+    boolean version = false;
+    boolean print = false;
+    Path config = null;
+    Map<String, String> overrides = new LinkedHashMap<>();
+    for (int i = 0; i < args.size(); i++) {
+      String a = args.get(i);
+      String value = null;
+      int eq = a.indexOf('=');
+      if (a.startsWith("--") && eq > 0 && !a.startsWith("--set")) {
+        value = a.substring(eq + 1);
+        a = a.substring(0, eq);
+      }
+      switch (a) {
+        case "verify":
+          verify = true;
+          break;
+        case "-h": case "--help":
+          help = true;
+          break;
+        case "--version":
+          version = true;
+          break;
+        case "--print-config":
+          print = true;
+          break;
+        case "--no-simulator":
+          overrides.put("simulator.enabled", "false");
+          break;
+        case "--config":
+          config = Path.of(value != null ? value : next(args, ++i, a));
+          if (!Files.isReadable(config)) {
+            throw new ConfigException("--config " + config + ": no such readable file");
+          }
+          break;
+        case "--set": {
+          String kv = a.equals("--set") ? next(args, ++i, a) : a.substring(6);
+          int e = kv.indexOf('=');
+          if (e <= 0) {
+            throw new ConfigException("--set expects KEY=VALUE, got '" + kv + "'");
+          }
+          overrides.put(kv.substring(0, e).trim(), kv.substring(e + 1));
+          break;
+        }
+        default:
+          String key = FLAG_KEYS.get(a);
+          if (key == null) {
+            throw new ConfigException("unknown option '" + a + "' (see --help)");
+          }
+          overrides.put(key, value != null ? value : next(args, ++i, a));
+      }
+    }
+    return new Command(verify, help, version, print, config, overrides);
+  }
+
+  private static String next(List<String> args, int i, String flag) {
+    if (i >= args.size()) {
+      throw new ConfigException(flag + " needs a value (see --help)");
+    }
+    return args.get(i);
+  }
+
+  static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+    AppConfig config;
+    Command cmd;
+    try {
+      cmd = parse(List.of(argv));
+      if (cmd.help()) {
+        out.print(USAGE);
+        return 0;
+      }
+      if (cmd.version()) {
+        out.println("gpu-telemetry " + Version.get());
+        return 0;
+      }
+      Settings settings = Settings.load(cmd.configFile(), env, cmd.overrides());
+      config = AppConfig.from(settings);
+      if (cmd.printConfig()) {
+        out.print(settings);
+        return 0;
+      }
+    } catch (ConfigException e) {
+      err.println("gpu-telemetry: " + e.getMessage());
+      return 2;
+    }
+    configureLogging(config, cmd.verify() ? "verify" : config.role().name().toLowerCase());
+    try {
+      if (cmd.verify()) {
+        return new Verifier(config, out).run();
+      }
+      return Application.runUntilStopped(config);
+    } catch (ConfigException e) {
+      err.println("gpu-telemetry: " + e.getMessage());
+      return 2;
+    } catch (Exception e) {
+      err.println("gpu-telemetry: " + e);
+      return 1;
+    }
+  }
+
+  /** Must run before the first logger is created. */
+  static void configureLogging(AppConfig config, String role) {
+    System.setProperty("gputel.role", role);
+    System.setProperty("gputel.log.level", config.log().level());
+    if (config.log().format() == AppConfig.LogFormat.JSON) {
+      System.setProperty("log4j2.configurationFile", "log4j2-json.xml");
+    }
+    System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+  }
+}

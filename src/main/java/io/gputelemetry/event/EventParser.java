@@ -1,0 +1,276 @@
+package io.gputelemetry.event;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import com.networknt.schema.JsonSchema;
+import com.networknt.schema.JsonSchemaFactory;
+import com.networknt.schema.SchemaValidatorsConfig;
+import com.networknt.schema.SpecVersion;
+import com.networknt.schema.ValidationMessage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.OffsetDateTime;
+import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The one place events are parsed, mapped to canonical names, validated against their JSON Schema,
+ * bounded in time and given an id. Used by the HTTP ingest and by the processor alike.
+ */
+public final class EventParser {
+  /** Strict JSON: duplicate keys, trailing content, deep nesting and NaN are errors. */
+  public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
+          .streamReadConstraints(StreamReadConstraints.builder()
+              .maxNestingDepth(32).maxStringLength(1 << 20).maxNumberLength(64).build())
+          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+          .build())
+      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+      .build();
+
+  private static final Map<String, String> TOKEN_ALIASES = Map.of(
+      "gen_ai.usage.input_tokens", "input_tokens",
+      "gen_ai.usage.output_tokens", "output_tokens",
+      "gen_ai.provider.name", "provider",
+      "gen_ai.system", "provider",
+      "gen_ai.response.model", "model",
+      "gen_ai.request.model", "model");
+
+  private final Map<EventType, JsonSchema> schemas = new EnumMap<>(EventType.class);
+  private final Duration maxFutureSkew;
+  private final Duration maxAge;
+
+  public EventParser(Duration maxFutureSkew, Duration maxAge) {
+    this.maxFutureSkew = maxFutureSkew;
+    this.maxAge = maxAge;
+    JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
+    SchemaValidatorsConfig cfg = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
+    for (EventType t : EventType.values()) {
+      try (InputStream in = schemaStream(t)) {
+        schemas.put(t, factory.getSchema(in, cfg));
+      } catch (IOException e) {
+        throw new IllegalStateException("cannot load schema " + t.schemaName(), e);
+      }
+    }
+  }
+
+  /** The schema shipped in the jar, as a stream. */
+  public static InputStream schemaStream(EventType t) {
+    InputStream in = EventParser.class.getClassLoader()
+        .getResourceAsStream("schemas/" + t.schemaName() + ".schema.json");
+    if (in == null) {
+      throw new IllegalStateException("schema " + t.schemaName() + " missing from the classpath");
+    }
+    return in;
+  }
+
+  /** Parses raw bytes (one JSON object). */
+  public ParseResult parse(EventType type, byte[] bytes, Instant now, String tenantOverride) {
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(bytes);
+    } catch (IOException e) {
+      return ParseResult.rejected(jsonError(e));
+    }
+    if (node == null || node.isMissingNode()) {
+      return ParseResult.rejected(new Violation("", "empty event", "parse_error"));
+    }
+    return parse(type, node, now, tenantOverride);
+  }
+
+  /**
+   * Canonicalises and validates one parsed event. {@code now} is the reference for the time bounds
+   * (the processor passes the Kafka record's timestamp, so a replay does not reject what ingest accepted).
+   */
+  public ParseResult parse(EventType type, JsonNode node, Instant now, String tenantOverride) {
+    if (!node.isObject()) {
+      return ParseResult.rejected(new Violation("", "expected a JSON object, got " + kind(node), "not_object"));
+    }
+    ObjectNode body = node.deepCopy();
+    List<Violation> violations = new ArrayList<>();
+    if (type == EventType.TOKEN_USAGE) {
+      mapTokenAliases(body, violations);
+      if (tenantOverride != null) {
+        body.put("tenant", tenantOverride);
+      }
+    }
+    if (!violations.isEmpty()) {
+      return ParseResult.rejected(violations);
+    }
+    Set<ValidationMessage> messages = schemas.get(type).validate(body);
+    for (ValidationMessage m : messages) {
+      violations.add(toViolation(m));
+    }
+    if (!violations.isEmpty()) {
+      violations.sort((a, b) -> a.field().compareTo(b.field()));
+      return ParseResult.rejected(violations);
+    }
+    Instant ts;
+    try {
+      ts = OffsetDateTime.parse(body.get("ts").asText()).toInstant();
+    } catch (DateTimeParseException e) {
+      return ParseResult.rejected(new Violation("ts", "not an RFC 3339 date-time", "bad_format"));
+    }
+    if (ts.isAfter(now.plus(maxFutureSkew))) {
+      return ParseResult.rejected(new Violation("ts", "more than " + human(maxFutureSkew)
+          + " in the future", "too_far_in_future"));
+    }
+    if (ts.isBefore(now.minus(maxAge))) {
+      return ParseResult.rejected(new Violation("ts", "older than the maximum age of " + human(maxAge), "too_old"));
+    }
+    body.put("ts", ts.toString());
+    String id = body.path("event_id").asText(null);
+    if (id == null) {
+      id = deriveId(body);
+      body.put("event_id", id);
+    }
+    return ParseResult.ok(new Event(type, body, id, body.get(type.scopeField()).asText(), ts));
+  }
+
+  /**
+   * The id of an event that came without one: a hash of its canonical content (sorted keys, ts in UTC),
+   * so that a retried request is stored once, and two truly identical id-less requests count once.
+   */
+  public static String deriveId(ObjectNode canonicalWithoutId) {
+    try {
+      byte[] json = MAPPER.writeValueAsBytes(MAPPER.treeToValue(canonicalWithoutId, Object.class));
+      byte[] digest = MessageDigest.getInstance("SHA-256").digest(json);
+      return "h-" + HexFormat.of().formatHex(digest, 0, 16);
+    } catch (JsonProcessingException | NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  private static void mapTokenAliases(ObjectNode body, List<Violation> violations) {
+    for (Map.Entry<String, String> alias : TOKEN_ALIASES.entrySet()) {
+      JsonNode v = body.remove(alias.getKey());
+      if (v != null) {
+        putCanonical(body, alias.getValue(), v, alias.getKey(), violations);
+      }
+    }
+    JsonNode usage = body.remove("usage");
+    if (usage == null) {
+      return;
+    }
+    if (!usage.isObject()) {
+      violations.add(new Violation("usage", "expected an object with prompt_tokens and completion_tokens", "wrong_type"));
+      return;
+    }
+    JsonNode prompt = usage.get("prompt_tokens");
+    JsonNode completion = usage.get("completion_tokens");
+    if (prompt != null) {
+      putCanonical(body, "input_tokens", prompt, "usage.prompt_tokens", violations);
+    }
+    if (completion != null) {
+      putCanonical(body, "output_tokens", completion, "usage.completion_tokens", violations);
+    }
+    JsonNode total = usage.get("total_tokens");
+    if (total != null && prompt != null && completion != null) {
+      if (!total.canConvertToLong() || !prompt.canConvertToLong() || !completion.canConvertToLong()
+          || total.asLong() != prompt.asLong() + completion.asLong()) {
+        violations.add(new Violation("usage.total_tokens",
+            "must equal prompt_tokens + completion_tokens", "conflict"));
+      }
+    }
+  }
+
+  private static void putCanonical(ObjectNode body, String field, JsonNode value, String from,
+      List<Violation> violations) {
+    JsonNode existing = body.get(field);
+    if (existing != null && !existing.equals(value)) {
+      violations.add(new Violation(from, "conflicts with " + field + " given in the same event", "conflict"));
+      return;
+    }
+    body.set(field, value);
+  }
+
+  private static Violation toViolation(ValidationMessage m) {
+    String path = m.getInstanceLocation().toString();
+    String field = path.startsWith("$.") ? path.substring(2) : path.equals("$") ? "" : path;
+    String type = m.getType();
+    String message = m.getMessage();
+    int colon = message.indexOf(": ");
+    String reason = colon >= 0 && message.startsWith("$") ? message.substring(colon + 2) : message;
+    switch (type) {
+      case "required":
+        return new Violation(join(field, m.getProperty()), "required field is missing", "missing_field");
+      case "additionalProperties":
+        return new Violation(join(field, m.getProperty()), "unknown field (see the schema for the allowed fields)",
+            "unknown_field");
+      case "type":
+        return new Violation(field, reason, "wrong_type");
+      case "minimum": case "maximum": case "exclusiveMinimum": case "exclusiveMaximum":
+        return new Violation(field, reason, "out_of_range");
+      case "pattern": case "format": case "minLength": case "maxLength":
+        return new Violation(field, reason, "bad_format");
+      default:
+        return new Violation(field, reason, "invalid");
+    }
+  }
+
+  private static String join(String parent, String child) {
+    return parent.isEmpty() ? String.valueOf(child) : parent + "." + child;
+  }
+
+  private static Violation jsonError(IOException e) {
+    String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    if (msg == null || msg.contains("com.fasterxml") || msg.contains("java.")) {
+      msg = "malformed JSON";
+    }
+    int nl = msg.indexOf('\n');
+    if (nl > 0) {
+      msg = msg.substring(0, nl);
+    }
+    String code = msg.startsWith("Duplicate field") ? "duplicate_key" : "parse_error";
+    if (e instanceof JsonProcessingException jpe && jpe.getLocation() != null) {
+      JsonLocation loc = jpe.getLocation();
+      msg = msg + " (line " + loc.getLineNr() + ", column " + loc.getColumnNr() + ")";
+    }
+    return new Violation("", "invalid JSON: " + msg, code);
+  }
+
+  private static String kind(JsonNode n) {
+    return n.isArray() ? "an array" : n.isTextual() ? "a string" : n.isNumber() ? "a number"
+        : n.isBoolean() ? "a boolean" : n.isNull() ? "null" : n.getNodeType().name().toLowerCase();
+  }
+
+  static String human(Duration d) {
+    if (d.toDays() > 0 && d.toHours() % 24 == 0) {
+      return d.toDays() + "d";
+    }
+    if (d.toHours() > 0 && d.toMinutes() % 60 == 0) {
+      return d.toHours() + "h";
+    }
+    if (d.toMinutes() > 0 && d.getSeconds() % 60 == 0) {
+      return d.toMinutes() + "m";
+    }
+    return d.getSeconds() + "s";
+  }
+
+  /** Canonical JSON bytes of an event body, as published to Kafka. */
+  public static byte[] toBytes(ObjectNode body) {
+    try {
+      return MAPPER.writeValueAsBytes(body);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

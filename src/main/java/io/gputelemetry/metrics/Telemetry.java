@@ -1,0 +1,334 @@
+package io.gputelemetry.metrics;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.FunctionCounter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
+import io.micrometer.core.instrument.Tags;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.DoubleAdder;
+
+/**
+ * Our own meters ({@code telemetry_*}), on the process's Prometheus registry. Label values are
+ * bounded: topics, routes, reasons, models, and tenants and GPUs up to a cap (then "_other" / dropped).
+ */
+public final class Telemetry implements AutoCloseable {
+  public static final String OTHER = "_other";
+  private static final int MAX_TENANTS = 500;
+  private static final int MAX_GPUS = 4096;
+  private static final Duration[] LATENCY_SLOS = {
+      Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
+      Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
+      Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
+      Duration.ofSeconds(60), Duration.ofMinutes(5)};
+
+  private final PrometheusMeterRegistry registry;
+  private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+  private final Map<String, Boolean> tenants = new ConcurrentHashMap<>();
+  private final Map<String, GpuGauges> gpus = new ConcurrentHashMap<>();
+  private final Map<String, AtomicLong> lags = new ConcurrentHashMap<>();
+  private final AtomicLong paused = new AtomicLong();
+  private final AtomicLong ready = new AtomicLong();
+  private final AtomicLong lastCommitMillis = new AtomicLong();
+  private final DoubleAdder pausedSeconds = new DoubleAdder();
+
+  public Telemetry(String role, String version) {
+    this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    new JvmMemoryMetrics().bindTo(registry);
+    gcMetrics.bindTo(registry);
+    new JvmThreadMetrics().bindTo(registry);
+    new ClassLoaderMetrics().bindTo(registry);
+    new ProcessorMetrics().bindTo(registry);
+    new UptimeMetrics().bindTo(registry);
+    Gauge.builder("telemetry.build.info", () -> 1).tags("version", version, "role", role)
+        .description("Build and role of this process").register(registry);
+    Gauge.builder("telemetry.ready", ready, AtomicLong::get)
+        .description("1 when the role's dependencies are reachable (what /health/ready answers)").register(registry);
+    Gauge.builder("telemetry.consumer.paused", paused, AtomicLong::get)
+        .description("1 while consumption is paused (store unavailable, retrying)").register(registry);
+    FunctionCounter.builder("telemetry.consumer.paused.seconds", pausedSeconds, DoubleAdder::sum)
+        .description("Time consumption spent paused").register(registry);
+    Gauge.builder("telemetry.consumer.last.commit.timestamp.seconds", lastCommitMillis, a -> a.get() / 1000.0)
+        .description("When offsets were last committed (Unix time)").register(registry);
+  }
+
+  public PrometheusMeterRegistry registry() {
+    return registry;
+  }
+
+  // --- ingest and produce ---
+
+  public void ingestRequest(String route, int status, long nanos) {
+    Counter.builder("telemetry.ingest.requests").description("HTTP ingest requests by route and status")
+        .tags("route", route, "status", Integer.toString(status)).register(registry).increment();
+    Timer.builder("telemetry.ingest.request.duration").description("HTTP ingest request duration")
+        .tags("route", route).serviceLevelObjectives(LATENCY_SLOS).register(registry)
+        .record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  public void ingestBackpressure(String route) {
+    Counter.builder("telemetry.ingest.backpressure").description("Ingest requests answered 503 because Kafka could not keep up")
+        .tags("route", route).register(registry).increment();
+  }
+
+  public void eventsRejected(String topic, String reason, long n) {
+    Counter.builder("telemetry.events.rejected").description("Events rejected by validation at ingest")
+        .tags("topic", topic, "reason", reason).register(registry).increment(n);
+  }
+
+  public void eventsProduced(String topic, String source, long n) {
+    Counter.builder("telemetry.events.produced").description("Events acknowledged by Kafka")
+        .tags("topic", topic, "source", source).register(registry).increment(n);
+  }
+
+  public void produceFailed(String topic) {
+    Counter.builder("telemetry.produce.failures").description("Sends Kafka did not acknowledge")
+        .tags("topic", topic).register(registry).increment();
+  }
+
+  // --- consume and store ---
+
+  public void eventsConsumed(String topic, long n) {
+    Counter.builder("telemetry.events.consumed").description("Records consumed from Kafka")
+        .tags("topic", topic).register(registry).increment(n);
+  }
+
+  public void eventsStored(String topic, long n) {
+    Counter.builder("telemetry.events.stored").description("Events newly stored in MongoDB")
+        .tags("topic", topic).register(registry).increment(n);
+  }
+
+  public void eventsDuplicate(String topic, long n) {
+    Counter.builder("telemetry.events.duplicate").description("Events already stored (duplicate key), skipped")
+        .tags("topic", topic).register(registry).increment(n);
+  }
+
+  public void eventsDlq(String topic, String reason, long n) {
+    Counter.builder("telemetry.events.dlq").description("Records sent to the dead-letter topic, by reason")
+        .tags("topic", topic, "reason", reason).register(registry).increment(n);
+  }
+
+  public void eventsLate(String topic, long n) {
+    Counter.builder("telemetry.events.late").description("Events stored later than the allowed lateness")
+        .tags("topic", topic).register(registry).increment(n);
+  }
+
+  public Timer endToEnd(String topic) {
+    return Timer.builder("telemetry.event.end.to.end.latency").description("Event time to stored time")
+        .tags("topic", topic).serviceLevelObjectives(LATENCY_SLOS).register(registry);
+  }
+
+  public Timer batchWrite(String collection) {
+    return Timer.builder("telemetry.store.batch.write").description("MongoDB bulk write duration")
+        .tags("collection", collection).serviceLevelObjectives(LATENCY_SLOS).register(registry);
+  }
+
+  public DistributionSummary batchSize() {
+    return DistributionSummary.builder("telemetry.consumer.batch.records").description("Records per processed batch")
+        .serviceLevelObjectives(1, 10, 100, 500, 1000, 2000, 5000, 10000).register(registry);
+  }
+
+  public void writeFailure(String collection, String kind) {
+    Counter.builder("telemetry.store.write.failures").description("Failed MongoDB writes (infrastructure: retried; data: to the DLQ)")
+        .tags("collection", collection, "kind", kind).register(registry).increment();
+  }
+
+  public void storeRetry() {
+    Counter.builder("telemetry.store.retries").description("Batch write retries after an infrastructure failure")
+        .register(registry).increment();
+  }
+
+  public void commitFailed() {
+    Counter.builder("telemetry.consumer.commit.failures").description("Offset commits that failed (the batch is re-read, stored once)")
+        .register(registry).increment();
+  }
+
+  public void committed() {
+    lastCommitMillis.set(System.currentTimeMillis());
+  }
+
+  public void setPaused(boolean p) {
+    paused.set(p ? 1 : 0);
+  }
+
+  public void addPausedSeconds(double s) {
+    pausedSeconds.add(s);
+  }
+
+  public void setReady(boolean r) {
+    ready.set(r ? 1 : 0);
+  }
+
+  public void lag(String topic, int partition, long records) {
+    lags.computeIfAbsent(topic + "/" + partition, k -> {
+      AtomicLong a = new AtomicLong();
+      Gauge.builder("telemetry.consumer.lag.records", a, AtomicLong::get)
+          .description("Records behind the end of each assigned partition")
+          .tags("topic", topic, "partition", Integer.toString(partition)).register(registry);
+      return a;
+    }).set(records);
+  }
+
+  /** Drops lag gauges of partitions this consumer no longer owns. */
+  public void retainLag(java.util.Set<String> topicPartitions) {
+    List<String> gone = new ArrayList<>();
+    lags.keySet().forEach(k -> {
+      if (!topicPartitions.contains(k)) {
+        gone.add(k);
+      }
+    });
+    for (String k : gone) {
+      lags.remove(k);
+      int slash = k.lastIndexOf('/');
+      Meter m = registry.find("telemetry.consumer.lag.records")
+          .tags("topic", k.substring(0, slash), "partition", k.substring(slash + 1)).gauge();
+      if (m != null) {
+        registry.remove(m);
+      }
+    }
+  }
+
+  public long totalLag() {
+    return lags.values().stream().mapToLong(AtomicLong::get).sum();
+  }
+
+  // --- tokens and GPUs ---
+
+  /** A bounded tenant label: the first {@value #MAX_TENANTS} tenants by name, then "_other". */
+  public String tenantLabel(String tenant) {
+    if (tenants.containsKey(tenant)) {
+      return tenant;
+    }
+    if (tenants.size() < MAX_TENANTS) {
+      tenants.put(tenant, Boolean.TRUE);
+      return tenant;
+    }
+    return OTHER;
+  }
+
+  public void tokens(String model, String tenant, long input, long output) {
+    String t = tenantLabel(tenant);
+    Counter.builder("telemetry.tokens").description("Tokens stored, by model, tenant and direction")
+        .tags("model", model, "tenant", t, "direction", "input").register(registry).increment(input);
+    Counter.builder("telemetry.tokens").description("Tokens stored, by model, tenant and direction")
+        .tags("model", model, "tenant", t, "direction", "output").register(registry).increment(output);
+    Counter.builder("telemetry.requests").description("Requests stored, by model and tenant")
+        .tags("model", model, "tenant", t).register(registry).increment();
+  }
+
+  public void unpriced(String gpuModel) {
+    Counter.builder("telemetry.unpriced.events").description("Events whose GPU has no hourly price in force")
+        .tags("gpu_model", gpuModel).register(registry).increment();
+  }
+
+  /** Updates the per-GPU gauges from a sample; GPUs beyond the cap are not exported. */
+  public void gpuSample(String uuid, String node, String gpuModel, double utilPct, double memUsedMib,
+      double memTotalMib, double powerW, double tempC, double smClockMhz, double xid, double energyMj,
+      long tsMillis) {
+    GpuGauges g = gpus.get(uuid);
+    if (g == null) {
+      if (gpus.size() >= MAX_GPUS) {
+        return;
+      }
+      g = gpus.computeIfAbsent(uuid, u -> new GpuGauges(registry, Tags.of("gpu_uuid", u, "node", node, "gpu_model", gpuModel)));
+    }
+    g.update(utilPct, memUsedMib, memTotalMib, powerW, tempC, smClockMhz, xid, energyMj, tsMillis);
+  }
+
+  /** Removes gauges of GPUs not seen for {@code staleAfter}. */
+  public void sweepGpus(Duration staleAfter) {
+    long cutoff = System.currentTimeMillis() - staleAfter.toMillis();
+    gpus.entrySet().removeIf(e -> {
+      if (e.getValue().lastUpdate < cutoff) {
+        e.getValue().remove(registry);
+        return true;
+      }
+      return false;
+    });
+  }
+
+  public int gpuCount() {
+    return gpus.size();
+  }
+
+  @Override
+  public void close() {
+    gcMetrics.close();
+    registry.close();
+  }
+
+  /** Gauges of one GPU, fed by its newest sample. */
+  private static final class GpuGauges {
+    volatile double util;
+    volatile double memUsed;
+    volatile double memTotal;
+    volatile double power;
+    volatile double temp;
+    volatile double clock;
+    volatile double xid;
+    volatile double energyJ;
+    volatile double lastSeen;
+    volatile long newestTs = Long.MIN_VALUE;
+    volatile long lastUpdate = System.currentTimeMillis();
+    final List<Meter> meters = new ArrayList<>();
+
+    GpuGauges(PrometheusMeterRegistry r, Tags tags) {
+      meters.add(Gauge.builder("telemetry.gpu.utilization.ratio", this, g -> g.util / 100.0).tags(tags)
+          .description("GPU utilisation, 0-1").register(r));
+      meters.add(Gauge.builder("telemetry.gpu.memory.used.bytes", this, g -> g.memUsed * 1048576.0).tags(tags)
+          .description("GPU memory in use").register(r));
+      meters.add(Gauge.builder("telemetry.gpu.memory.total.bytes", this, g -> g.memTotal * 1048576.0).tags(tags)
+          .description("GPU memory size").register(r));
+      meters.add(Gauge.builder("telemetry.gpu.power.watts", this, g -> g.power).tags(tags)
+          .description("GPU board power draw").register(r));
+      meters.add(Gauge.builder("telemetry.gpu.temperature.celsius", this, g -> g.temp).tags(tags)
+          .description("GPU temperature").register(r));
+      meters.add(Gauge.builder("telemetry.gpu.sm.clock.hertz", this, g -> g.clock * 1e6).tags(tags)
+          .description("GPU SM clock").register(r));
+      meters.add(FunctionCounter.builder("telemetry.gpu.xid.errors", this, g -> g.xid).tags(tags)
+          .description("XID errors reported by the GPU since driver load").register(r));
+      meters.add(FunctionCounter.builder("telemetry.gpu.energy.joules", this, g -> g.energyJ).tags(tags)
+          .description("Energy drawn by the GPU since driver load").register(r));
+      meters.add(Gauge.builder("telemetry.gpu.last.seen.timestamp.seconds", this, g -> g.lastSeen).tags(tags)
+          .description("Event time of the GPU's newest sample (Unix time)").register(r));
+    }
+
+    synchronized void update(double u, double mu, double mt, double p, double t, double c, double x,
+        double emj, long ts) {
+      lastUpdate = System.currentTimeMillis();
+      if (ts < newestTs) {
+        return;
+      }
+      newestTs = ts;
+      util = u;
+      memUsed = mu;
+      memTotal = mt;
+      power = p;
+      temp = t;
+      clock = c;
+      xid = x;
+      energyJ = emj / 1000.0;
+      lastSeen = ts / 1000.0;
+    }
+
+    void remove(PrometheusMeterRegistry r) {
+      meters.forEach(r::remove);
+    }
+  }
+}

@@ -1,0 +1,469 @@
+package io.gputelemetry.processor;
+
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventParser;
+import io.gputelemetry.event.EventType;
+import io.gputelemetry.event.ParseResult;
+import io.gputelemetry.event.Violation;
+import io.gputelemetry.kafka.KafkaClients;
+import io.gputelemetry.kafka.TopicManager;
+import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.store.Documents;
+import io.gputelemetry.store.MongoStore;
+import io.gputelemetry.store.WriteOutcome;
+import io.gputelemetry.web.Health;
+import io.micrometer.core.instrument.Timer;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.json.JsonObject;
+import io.vertx.kafka.admin.KafkaAdminClient;
+import io.vertx.kafka.client.common.TopicPartition;
+import io.vertx.kafka.client.consumer.KafkaConsumer;
+import io.vertx.kafka.client.consumer.KafkaConsumerRecords;
+import io.vertx.kafka.client.consumer.OffsetAndMetadata;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Collectors;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The processor: poll a batch, validate, store it (unordered, idempotent), send what cannot be
+ * stored to the DLQ, and only then commit the batch's offsets. One batch at a time, so memory is
+ * bounded by processor.max-batch-records whatever the backlog; while the store is down the loop
+ * retries with backoff and does not poll (consumption paused).
+ */
+public class ProcessorVerticle extends VerticleBase {
+  private static final Logger LOG = LogManager.getLogger(ProcessorVerticle.class);
+
+  private final AppConfig config;
+  private final Telemetry telemetry;
+  private final Health health;
+  private final ProcessorStats stats = new ProcessorStats();
+  private final Map<String, EventType> topicTypes = new HashMap<>();
+
+  private EventParser parser;
+  private MongoStore store;
+  private KafkaConsumer<String, byte[]> consumer;
+  private KafkaProducer<String, byte[]> dlqProducer;
+  private KafkaAdminClient admin;
+  private volatile boolean stopping;
+  private final Promise<Void> loopDone = Promise.promise();
+  private long pausedSince;
+  private long lagTimer = -1;
+
+  public ProcessorVerticle(AppConfig config, Telemetry telemetry, Health health) {
+    this.config = config;
+    this.telemetry = telemetry;
+    this.health = health;
+    topicTypes.put(config.kafka().gpuMetricsTopic(), EventType.GPU_SAMPLE);
+    topicTypes.put(config.kafka().tokenUsageTopic(), EventType.TOKEN_USAGE);
+  }
+
+  public ProcessorStats stats() {
+    return stats;
+  }
+
+  @Override
+  public Future<?> start() {
+    AppConfig.Kafka k = config.kafka();
+    parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
+    store = new MongoStore(vertx, config.mongo());
+    String id = "processor-" + ProcessHandle.current().pid();
+    admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
+    dlqProducer = KafkaProducer.create(vertx, KafkaClients.producer(k, id + "-dlq"));
+    consumer = KafkaConsumer.create(vertx, KafkaClients.consumer(k, config.processor(), id));
+    consumer.exceptionHandler(e -> LOG.warn("kafka consumer: {}", e.getMessage()));
+    consumer.partitionsAssignedHandler(tps -> LOG.info("assigned {}", names(tps)));
+    consumer.partitionsRevokedHandler(tps -> LOG.info("revoked {}", names(tps)));
+    health.register("mongo", store::ping);
+    health.register("kafka", () -> admin.describeCluster());
+    health.condition("store-schema", "indexes not ensured yet");
+    lagTimer = vertx.setPeriodic(5000, t -> updateLag());
+    retry("indexes", store::ensureIndexes)
+        .onSuccess(v -> health.condition("store-schema", null))
+        .compose(v -> retry("topics", () -> TopicManager.ensureTopics(admin, k)))
+        .compose(v -> consumer.subscribe(Set.of(k.gpuMetricsTopic(), k.tokenUsageTopic())))
+        .onSuccess(v -> {
+          LOG.info("processor consuming {} and {} as group {}", k.gpuMetricsTopic(), k.tokenUsageTopic(),
+              config.processor().groupId());
+          loop();
+        })
+        .onFailure(e -> loopDone.tryComplete());
+    return Future.succeededFuture();
+  }
+
+  /** Retries a start-up step with capped backoff until it succeeds or the verticle stops. */
+  private <T> Future<T> retry(String what, Supplier<Future<T>> op) {
+    Promise<T> p = Promise.promise();
+    attempt(what, op, p, 0);
+    return p.future();
+  }
+
+  private <T> void attempt(String what, Supplier<Future<T>> op, Promise<T> p, int n) {
+    if (stopping) {
+      p.tryFail("stopping");
+      return;
+    }
+    op.get().onSuccess(p::tryComplete).onFailure(e -> {
+      long delay = backoff(n);
+      LOG.warn("{} not ready ({}); retrying in {} ms", what, e.getMessage(), delay);
+      vertx.setTimer(delay, t -> attempt(what, op, p, n + 1));
+    });
+  }
+
+  private long backoff(int attempt) {
+    long initial = config.processor().initialBackoff().toMillis();
+    long max = config.processor().maxBackoff().toMillis();
+    long capped = Math.min(max, initial << Math.min(attempt, 20));
+    // Full jitter on the upper half: replicas hitting the same outage do not retry in lockstep.
+    return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
+  }
+
+  private void loop() {
+    if (stopping) {
+      loopDone.tryComplete();
+      return;
+    }
+    consumer.poll(config.processor().pollTimeout())
+        .compose(this::process)
+        .onComplete(ar -> {
+          if (ar.failed()) {
+            LOG.warn("poll or batch failed: {}", ar.cause().toString());
+            if (stopping) {
+              loopDone.tryComplete();
+              return;
+            }
+            vertx.setTimer(backoff(3), t -> loop());
+          } else {
+            loop();
+          }
+        });
+  }
+
+  /** One batch: classify, store, dead-letter, commit. Fails only when stopping mid-retry (nothing committed). */
+  private Future<Void> process(KafkaConsumerRecords<String, byte[]> records) {
+    if (records.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    Batch batch = new Batch();
+    Instant received = Instant.now();
+    for (ConsumerRecord<String, byte[]> r : records.records()) {
+      batch.track(r);
+      EventType type = topicTypes.get(r.topic());
+      byte[] value = r.value();
+      if (value == null || value.length == 0) {
+        batch.deadLetter(r, "empty_record", "record has no value");
+      } else if (value.length > config.processor().maxRecordBytes()) {
+        batch.deadLetter(r, "too_large", "record of " + value.length + " bytes exceeds processor.max-record-bytes ("
+            + config.processor().maxRecordBytes() + ")");
+      } else {
+        ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
+        if (pr.ok()) {
+          batch.add(pr.event(), r, received);
+        } else {
+          batch.deadLetter(r, pr.reasonCode(), pr.violations().stream().map(Violation::toString)
+              .collect(Collectors.joining("; ")));
+        }
+      }
+    }
+    stats.consumed.addAndGet(records.size());
+    stats.batches.incrementAndGet();
+    telemetry.batchSize().record(records.size());
+    batch.consumedByTopic.forEach(telemetry::eventsConsumed);
+    return store(batch)
+        .compose(v -> sendDeadLetters(batch))
+        .compose(v -> commit(batch))
+        .recover(err -> {
+          if (stopping) {
+            return Future.failedFuture(err);
+          }
+          // A bug, not an outage: rewind so that nothing of this batch is skipped.
+          LOG.error("batch failed unexpectedly, re-reading it", err);
+          return rewind(batch).compose(v -> Future.failedFuture(err));
+        });
+  }
+
+  private Future<Void> store(Batch b) {
+    Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, () -> store.insert(MongoStore.GPU_METRICS, b.gpuDocs));
+    Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, () -> store.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
+    return Future.all(gpu, tok).compose(cf -> {
+      account(b, EventType.GPU_SAMPLE, b.gpuDocs, b.gpuRecords, gpu.result());
+      account(b, EventType.TOKEN_USAGE, b.tokenDocs, b.tokenRecords, tok.result());
+      Map<String, JsonObject> newest = new HashMap<>();
+      Map<String, JsonObject> oldest = new HashMap<>();
+      for (int i = 0; i < b.gpuDocs.size(); i++) {
+        if (gpu.result().rejected().containsKey(i)) {
+          continue;
+        }
+        JsonObject d = b.gpuDocs.get(i);
+        String uuid = d.getString("gpu_uuid");
+        Event e = b.gpuEvents.get(i);
+        newest.merge(uuid, d, (a, c) -> newer(a, c) ? a : c);
+        JsonObject o = oldest.get(uuid);
+        if (o == null || Instant.parse(o.getString("$date")).isAfter(e.ts())) {
+          oldest.put(uuid, Documents.date(e.ts()));
+        }
+      }
+      List<JsonObject> inventory = new ArrayList<>(newest.values());
+      return write(MongoStore.GPUS, () -> store.updateInventory(inventory, oldest));
+    }).mapEmpty();
+  }
+
+  private static boolean newer(JsonObject a, JsonObject b) {
+    int c = a.getJsonObject("ts").getString("$date").compareTo(b.getJsonObject("ts").getString("$date"));
+    return c > 0 || (c == 0 && a.getString("event_id").compareTo(b.getString("event_id")) > 0);
+  }
+
+  private void account(Batch b, EventType type, List<JsonObject> docs, List<ConsumerRecord<String, byte[]>> recs,
+      WriteOutcome out) {
+    String topic = type == EventType.GPU_SAMPLE ? config.kafka().gpuMetricsTopic() : config.kafka().tokenUsageTopic();
+    Timer e2e = telemetry.endToEnd(topic);
+    long now = System.currentTimeMillis();
+    for (int i = 0; i < docs.size(); i++) {
+      String reason = out.rejected().get(i);
+      if (reason != null) {
+        telemetry.writeFailure(type.collection(), "data");
+        b.deadLetter(recs.get(i), "store_rejected", reason);
+        continue;
+      }
+      if (!out.newlyStored(i)) {
+        continue;
+      }
+      Event e = type == EventType.GPU_SAMPLE ? b.gpuEvents.get(i) : b.tokenEvents.get(i);
+      e2e.record(Math.max(0, now - e.ts().toEpochMilli()), TimeUnit.MILLISECONDS);
+      JsonObject d = docs.get(i);
+      if (type == EventType.TOKEN_USAGE) {
+        long in = d.getLong("input_tokens");
+        long outTok = d.getLong("output_tokens");
+        telemetry.tokens(d.getString("model"), d.getString("tenant"), in, outTok);
+        stats.tokens.addAndGet(in + outTok);
+      } else {
+        telemetry.gpuSample(d.getString("gpu_uuid"), d.getString("node"), d.getString("gpu_model"),
+            num(d, "utilization_pct"), num(d, "memory_used_mib"), num(d, "memory_total_mib"), num(d, "power_w"),
+            num(d, "temperature_c"), num(d, "sm_clock_mhz"), num(d, "xid_errors"), num(d, "energy_mj"),
+            e.ts().toEpochMilli());
+      }
+    }
+    telemetry.eventsStored(topic, out.inserted());
+    telemetry.eventsDuplicate(topic, out.duplicates().size());
+    stats.stored.addAndGet(out.inserted());
+    stats.duplicates.addAndGet(out.duplicates().size());
+  }
+
+  private static double num(JsonObject d, String k) {
+    Object v = d.getValue(k);
+    return v instanceof Number n ? n.doubleValue() : 0;
+  }
+
+  /**
+   * Runs a store write until it succeeds. Infrastructure failures (timeouts, lost connections, no
+   * primary) are retried with capped exponential backoff and jitter; meanwhile the loop does not
+   * poll, so consumption is paused, and readiness says why.
+   */
+  private <T> Future<T> write(String collection, Supplier<Future<T>> op) {
+    Promise<T> p = Promise.promise();
+    writeAttempt(collection, op, p, 0);
+    return p.future();
+  }
+
+  private <T> void writeAttempt(String collection, Supplier<Future<T>> op, Promise<T> p, int n) {
+    Timer.Sample sample = Timer.start();
+    op.get().onSuccess(r -> {
+      sample.stop(telemetry.batchWrite(collection));
+      if (pausedSince != 0) {
+        double paused = (System.nanoTime() - pausedSince) / 1e9;
+        telemetry.addPausedSeconds(paused);
+        telemetry.setPaused(false);
+        pausedSince = 0;
+        health.condition("store-writes", null);
+        LOG.info("store writes succeed again after {} s; consumption resumed", String.format("%.1f", paused));
+      }
+      p.complete(r);
+    }).onFailure(err -> {
+      telemetry.writeFailure(collection, "infrastructure");
+      if (pausedSince == 0) {
+        pausedSince = System.nanoTime();
+        telemetry.setPaused(true);
+      }
+      health.condition("store-writes", "writes to " + collection + " failing: " + err.getMessage());
+      if (stopping) {
+        p.fail(err);
+        return;
+      }
+      long delay = backoff(n);
+      telemetry.storeRetry();
+      LOG.warn("write to {} failed ({}); consumption paused, retry {} in {} ms", collection, err.getMessage(), n + 1, delay);
+      vertx.setTimer(delay, t -> writeAttempt(collection, op, p, n + 1));
+    });
+  }
+
+  private Future<Void> sendDeadLetters(Batch b) {
+    if (b.deadLetters.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return write("dlq", () -> {
+      List<Future<?>> sends = new ArrayList<>();
+      for (DeadLetter d : b.pendingDeadLetters()) {
+        ConsumerRecord<String, byte[]> r = d.record;
+        KafkaProducerRecord<String, byte[]> out = KafkaProducerRecord.create(config.kafka().dlqTopic(), r.key(), r.value());
+        out.addHeader("dlq.reason", d.reason);
+        out.addHeader("dlq.error", d.detail.length() > 4000 ? d.detail.substring(0, 4000) : d.detail);
+        out.addHeader("dlq.source.topic", r.topic());
+        out.addHeader("dlq.source.partition", Integer.toString(r.partition()));
+        out.addHeader("dlq.source.offset", Long.toString(r.offset()));
+        out.addHeader("dlq.source.timestamp", Long.toString(r.timestamp()));
+        sends.add(dlqProducer.send(out).onSuccess(md -> {
+          d.sent = true;
+          telemetry.eventsDlq(r.topic(), d.reason, 1);
+          stats.dlq.incrementAndGet();
+          LOG.debug("dead-lettered {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), d.reason);
+        }));
+      }
+      return Future.all(sends).mapEmpty();
+    });
+  }
+
+  private Future<Void> commit(Batch b) {
+    Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+    b.nextOffsets.forEach((tp, next) -> offsets.put(tp, new OffsetAndMetadata(next, "")));
+    return consumer.commit(offsets)
+        .onSuccess(v -> telemetry.committed())
+        .recover(err -> {
+          // The group moved on (rebalance): the new owner re-reads these records; storing is idempotent.
+          telemetry.commitFailed();
+          LOG.warn("offset commit failed ({}); the records will be re-read and stored once", err.getMessage());
+          return Future.succeededFuture();
+        })
+        .mapEmpty();
+  }
+
+  private Future<Void> rewind(Batch b) {
+    List<Future<?>> seeks = new ArrayList<>();
+    b.firstOffsets.forEach((tp, first) -> seeks.add(consumer.seek(tp, first)));
+    return Future.join(seeks).mapEmpty();
+  }
+
+  private void updateLag() {
+    if (consumer == null) {
+      return;
+    }
+    consumer.assignment().compose(tps -> {
+      if (tps.isEmpty()) {
+        telemetry.retainLag(Set.of());
+        stats.lag.set(0);
+        return Future.succeededFuture();
+      }
+      return consumer.endOffsets(tps).compose(ends -> {
+        List<Future<?>> fs = new ArrayList<>();
+        Map<TopicPartition, Long> lag = new HashMap<>();
+        for (TopicPartition tp : tps) {
+          fs.add(consumer.position(tp).onSuccess(pos -> lag.put(tp, Math.max(0, ends.getOrDefault(tp, pos) - pos))));
+        }
+        return Future.join(fs).onComplete(ar -> {
+          Set<String> keys = new HashSet<>();
+          lag.forEach((tp, l) -> {
+            telemetry.lag(tp.getTopic(), tp.getPartition(), l);
+            keys.add(tp.getTopic() + "/" + tp.getPartition());
+          });
+          telemetry.retainLag(keys);
+          stats.lag.set(lag.values().stream().mapToLong(Long::longValue).sum());
+        });
+      });
+    }).onFailure(e -> LOG.debug("lag update failed: {}", e.getMessage()));
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    if (lagTimer >= 0) {
+      vertx.cancelTimer(lagTimer);
+    }
+    long timeout = config.processor().shutdownTimeout().toMillis();
+    return loopDone.future()
+        .timeout(timeout, TimeUnit.MILLISECONDS)
+        .recover(e -> {
+          LOG.warn("batch in flight did not finish within {} ms; its offsets stay uncommitted", timeout);
+          return Future.succeededFuture();
+        })
+        .eventually(() -> consumer.close())
+        .eventually(() -> dlqProducer.close())
+        .eventually(() -> admin.close())
+        .eventually(() -> store.close())
+        .onComplete(ar -> LOG.info("processor stopped: {} consumed, {} stored, {} duplicates, {} dead-lettered",
+            stats.consumed.get(), stats.stored.get(), stats.duplicates.get(), stats.dlq.get()));
+  }
+
+  private static String names(Set<TopicPartition> tps) {
+    return tps.stream().map(tp -> tp.getTopic() + "-" + tp.getPartition()).sorted().collect(Collectors.joining(","));
+  }
+
+  /** A record bound for the DLQ, with why. */
+  private static final class DeadLetter {
+    final ConsumerRecord<String, byte[]> record;
+    final String reason;
+    final String detail;
+    boolean sent;
+
+    DeadLetter(ConsumerRecord<String, byte[]> record, String reason, String detail) {
+      this.record = record;
+      this.reason = reason;
+      this.detail = detail;
+    }
+  }
+
+  /** One polled batch, sorted by destination. */
+  private static final class Batch {
+    final List<Event> gpuEvents = new ArrayList<>();
+    final List<JsonObject> gpuDocs = new ArrayList<>();
+    final List<ConsumerRecord<String, byte[]>> gpuRecords = new ArrayList<>();
+    final List<Event> tokenEvents = new ArrayList<>();
+    final List<JsonObject> tokenDocs = new ArrayList<>();
+    final List<ConsumerRecord<String, byte[]>> tokenRecords = new ArrayList<>();
+    final List<DeadLetter> deadLetters = new ArrayList<>();
+    final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
+    final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
+    final Map<String, Long> consumedByTopic = new HashMap<>();
+
+    void track(ConsumerRecord<String, byte[]> r) {
+      TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+      nextOffsets.merge(tp, r.offset() + 1, Math::max);
+      firstOffsets.merge(tp, r.offset(), Math::min);
+      consumedByTopic.merge(r.topic(), 1L, Long::sum);
+    }
+
+    void add(Event e, ConsumerRecord<String, byte[]> r, Instant received) {
+      JsonObject doc = Documents.toDocument(e, received);
+      if (e.type() == EventType.GPU_SAMPLE) {
+        gpuEvents.add(e);
+        gpuDocs.add(doc);
+        gpuRecords.add(r);
+      } else {
+        tokenEvents.add(e);
+        tokenDocs.add(doc);
+        tokenRecords.add(r);
+      }
+    }
+
+    void deadLetter(ConsumerRecord<String, byte[]> r, String reason, String detail) {
+      deadLetters.add(new DeadLetter(r, reason, detail));
+    }
+
+    List<DeadLetter> pendingDeadLetters() {
+      return deadLetters.stream().filter(d -> !d.sent).collect(Collectors.toList());
+    }
+  }
+}

@@ -1,0 +1,69 @@
+package io.gputelemetry.web;
+
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.metrics.Telemetry;
+import io.vertx.core.Future;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.micrometer.PrometheusScrapingHandler;
+import java.util.List;
+import java.util.function.Consumer;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * The one HTTP port of a process: /metrics, /health/live, /health/ready, plus the routes the role
+ * contributes (ingest, query API). Errors answer JSON without stack traces.
+ */
+public class HttpServerVerticle extends VerticleBase {
+  private static final Logger LOG = LogManager.getLogger(HttpServerVerticle.class);
+
+  private final AppConfig.Http config;
+  private final Telemetry telemetry;
+  private final Health health;
+  private final List<Consumer<Router>> routes;
+  private HttpServer server;
+
+  public HttpServerVerticle(AppConfig.Http config, Telemetry telemetry, Health health, List<Consumer<Router>> routes) {
+    this.config = config;
+    this.telemetry = telemetry;
+    this.health = health;
+    this.routes = routes;
+  }
+
+  /** The port actually bound (useful when configured as 0). */
+  public int port() {
+    return server.actualPort();
+  }
+
+  @Override
+  public Future<?> start() {
+    Router router = Router.router(vertx);
+    router.get("/metrics").handler(PrometheusScrapingHandler.create(telemetry.registry()));
+    router.get("/health/live").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
+    router.get("/health/ready").handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, health.status()));
+    routes.forEach(r -> r.accept(router));
+    router.route().last().handler(ctx -> json(ctx.response(), 404,
+        new JsonObject().put("error", "not found").put("path", ctx.normalizedPath())));
+    router.errorHandler(500, ctx -> {
+      LOG.error("unhandled error on {} {}", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
+      json(ctx.response(), 500, new JsonObject().put("error", "internal error"));
+    });
+    return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
+        .onSuccess(s -> server = s);
+  }
+
+  static void json(io.vertx.core.http.HttpServerResponse resp, int status, JsonObject body) {
+    if (resp.ended()) {
+      return;
+    }
+    resp.setStatusCode(status).putHeader("content-type", "application/json").end(body.encode());
+  }
+
+  @Override
+  public Future<?> stop() {
+    return server == null ? Future.succeededFuture() : server.close();
+  }
+}
