@@ -50,10 +50,17 @@ public final class Application implements AutoCloseable {
   private final List<String> deployments = new ArrayList<>();
   private long progressTimer = -1;
   private volatile boolean closed;
+  private final List<Consumer<io.gputelemetry.event.Event>> ackListeners = new ArrayList<>();
 
   public Application(AppConfig config) {
     this.startConfig = config;
     this.config = config;
+  }
+
+  /** Observes every event Kafka acknowledged to this process's producer (call before start). */
+  public Application onProducerAck(Consumer<io.gputelemetry.event.Event> listener) {
+    ackListeners.add(listener);
+    return this;
   }
 
   /** Starts everything the role needs; returns once the HTTP port is bound. */
@@ -76,6 +83,7 @@ public final class Application implements AutoCloseable {
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer = new ProducerVerticle(config, telemetry, health);
+      ackListeners.forEach(producer::onAck);
       deploy(producer);
     }
     http = new HttpServerVerticle(config.http(), telemetry, health, routes);

@@ -204,11 +204,12 @@ public final class EventParser {
 
   private static Violation toViolation(ValidationMessage m) {
     String path = m.getInstanceLocation().toString();
-    String field = path.startsWith("$.") ? path.substring(2) : path.equals("$") ? "" : path;
+    // JSON Pointer ("/usage/prompt_tokens") or JSONPath ("$.usage.prompt_tokens") to a dotted field name.
+    String field = path.replaceFirst("^\\$\\.?", "").replaceFirst("^/", "").replace('/', '.');
     String type = m.getType();
     String message = m.getMessage();
     int colon = message.indexOf(": ");
-    String reason = colon >= 0 && message.startsWith("$") ? message.substring(colon + 2) : message;
+    String reason = colon >= 0 && (message.startsWith("$") || message.startsWith("/")) ? message.substring(colon + 2) : message;
     switch (type) {
       case "required":
         return new Violation(join(field, m.getProperty()), "required field is missing", "missing_field");

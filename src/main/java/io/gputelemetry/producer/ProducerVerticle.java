@@ -39,11 +39,18 @@ public class ProducerVerticle extends VerticleBase {
   private Instant last;
   private long lastSkipWarning;
   private volatile boolean stopping;
+  private final List<java.util.function.Consumer<Event>> ackListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public ProducerVerticle(AppConfig config, Telemetry telemetry, Health health) {
     this.config = config;
     this.telemetry = telemetry;
     this.health = health;
+  }
+
+  /** Registers a listener for every event Kafka acknowledges; call before deployment. */
+  public ProducerVerticle onAck(java.util.function.Consumer<Event> listener) {
+    ackListeners.add(listener);
+    return this;
   }
 
   public EventPublisher publisher() {
@@ -69,6 +76,7 @@ public class ProducerVerticle extends VerticleBase {
     String id = "producer-" + ProcessHandle.current().pid();
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     publisher = new EventPublisher(vertx, k, telemetry, id);
+    ackListeners.forEach(publisher::onAck);
     health.register("kafka", () -> admin.describeCluster());
     health.condition("topics", "topics not ensured yet");
     if (config.simulator().enabled()) {

@@ -1,0 +1,47 @@
+package io.gputelemetry;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+class MainTest {
+  private final ByteArrayOutputStream out = new ByteArrayOutputStream();
+  private final ByteArrayOutputStream err = new ByteArrayOutputStream();
+
+  private int run(Map<String, String> env, String... args) {
+    return Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void unknownOptionExitsTwoWithAHint() {
+    assertEquals(2, run(Map.of(), "--rol", "producer"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown option '--rol' (see --help)"));
+  }
+
+  @Test
+  void missingValueIsReported() {
+    assertEquals(2, run(Map.of(), "--role"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("--role needs a value"));
+  }
+
+  @Test
+  void badEnvironmentValueNamesTheVariable() {
+    assertEquals(2, run(Map.of("GPUTEL_HTTP_PORT", "99999"), "--print-config"));
+    String e = err.toString(StandardCharsets.UTF_8);
+    assertTrue(e.contains("GPUTEL_HTTP_PORT") && e.contains("from 0 to 65535"), e);
+  }
+
+  @Test
+  void printConfigShowsEffectiveSettings() {
+    assertEquals(0, run(Map.of(), "--role=processor", "--set", "kafka.topic.partitions=12", "--print-config"));
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("role=processor"), o);
+    assertTrue(o.contains("kafka.topic.partitions=12"), o);
+  }
+}
