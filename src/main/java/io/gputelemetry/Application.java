@@ -86,6 +86,11 @@ public final class Application implements AutoCloseable {
       ackListeners.forEach(producer::onAck);
       deploy(producer);
     }
+    if (producer != null && config.ingest().enabled()) {
+      io.gputelemetry.web.IngestRoutes ingest = new io.gputelemetry.web.IngestRoutes(config, producer.publisher(), telemetry);
+      routes.add(ingest::install);
+    }
+    routes.add(io.gputelemetry.web.OpenApiRoute::install);
     http = new HttpServerVerticle(config.http(), telemetry, health, routes);
     deploy(http);
     LOG.info("gpu-telemetry {} {} started in {} ms: http://{}:{}/ (metrics /metrics, health /health/ready)",

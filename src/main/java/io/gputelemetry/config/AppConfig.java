@@ -17,6 +17,7 @@ public record AppConfig(
     Standalone standalone,
     Verify verify,
     Events events,
+    Ingest ingest,
     Path dataDir,
     Settings settings) {
 
@@ -49,6 +50,15 @@ public record AppConfig(
   public record Verify(long maxLag, int samplePerPartition) {}
 
   public record Events(Duration maxFutureSkew, Duration maxAge) {}
+
+  /** HTTP ingest; {@code apiKeys} maps each key to its bound tenant ("" when unbound). */
+  public record Ingest(boolean enabled, int maxBodyBytes, int maxEvents, Map<String, String> apiKeys,
+      int maxPending, Duration retryAfter) {
+    @Override
+    public String toString() {
+      return "Ingest[enabled=" + enabled + ", keys=" + apiKeys.size() + "]";
+    }
+  }
 
   public static AppConfig from(Settings s) {
     String dataDir = s.optional("data-dir");
@@ -103,6 +113,9 @@ public record AppConfig(
             s.optionalLong("verify.max-lag", 0) == null ? Long.MAX_VALUE : s.optionalLong("verify.max-lag", 0),
             s.integer("verify.sample-per-partition", 1, 1_000_000)),
         new Events(positive(s, "events.max-future-skew"), positive(s, "events.max-age")),
+        new Ingest(s.bool("ingest.enabled"), s.integer("ingest.max-body-bytes", 1024, 512 * 1024 * 1024),
+            s.integer("ingest.max-events", 1, 1_000_000), apiKeys(s), s.integer("ingest.max-pending", 1, 100_000_000),
+            positive(s, "ingest.retry-after")),
         dataDir == null ? null : Path.of(dataDir),
         s);
   }
@@ -113,6 +126,29 @@ public record AppConfig(
       throw ConfigException.bad("log.level", "one of trace debug info warn error", v);
     }
     return v;
+  }
+
+  private static Map<String, String> apiKeys(Settings s) {
+    String v = s.optional("ingest.api-keys");
+    Map<String, String> keys = new java.util.LinkedHashMap<>();
+    if (v == null) {
+      return keys;
+    }
+    for (String entry : v.split(",")) {
+      String e = entry.trim();
+      if (e.isEmpty()) {
+        continue;
+      }
+      int colon = e.lastIndexOf(':');
+      String key = colon > 0 ? e.substring(0, colon) : e;
+      String tenant = colon > 0 ? e.substring(colon + 1) : "";
+      if (key.length() < 16 || !tenant.matches("|[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")) {
+        throw new ConfigException("setting 'ingest.api-keys' (env GPUTEL_INGEST_API_KEYS): expected comma-separated "
+            + "KEY or KEY:TENANT entries with keys of at least 16 characters and valid tenant names");
+      }
+      keys.put(key, tenant);
+    }
+    return keys;
   }
 
   private static Duration positive(Settings s, String key) {

@@ -1,0 +1,286 @@
+package io.gputelemetry.web;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventParser;
+import io.gputelemetry.event.EventType;
+import io.gputelemetry.event.ParseResult;
+import io.gputelemetry.event.Violation;
+import io.gputelemetry.kafka.KafkaClients;
+import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.producer.EventPublisher;
+import io.vertx.core.Future;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * HTTP ingest: POST /v1/gpu-metrics and /v1/token-usage with one JSON object, a JSON array or
+ * NDJSON. Answers only after Kafka acknowledged the accepted events; every rejected event gets its
+ * index, field and reason; a full producer answers 503 with Retry-After instead of queueing.
+ */
+public final class IngestRoutes {
+  public static final String GPU_ROUTE = "/v1/gpu-metrics";
+  public static final String TOKEN_ROUTE = "/v1/token-usage";
+  private static final int MAX_ERRORS_LISTED = 1000;
+
+  private final AppConfig.Ingest config;
+  private final AppConfig.Kafka kafka;
+  private final EventParser parser;
+  private final EventPublisher publisher;
+  private final Telemetry telemetry;
+  private final List<byte[]> keyDigests = new ArrayList<>();
+  private final List<String> keyTenants = new ArrayList<>();
+
+  public IngestRoutes(AppConfig config, EventPublisher publisher, Telemetry telemetry) {
+    this.config = config.ingest();
+    this.kafka = config.kafka();
+    this.parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
+    this.publisher = publisher;
+    this.telemetry = telemetry;
+    for (Map.Entry<String, String> k : this.config.apiKeys().entrySet()) {
+      keyDigests.add(sha256(k.getKey()));
+      keyTenants.add(k.getValue());
+    }
+  }
+
+  public void install(Router router) {
+    for (String route : List.of(GPU_ROUTE, TOKEN_ROUTE)) {
+      EventType type = route.equals(GPU_ROUTE) ? EventType.GPU_SAMPLE : EventType.TOKEN_USAGE;
+      // Authentication and content type come before the body is buffered.
+      router.post(route).handler(ctx -> precheck(ctx, route));
+      router.post(route).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
+      router.post(route).handler(ctx -> ingest(ctx, route, type));
+    }
+    router.errorHandler(413, ctx -> {
+      String route = ctx.normalizedPath();
+      long start = ctx.get("start") == null ? System.nanoTime() : ctx.<Long>get("start");
+      reply(ctx, route, start, 413, error("request body exceeds " + config.maxBodyBytes() + " bytes", "too_large"));
+    });
+  }
+
+  private void precheck(RoutingContext ctx, String route) {
+    long start = System.nanoTime();
+    ctx.put("start", start);
+    String tenant = authenticate(ctx.request().getHeader("Authorization"));
+    if (tenant == null) {
+      ctx.response().putHeader("WWW-Authenticate", "Bearer");
+      reply(ctx, route, start, 401, error("missing or invalid API key (Authorization: Bearer <key>)", "unauthorized"));
+      return;
+    }
+    ctx.put("tenant", tenant.isEmpty() ? null : tenant);
+    String ct = contentType(ctx.request().getHeader("Content-Type"));
+    if (!ct.equals("application/json") && !ct.equals("application/x-ndjson")) {
+      reply(ctx, route, start, 415, error("Content-Type must be application/json or application/x-ndjson, got '"
+          + (ct.isEmpty() ? "none" : ct) + "'", "unsupported_media_type"));
+      return;
+    }
+    ctx.put("ndjson", ct.equals("application/x-ndjson"));
+    ctx.next();
+  }
+
+  /** "" when authentication is off or the key is unbound, the bound tenant, or null when refused. */
+  private String authenticate(String header) {
+    if (keyDigests.isEmpty()) {
+      return "";
+    }
+    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
+      return null;
+    }
+    byte[] given = sha256(header.substring(7).trim());
+    String match = null;
+    // Compare against every key, in constant time per key, without stopping early.
+    for (int i = 0; i < keyDigests.size(); i++) {
+      if (MessageDigest.isEqual(given, keyDigests.get(i))) {
+        match = keyTenants.get(i);
+      }
+    }
+    return match;
+  }
+
+  private void ingest(RoutingContext ctx, String route, EventType type) {
+    long start = ctx.get("start");
+    Buffer body = ctx.body().buffer();
+    if (body == null || body.length() == 0) {
+      reply(ctx, route, start, 400, error("empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
+      return;
+    }
+    String tenant = ctx.get("tenant");
+    List<JsonNode> nodes = new ArrayList<>();
+    List<Violation> lineErrors = new ArrayList<>();
+    byte[] bytes = body.getBytes();
+    if (Boolean.TRUE.equals(ctx.get("ndjson"))) {
+      splitNdjson(bytes, nodes, lineErrors);
+    } else {
+      JsonNode root;
+      try {
+        root = EventParser.MAPPER.readTree(bytes);
+      } catch (Exception e) {
+        ParseResult pr = parser.parse(type, bytes, Instant.now(), tenant);
+        Violation v = pr.violations().isEmpty() ? new Violation("", "invalid JSON", "parse_error") : pr.violations().get(0);
+        reply(ctx, route, start, 400, error(v.reason(), v.code()));
+        return;
+      }
+      if (root == null || root.isMissingNode()) {
+        reply(ctx, route, start, 400, error("empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
+        return;
+      }
+      if (root.isArray()) {
+        root.forEach(nodes::add);
+      } else {
+        nodes.add(root);
+      }
+    }
+    int total = nodes.size();
+    if (total == 0) {
+      reply(ctx, route, start, 400, error("no events in the request", "empty_body"));
+      return;
+    }
+    if (total > config.maxEvents()) {
+      reply(ctx, route, start, 413, error(total + " events exceed the limit of " + config.maxEvents() + " per request",
+          "too_many_events"));
+      return;
+    }
+    Instant now = Instant.now();
+    List<Event> accepted = new ArrayList<>();
+    JsonArray errors = new JsonArray();
+    int rejected = 0;
+    String topic = KafkaClients.topic(kafka, type);
+    for (int i = 0; i < total; i++) {
+      JsonNode n = nodes.get(i);
+      ParseResult pr = n == null ? ParseResult.rejected(lineErrors.get(i)) : parser.parse(type, n, now, tenant);
+      if (pr.ok()) {
+        accepted.add(pr.event());
+        continue;
+      }
+      rejected++;
+      telemetry.eventsRejected(topic, pr.reasonCode(), 1);
+      for (Violation v : pr.violations()) {
+        if (errors.size() < MAX_ERRORS_LISTED) {
+          errors.add(new JsonObject().put("index", i).put("field", v.field()).put("code", v.code()).put("reason", v.reason()));
+        }
+      }
+    }
+    int rejectedCount = rejected;
+    if (accepted.isEmpty()) {
+      reply(ctx, route, start, 400, result(0, rejectedCount, errors));
+      return;
+    }
+    if (publisher.inFlight() + accepted.size() > config.maxPending()) {
+      telemetry.ingestBackpressure(route);
+      ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
+      reply(ctx, route, start, 503, error("Kafka is not keeping up; retry after the Retry-After delay "
+          + "(events are idempotent: resending is safe)", "backpressure"));
+      return;
+    }
+    List<Future<?>> sends = new ArrayList<>(accepted.size());
+    for (Event e : accepted) {
+      sends.add(publisher.publish(e, "http"));
+    }
+    Future.join(sends).onComplete(ar -> {
+      long failed = sends.stream().filter(Future::failed).count();
+      if (failed > 0) {
+        ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
+        reply(ctx, route, start, 503, error("Kafka did not acknowledge " + failed + " of " + accepted.size()
+            + " events; retry the request (events are idempotent: resending is safe)", "unavailable"));
+        return;
+      }
+      reply(ctx, route, start, rejectedCount == 0 ? 202 : 207, result(accepted.size(), rejectedCount, errors));
+    });
+  }
+
+  /** NDJSON: one event per non-blank line; a line that is not JSON becomes that event's error. */
+  private static void splitNdjson(byte[] bytes, List<JsonNode> nodes, List<Violation> lineErrors) {
+    int lineStart = 0;
+    for (int i = 0; i <= bytes.length; i++) {
+      if (i == bytes.length || bytes[i] == '\n') {
+        int end = i;
+        if (end > lineStart && bytes[end - 1] == '\r') {
+          end--;
+        }
+        if (!isBlank(bytes, lineStart, end)) {
+          try {
+            JsonNode n = EventParser.MAPPER.readTree(bytes, lineStart, end - lineStart);
+            nodes.add(n);
+            lineErrors.add(null);
+          } catch (Exception e) {
+            nodes.add(null);
+            lineErrors.add(new Violation("", "invalid JSON on this line: " + firstLine(e.getMessage()), "parse_error"));
+          }
+        }
+        lineStart = i + 1;
+      }
+    }
+  }
+
+  private static boolean isBlank(byte[] b, int from, int to) {
+    for (int i = from; i < to; i++) {
+      if (b[i] != ' ' && b[i] != '\t' && b[i] != '\r') {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private static String firstLine(String m) {
+    if (m == null) {
+      return "malformed";
+    }
+    int nl = m.indexOf('\n');
+    String s = nl > 0 ? m.substring(0, nl) : m;
+    return s.contains("com.fasterxml") || s.contains("java.") ? "malformed" : s;
+  }
+
+  private static JsonObject result(int accepted, int rejected, JsonArray errors) {
+    JsonObject o = new JsonObject().put("accepted", accepted).put("rejected", rejected);
+    if (rejected > 0) {
+      o.put("errors", errors);
+      if (errors.size() >= MAX_ERRORS_LISTED) {
+        o.put("errors_truncated", true);
+      }
+    }
+    return o;
+  }
+
+  private static JsonObject error(String message, String code) {
+    return new JsonObject().put("error", message).put("code", code);
+  }
+
+  private void reply(RoutingContext ctx, String route, long start, int status, JsonObject body) {
+    HttpServerResponse resp = ctx.response();
+    if (resp.ended()) {
+      return;
+    }
+    telemetry.ingestRequest(route, status, System.nanoTime() - start);
+    resp.setStatusCode(status).putHeader("Content-Type", "application/json").end(body.encode());
+  }
+
+  private static String contentType(String header) {
+    if (header == null) {
+      return "";
+    }
+    int semi = header.indexOf(';');
+    return (semi >= 0 ? header.substring(0, semi) : header).trim().toLowerCase(Locale.ROOT);
+  }
+
+  private static byte[] sha256(String s) {
+    try {
+      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
