@@ -1,0 +1,84 @@
+package io.gputelemetry.web;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
+import io.gputelemetry.Application;
+import io.gputelemetry.support.Events;
+import io.gputelemetry.support.RunningPipeline;
+import io.gputelemetry.support.TestConfigs;
+import io.vertx.core.json.JsonArray;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import org.junit.jupiter.api.Test;
+
+/** Every route and status the OpenAPI document promises is answered, and nothing else is. */
+class OpenApiIT {
+  private static final String KEY = "openapi-test-key-0123456789";
+  private final Set<String> observed = new TreeSet<>();
+
+  @Test
+  void everyDocumentedRouteAndStatusIsServed() throws Exception {
+    try (RunningPipeline p = new RunningPipeline(Map.of("ingest.api-keys", KEY, "ingest.max-events", "5",
+        "ingest.max-body-bytes", "4096", "ingest.max-pending", "3"))) {
+      String served = p.get(p.baseUrl() + "/openapi.yaml").body();
+      JsonNode doc = new ObjectMapper(new YAMLFactory()).readTree(served);
+      Set<String> documented = new TreeSet<>();
+      for (Iterator<Map.Entry<String, JsonNode>> paths = doc.get("paths").fields(); paths.hasNext(); ) {
+        Map.Entry<String, JsonNode> path = paths.next();
+        for (Iterator<Map.Entry<String, JsonNode>> ops = path.getValue().fields(); ops.hasNext(); ) {
+          Map.Entry<String, JsonNode> op = ops.next();
+          op.getValue().get("responses").fieldNames()
+              .forEachRemaining(s -> documented.add(op.getKey().toUpperCase() + " " + path.getKey() + " " + s));
+        }
+      }
+      for (String route : new String[] {IngestRoutes.GPU_ROUTE, IngestRoutes.TOKEN_ROUTE}) {
+        boolean gpu = route.equals(IngestRoutes.GPU_ROUTE);
+        String valid = (gpu ? Events.sample("GPU-x") : Events.token("acme")).encode();
+        String invalid = (gpu ? Events.sample("GPU-x").put("power_w", -1) : Events.token("acme").put("tenant", "a/b")).encode();
+        post(p, route, "application/json", valid, KEY);
+        post(p, route, "application/json", "[" + valid + "," + invalid + "]", KEY);
+        post(p, route, "application/json", invalid, KEY);
+        post(p, route, "application/json", valid, null);
+        post(p, route, "application/json", "[" + String.join(",", valid, valid, valid, valid, valid, valid) + "]", KEY);
+        post(p, route, "text/csv", "a,b", KEY);
+        JsonArray four = new JsonArray();
+        for (int i = 0; i < 4; i++) {
+          four.add(gpu ? Events.sample("GPU-" + i) : Events.token("acme"));
+        }
+        post(p, route, "application/x-ndjson", four.stream().map(Object::toString).reduce((a, b) -> a + "\n" + b).get(), KEY);
+      }
+      get(p, p.baseUrl(), "/health/live");
+      get(p, p.baseUrl(), "/health/ready");
+      get(p, p.baseUrl(), "/metrics");
+      get(p, p.baseUrl(), "/openapi.yaml");
+      get(p, p.baseUrl(), "/schemas/gpu.metrics.v1.schema.json");
+      get(p, p.baseUrl(), "/schemas/token.usage.v1.schema.json");
+      // A processor whose store cannot be reached is not ready.
+      Map<String, String> dead = TestConfigs.base("processor", "mongodb://127.0.0.1:1", TestConfigs.unique());
+      dead.put("mongo.timeout", "1s");
+      Application notReady = new Application(TestConfigs.of(dead)).start();
+      try {
+        get(p, "http://127.0.0.1:" + notReady.httpPort(), "/health/ready");
+      } finally {
+        notReady.close();
+      }
+      assertEquals(documented, observed);
+    }
+  }
+
+  private void post(RunningPipeline p, String route, String ct, String body, String key) throws Exception {
+    HttpResponse<String> r = p.post(route, ct, body.getBytes(StandardCharsets.UTF_8), key);
+    observed.add("POST " + route + " " + r.statusCode());
+  }
+
+  private void get(RunningPipeline p, String base, String path) throws Exception {
+    observed.add("GET " + path + " " + p.get(base + path).statusCode());
+  }
+}
