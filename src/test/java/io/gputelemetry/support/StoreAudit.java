@@ -1,0 +1,138 @@
+package io.gputelemetry.support;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * What a fault test checks in the store: the raw events stored against those Kafka acknowledged,
+ * and the derived {@code gpus} documents. Blocking, for test threads.
+ */
+public final class StoreAudit implements AutoCloseable {
+  /** One fault run in figures: produced = acknowledged by Kafka. */
+  public record Tally(long produced, long stored, long duplicates, long lost, long unexpected,
+      Set<String> lostSample, Set<String> unexpectedSample) {
+    public String line(String fault, String detail) {
+      return "FAULT " + fault + ": events produced " + produced + " / stored " + stored + " / duplicates "
+          + duplicates + " / lost " + lost + (unexpected > 0 ? " / stored but not acknowledged " + unexpected : "")
+          + (detail == null || detail.isEmpty() ? "" : " | " + detail);
+    }
+  }
+
+  private final Vertx vertx = Vertx.vertx();
+  private final MongoClient client;
+
+  public StoreAudit(String uri) {
+    client = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "telemetry")
+        .put("socketTimeoutMS", 120_000).put("useObjectId", false));
+  }
+
+  /** Store keys ("collection|_id") of every raw event stored. */
+  public Set<String> storedIds() {
+    return scan().ids();
+  }
+
+  private record Scan(Set<String> ids, long documents, long duplicates) {}
+
+  private Scan scan() {
+    Set<String> ids = new HashSet<>();
+    long docs = 0;
+    long dups = 0;
+    for (String c : List.of("gpu_metrics", "token_usage")) {
+      Set<String> eventIds = new HashSet<>();
+      for (JsonObject d : get(client.findWithOptions(c, new JsonObject(), new FindOptions()
+          .setFields(new JsonObject().put("_id", 1).put("event_id", 1)).setLimit(50_000_000)))) {
+        docs++;
+        ids.add(c + "|" + d.getString("_id"));
+        // The same event stored twice under any key is a duplicate, whatever the key scheme.
+        if (!eventIds.add(d.getString("event_id"))) {
+          dups++;
+        }
+      }
+    }
+    return new Scan(ids, docs, dups);
+  }
+
+  /** Stored against acknowledged; unexpected = stored but never acknowledged (nor among {@code failedSends}). */
+  public Tally compare(Set<String> acked, Set<String> failedSends) {
+    Scan s = scan();
+    Set<String> lost = new TreeSet<>(acked);
+    lost.removeAll(s.ids());
+    Set<String> unexpected = new TreeSet<>(s.ids());
+    unexpected.removeAll(acked);
+    unexpected.removeAll(failedSends);
+    return new Tally(acked.size(), s.documents(), s.duplicates(), lost.size(), unexpected.size(),
+        first(lost, 10), first(unexpected, 10));
+  }
+
+  public long count(String collection) {
+    return get(client.count(collection, new JsonObject()));
+  }
+
+  public long rawCount() {
+    return count("gpu_metrics") + count("token_usage");
+  }
+
+  /** Every {@code gpus} document by _id. */
+  public Map<String, JsonObject> gpus() {
+    Map<String, JsonObject> m = new HashMap<>();
+    for (JsonObject d : get(client.findWithOptions("gpus", new JsonObject(), new FindOptions().setLimit(100_000)))) {
+      m.put(d.getString("_id"), d);
+    }
+    return m;
+  }
+
+  public List<JsonObject> find(String collection, JsonObject query) {
+    return get(client.findWithOptions(collection, query, new FindOptions().setLimit(1_000_000)));
+  }
+
+  /** The differences between two inventories, empty when equal. */
+  public static List<String> diff(Map<String, JsonObject> actual, Map<String, JsonObject> expected) {
+    List<String> out = new ArrayList<>();
+    Set<String> keys = new TreeSet<>(actual.keySet());
+    keys.addAll(expected.keySet());
+    for (String k : keys) {
+      JsonObject a = actual.get(k);
+      JsonObject e = expected.get(k);
+      if (a == null || !a.equals(e)) {
+        out.add(k + ": expected " + e + "\n   but was " + a);
+      }
+    }
+    return out;
+  }
+
+  private static Set<String> first(Set<String> s, int n) {
+    Set<String> out = new TreeSet<>();
+    for (String x : s) {
+      if (out.size() >= n) {
+        break;
+      }
+      out.add(x);
+    }
+    return out;
+  }
+
+  private static <T> T get(Future<T> f) {
+    try {
+      return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+    } catch (Exception e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  @Override
+  public void close() {
+    client.close();
+    vertx.close();
+  }
+}
