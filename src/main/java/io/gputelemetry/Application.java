@@ -1,5 +1,8 @@
 package io.gputelemetry;
 
+import io.gputelemetry.accounting.GpuProfiles;
+import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.processor.ProcessorStats;
@@ -46,6 +49,7 @@ public final class Application implements AutoCloseable {
   private Path tempDir;
   private ProducerVerticle producer;
   private ProcessorVerticle processor;
+  private PriceBook prices;
   private HttpServerVerticle http;
   private final List<String> deployments = new ArrayList<>();
   private long progressTimer = -1;
@@ -78,8 +82,12 @@ public final class Application implements AutoCloseable {
     health = new Health(vertx, telemetry);
     List<Consumer<Router>> routes = new ArrayList<>();
     if (role != AppConfig.Role.PRODUCER) {
-      processor = new ProcessorVerticle(config, telemetry, health);
+      prices = PriceBook.load(config.accounting().priceBook());
+      processor = new ProcessorVerticle(config, telemetry, health, prices);
       deploy(processor);
+      UsageService usage = new UsageService(vertx, processor.store().client(), prices, GpuProfiles.load(),
+          config.accounting().maxSampleGap().toMillis(), config.accounting().allocationInterval().toMillis());
+      routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), processor.store().client(), usage, prices)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer = new ProducerVerticle(config, telemetry, health);
@@ -262,6 +270,9 @@ public final class Application implements AutoCloseable {
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       app.start();
+    } catch (io.gputelemetry.config.ConfigException e) {
+      app.close();
+      throw e;
     } catch (Exception e) {
       LOG.error("start-up failed: {}", e.getMessage());
       return 1;

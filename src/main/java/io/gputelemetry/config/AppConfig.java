@@ -18,6 +18,8 @@ public record AppConfig(
     Verify verify,
     Events events,
     Ingest ingest,
+    Accounting accounting,
+    Api api,
     Path dataDir,
     Settings settings) {
 
@@ -50,6 +52,11 @@ public record AppConfig(
   public record Verify(long maxLag, int samplePerPartition) {}
 
   public record Events(Duration maxFutureSkew, Duration maxAge) {}
+
+  public record Accounting(Path priceBook, Duration window, Duration allowedLateness, Duration maxSampleGap,
+      Duration refreshInterval, Duration allocationInterval) {}
+
+  public record Api(Duration maxRange, int maxSteps, Duration gpuStaleAfter, double gpuIdleBelowPct) {}
 
   /** HTTP ingest; {@code apiKeys} maps each key to its bound tenant ("" when unbound). */
   public record Ingest(boolean enabled, int maxBodyBytes, int maxEvents, Map<String, String> apiKeys,
@@ -116,6 +123,12 @@ public record AppConfig(
         new Ingest(s.bool("ingest.enabled"), s.integer("ingest.max-body-bytes", 1024, 512 * 1024 * 1024),
             s.integer("ingest.max-events", 1, 1_000_000), apiKeys(s), s.integer("ingest.max-pending", 1, 100_000_000),
             positive(s, "ingest.retry-after")),
+        new Accounting(s.optional("pricing.price-book") == null ? null : Path.of(s.optional("pricing.price-book")),
+            positive(s, "accounting.window"), s.duration("accounting.allowed-lateness"),
+            positive(s, "accounting.max-sample-gap"), positive(s, "accounting.refresh-interval"),
+            positive(s, "accounting.allocation-interval")),
+        new Api(positive(s, "api.max-range"), s.integer("api.max-steps", 1, 100_000), positive(s, "api.gpu-stale-after"),
+            s.number("api.gpu-idle-below-pct", 0, 100)),
         dataDir == null ? null : Path.of(dataDir),
         s);
   }

@@ -144,9 +144,10 @@ public final class Telemetry implements AutoCloseable {
         .serviceLevelObjectives(1, 10, 100, 500, 1000, 2000, 5000, 10000).register(registry);
   }
 
-  public void writeFailure(String collection, String kind) {
-    Counter.builder("telemetry.store.write.failures").description("Failed MongoDB writes (infrastructure: retried; data: to the DLQ)")
-        .tags("collection", collection, "kind", kind).register(registry).increment();
+  /** Documents whose write failed, per attempt (infrastructure: retried; data: sent to the DLQ). */
+  public void writeFailure(String collection, String kind, long documents) {
+    Counter.builder("telemetry.store.write.failures").description("Documents whose MongoDB write failed, per attempt (infrastructure: retried; data: to the DLQ)")
+        .tags("collection", collection, "kind", kind).register(registry).increment(documents);
   }
 
   public void storeRetry() {
@@ -230,6 +231,20 @@ public final class Telemetry implements AutoCloseable {
         .tags("model", model, "tenant", t, "direction", "output").register(registry).increment(output);
     Counter.builder("telemetry.requests").description("Requests stored, by model and tenant")
         .tags("model", model, "tenant", t).register(registry).increment();
+  }
+
+  /** The live per-model gauges, computed from the supplier on each scrape. */
+  public void modelRates(String model, java.util.function.Supplier<io.gputelemetry.accounting.LiveRates.Rates> rates) {
+    Gauge.builder("telemetry.model.tokens.per.second", rates, r -> r.get().tokensPerSecond()).tag("model", model)
+        .description("Tokens per second over the rolling window (input + output)").register(registry);
+    Gauge.builder("telemetry.model.requests.per.second", rates, r -> r.get().requestsPerSecond()).tag("model", model)
+        .description("Requests per second over the rolling window").register(registry);
+    Gauge.builder("telemetry.model.cost.per.token.usd", rates, r -> r.get().costPerToken()).tag("model", model)
+        .description("Live estimate: GPU cost of the model's GPUs over the window / tokens (NaN without tokens)")
+        .register(registry);
+    Gauge.builder("telemetry.model.energy.per.token.joules", rates, r -> r.get().energyPerToken()).tag("model", model)
+        .description("Live estimate: energy drawn by the model's GPUs over the window / tokens (NaN without tokens)")
+        .register(registry);
   }
 
   public void unpriced(String gpuModel) {

@@ -1,5 +1,8 @@
 package io.gputelemetry.processor;
 
+import io.gputelemetry.accounting.LiveRates;
+import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;
@@ -65,16 +68,33 @@ public class ProcessorVerticle extends VerticleBase {
   private long pausedSince;
   private long lagTimer = -1;
 
-  public ProcessorVerticle(AppConfig config, Telemetry telemetry, Health health) {
+  private final PriceBook prices;
+  private final LiveRates live;
+  private final Set<String> modelGauges = new HashSet<>();
+  private long refreshTimer = -1;
+
+  public ProcessorVerticle(AppConfig config, Telemetry telemetry, Health health, PriceBook prices) {
     this.config = config;
     this.telemetry = telemetry;
     this.health = health;
+    this.prices = prices;
+    this.live = new LiveRates(config.accounting().window().toMillis(),
+        config.accounting().allowedLateness().toMillis(), prices);
     topicTypes.put(config.kafka().gpuMetricsTopic(), EventType.GPU_SAMPLE);
     topicTypes.put(config.kafka().tokenUsageTopic(), EventType.TOKEN_USAGE);
   }
 
   public ProcessorStats stats() {
     return stats;
+  }
+
+  /** The store this processor writes (shared with the query API). */
+  public MongoStore store() {
+    return store;
+  }
+
+  public LiveRates live() {
+    return live;
   }
 
   @Override
@@ -93,6 +113,7 @@ public class ProcessorVerticle extends VerticleBase {
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");
     lagTimer = vertx.setPeriodic(5000, t -> updateLag());
+    refreshTimer = vertx.setPeriodic(config.accounting().refreshInterval().toMillis(), t -> refreshInventory());
     retry("indexes", store::ensureIndexes)
         .onSuccess(v -> health.condition("store-schema", null))
         .compose(v -> retry("topics", () -> TopicManager.ensureTopics(admin, k)))
@@ -173,7 +194,7 @@ public class ProcessorVerticle extends VerticleBase {
       } else {
         ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
         if (pr.ok()) {
-          batch.add(pr.event(), r, received);
+          enrich(batch.add(pr.event(), r, received), pr.event());
         } else {
           batch.deadLetter(r, pr.reasonCode(), pr.violations().stream().map(Violation::toString)
               .collect(Collectors.joining("; ")));
@@ -198,8 +219,8 @@ public class ProcessorVerticle extends VerticleBase {
   }
 
   private Future<Void> store(Batch b) {
-    Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, () -> store.insert(MongoStore.GPU_METRICS, b.gpuDocs));
-    Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, () -> store.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
+    Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, b.gpuDocs.size(), () -> store.insert(MongoStore.GPU_METRICS, b.gpuDocs));
+    Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, b.tokenDocs.size(), () -> store.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
     return Future.all(gpu, tok).compose(cf -> {
       account(b, EventType.GPU_SAMPLE, b.gpuDocs, b.gpuRecords, gpu.result());
       account(b, EventType.TOKEN_USAGE, b.tokenDocs, b.tokenRecords, tok.result());
@@ -219,7 +240,7 @@ public class ProcessorVerticle extends VerticleBase {
         }
       }
       List<JsonObject> inventory = new ArrayList<>(newest.values());
-      return write(MongoStore.GPUS, () -> store.updateInventory(inventory, oldest));
+      return write(MongoStore.GPUS, inventory.size(), () -> store.updateInventory(inventory, oldest));
     }).mapEmpty();
   }
 
@@ -236,7 +257,7 @@ public class ProcessorVerticle extends VerticleBase {
     for (int i = 0; i < docs.size(); i++) {
       String reason = out.rejected().get(i);
       if (reason != null) {
-        telemetry.writeFailure(type.collection(), "data");
+        telemetry.writeFailure(type.collection(), "data", 1);
         b.deadLetter(recs.get(i), "store_rejected", reason);
         continue;
       }
@@ -246,22 +267,80 @@ public class ProcessorVerticle extends VerticleBase {
       Event e = type == EventType.GPU_SAMPLE ? b.gpuEvents.get(i) : b.tokenEvents.get(i);
       e2e.record(Math.max(0, now - e.ts().toEpochMilli()), TimeUnit.MILLISECONDS);
       JsonObject d = docs.get(i);
+      if (d.getBoolean("unpriced", false)) {
+        telemetry.unpriced(type == EventType.GPU_SAMPLE ? d.getString("gpu_model")
+            : String.valueOf(live.gpuModelOf(d.getString("gpu_uuid", ""))));
+      }
       if (type == EventType.TOKEN_USAGE) {
         long in = d.getLong("input_tokens");
         long outTok = d.getLong("output_tokens");
         telemetry.tokens(d.getString("model"), d.getString("tenant"), in, outTok);
         stats.tokens.addAndGet(in + outTok);
+        if (live.recordTokens(d.getString("model"), e.ts().toEpochMilli(), in, outTok, now)) {
+          telemetry.eventsLate(topic, 1);
+        }
+        registerModel(d.getString("model"));
       } else {
         telemetry.gpuSample(d.getString("gpu_uuid"), d.getString("node"), d.getString("gpu_model"),
             num(d, "utilization_pct"), num(d, "memory_used_mib"), num(d, "memory_total_mib"), num(d, "power_w"),
             num(d, "temperature_c"), num(d, "sm_clock_mhz"), num(d, "xid_errors"), num(d, "energy_mj"),
             e.ts().toEpochMilli());
+        if (now - e.ts().toEpochMilli() > config.accounting().allowedLateness().toMillis()) {
+          telemetry.eventsLate(topic, 1);
+        }
       }
     }
     telemetry.eventsStored(topic, out.inserted());
     telemetry.eventsDuplicate(topic, out.duplicates().size());
     stats.stored.addAndGet(out.inserted());
     stats.duplicates.addAndGet(out.duplicates().size());
+  }
+
+  /**
+   * The live estimate each stored event carries: for token events the model's cost per token in
+   * force now and the event's cost at that rate; "unpriced" when the GPU has no price in force.
+   */
+  private void enrich(JsonObject doc, Event e) {
+    long ts = e.ts().toEpochMilli();
+    if (e.type() == EventType.GPU_SAMPLE) {
+      if (prices.priceAt(doc.getString("gpu_model"), ts) == null) {
+        doc.put("unpriced", true);
+      }
+      return;
+    }
+    String gpuModel = doc.getString("gpu_uuid") == null ? null : live.gpuModelOf(doc.getString("gpu_uuid"));
+    boolean unpriced = gpuModel != null && prices.priceAt(gpuModel, ts) == null;
+    LiveRates.Rates r = live.rates(doc.getString("model"), System.currentTimeMillis());
+    if (r.unpriced() || unpriced) {
+      doc.put("unpriced", true);
+    } else if (!Double.isNaN(r.costPerToken()) && r.gpus() > 0) {
+      doc.put("cost_per_token_usd", r.costPerToken());
+      doc.put("cost_usd", r.costPerToken() * doc.getLong("total_tokens"));
+    }
+  }
+
+  private void registerModel(String model) {
+    if (modelGauges.add(model)) {
+      telemetry.modelRates(model, () -> live.rates(model, System.currentTimeMillis()));
+    }
+  }
+
+  private void refreshInventory() {
+    store.client().findWithOptions(MongoStore.GPUS, new JsonObject(), new io.vertx.ext.mongo.FindOptions()
+            .setFields(new JsonObject().put("model", 1).put("gpu_model", 1).put("first_seen", 1).put("last_seen", 1)
+                .put("last.energy_mj", 1).put("last.power_w", 1)))
+        .onSuccess(docs -> {
+          List<LiveRates.GpuState> states = new ArrayList<>(docs.size());
+          for (JsonObject d : docs) {
+            JsonObject last = d.getJsonObject("last", new JsonObject());
+            states.add(new LiveRates.GpuState(d.getString("_id"), d.getString("model"), d.getString("gpu_model"),
+                UsageService.millis(d.getValue("first_seen")), UsageService.millis(d.getValue("last_seen")),
+                last.getValue("energy_mj") instanceof Number n ? n.longValue() : null, num(last, "power_w")));
+          }
+          live.updateInventory(states, System.currentTimeMillis());
+          live.models().forEach(this::registerModel);
+        })
+        .onFailure(e -> LOG.debug("inventory refresh failed: {}", e.getMessage()));
   }
 
   private static double num(JsonObject d, String k) {
@@ -274,13 +353,13 @@ public class ProcessorVerticle extends VerticleBase {
    * primary) are retried with capped exponential backoff and jitter; meanwhile the loop does not
    * poll, so consumption is paused, and readiness says why.
    */
-  private <T> Future<T> write(String collection, Supplier<Future<T>> op) {
+  private <T> Future<T> write(String collection, int documents, Supplier<Future<T>> op) {
     Promise<T> p = Promise.promise();
-    writeAttempt(collection, op, p, 0);
+    writeAttempt(collection, documents, op, p, 0);
     return p.future();
   }
 
-  private <T> void writeAttempt(String collection, Supplier<Future<T>> op, Promise<T> p, int n) {
+  private <T> void writeAttempt(String collection, int documents, Supplier<Future<T>> op, Promise<T> p, int n) {
     Timer.Sample sample = Timer.start();
     op.get().onSuccess(r -> {
       sample.stop(telemetry.batchWrite(collection));
@@ -294,7 +373,7 @@ public class ProcessorVerticle extends VerticleBase {
       }
       p.complete(r);
     }).onFailure(err -> {
-      telemetry.writeFailure(collection, "infrastructure");
+      telemetry.writeFailure(collection, "infrastructure", documents);
       if (pausedSince == 0) {
         pausedSince = System.nanoTime();
         telemetry.setPaused(true);
@@ -307,7 +386,7 @@ public class ProcessorVerticle extends VerticleBase {
       long delay = backoff(n);
       telemetry.storeRetry();
       LOG.warn("write to {} failed ({}); consumption paused, retry {} in {} ms", collection, err.getMessage(), n + 1, delay);
-      vertx.setTimer(delay, t -> writeAttempt(collection, op, p, n + 1));
+      vertx.setTimer(delay, t -> writeAttempt(collection, documents, op, p, n + 1));
     });
   }
 
@@ -315,7 +394,7 @@ public class ProcessorVerticle extends VerticleBase {
     if (b.deadLetters.isEmpty()) {
       return Future.succeededFuture();
     }
-    return write("dlq", () -> {
+    return write("dlq", b.deadLetters.size(), () -> {
       List<Future<?>> sends = new ArrayList<>();
       for (DeadLetter d : b.pendingDeadLetters()) {
         ConsumerRecord<String, byte[]> r = d.record;
@@ -392,6 +471,9 @@ public class ProcessorVerticle extends VerticleBase {
     if (lagTimer >= 0) {
       vertx.cancelTimer(lagTimer);
     }
+    if (refreshTimer >= 0) {
+      vertx.cancelTimer(refreshTimer);
+    }
     long timeout = config.processor().shutdownTimeout().toMillis();
     return loopDone.future()
         .timeout(timeout, TimeUnit.MILLISECONDS)
@@ -445,7 +527,7 @@ public class ProcessorVerticle extends VerticleBase {
       consumedByTopic.merge(r.topic(), 1L, Long::sum);
     }
 
-    void add(Event e, ConsumerRecord<String, byte[]> r, Instant received) {
+    JsonObject add(Event e, ConsumerRecord<String, byte[]> r, Instant received) {
       JsonObject doc = Documents.toDocument(e, received);
       if (e.type() == EventType.GPU_SAMPLE) {
         gpuEvents.add(e);
@@ -456,6 +538,7 @@ public class ProcessorVerticle extends VerticleBase {
         tokenDocs.add(doc);
         tokenRecords.add(r);
       }
+      return doc;
     }
 
     void deadLetter(ConsumerRecord<String, byte[]> r, String reason, String detail) {

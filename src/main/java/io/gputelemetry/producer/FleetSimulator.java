@@ -1,5 +1,7 @@
 package io.gputelemetry.producer;
 
+import io.gputelemetry.accounting.GpuProfiles;
+
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.config.AppConfig;

@@ -1,5 +1,7 @@
 package io.gputelemetry.producer;
 
+import io.gputelemetry.accounting.GpuProfiles;
+
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;

@@ -1,5 +1,7 @@
 package io.gputelemetry.producer;
 
+import io.gputelemetry.accounting.GpuProfiles;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;

@@ -1,4 +1,4 @@
-package io.gputelemetry.producer;
+package io.gputelemetry.accounting;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gputelemetry.config.ConfigException;
@@ -8,13 +8,13 @@ import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** GPU models with their memory, power envelope and default price (conf/gpu-profiles.json). */
+/** GPU models with their memory and power envelope (conf/gpu-profiles.json); prices are in the {@link PriceBook}. */
 public final class GpuProfiles {
   public static final String RESOURCE = "conf/gpu-profiles.json";
 
   /** One GPU model. */
   public record Profile(String name, String vendor, int memoryMib, double idlePowerW, double maxPowerW,
-      int maxSmClockMhz, double defaultHourlyPriceUsd, double simTokensPerSecond) {}
+      int maxSmClockMhz, double simTokensPerSecond) {}
 
   private final Map<String, Profile> profiles;
 
@@ -32,8 +32,7 @@ public final class GpuProfiles {
       for (JsonNode p : root.path("profiles")) {
         Profile prof = new Profile(p.path("name").asText(), p.path("vendor").asText(),
             p.path("memory_mib").asInt(), p.path("idle_power_w").asDouble(), p.path("max_power_w").asDouble(),
-            p.path("max_sm_clock_mhz").asInt(), p.path("default_hourly_price_usd").asDouble(),
-            p.path("sim_tokens_per_second").asDouble());
+            p.path("max_sm_clock_mhz").asInt(), p.path("sim_tokens_per_second").asDouble());
         m.put(prof.name(), prof);
       }
       return new GpuProfiles(m);

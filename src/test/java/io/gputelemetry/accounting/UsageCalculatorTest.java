@@ -1,0 +1,105 @@
+package io.gputelemetry.accounting;
+
+import static io.gputelemetry.support.AccountingFixture.*;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.gputelemetry.support.AccountingFixture;
+import io.vertx.core.json.JsonObject;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class UsageCalculatorTest {
+  private static final Instant T0 = Instant.parse("2026-11-28T10:00:00Z");
+
+  static void near(double expected, double actual, String what) {
+    assertEquals(expected, actual, Math.max(1e-9, Math.abs(expected) * 1e-4), what);
+  }
+
+  private UsageCalculator.Report run(AccountingFixture f, PriceBook prices, UsageCalculator.GroupBy g, long step,
+      boolean shuffled) {
+    long from = T0.toEpochMilli();
+    UsageCalculator c = new UsageCalculator(from, from + 60_000, step, 30_000, 3_000, prices, null);
+    List<JsonObject> samples = new ArrayList<>(f.samples);
+    List<JsonObject> tokens = new ArrayList<>(f.tokens);
+    if (shuffled) {
+      Collections.shuffle(samples, new java.util.Random(7));
+      Collections.shuffle(tokens, new java.util.Random(7));
+      samples.addAll(f.samples.subList(0, 20));  // replayed duplicates are removed by the store, not here
+      samples = new ArrayList<>(new java.util.LinkedHashSet<>(samples));
+    }
+    for (JsonObject s : samples) {
+      c.addSample(new UsageCalculator.Sample(s.getString("gpu_uuid"), Instant.parse(s.getString("ts")).toEpochMilli(),
+          s.getString("gpu_model"), s.getString("model"), s.getLong("energy_mj"), s.getDouble("power_w")));
+    }
+    for (JsonObject t : tokens) {
+      c.addTokens(Instant.parse(t.getString("ts")).toEpochMilli(), t.getString("model"), t.getString("tenant"),
+          t.getLong("input_tokens"), t.getLong("output_tokens"));
+    }
+    return c.report(g);
+  }
+
+  @Test
+  void tenantCostsEnergyAndTokensMatchTheHandArithmetic(@TempDir Path dir) throws Exception {
+    AccountingFixture f = new AccountingFixture(T0);
+    PriceBook prices = PriceBook.load(f.writePriceBook(dir));
+    UsageCalculator.Report r = run(f, prices, UsageCalculator.GroupBy.TENANT, 30_000, false);
+    near(A_COST, r.groups().get("A").costUsd, "A cost");
+    near(A_ENERGY, r.groups().get("A").energyJ, "A energy");
+    near(A_INPUT, r.groups().get("A").inputTokens, "A input");
+    near(A_OUTPUT, r.groups().get("A").outputTokens, "A output");
+    near(B_COST, r.groups().get("B").costUsd, "B cost");
+    near(B_ENERGY, r.groups().get("B").energyJ, "B energy");
+    near(B_INPUT, r.groups().get("B").inputTokens, "B input");
+    near(B_OUTPUT, r.groups().get("B").outputTokens, "B output");
+    near(0, r.groups().get("C").costUsd, "C cost");
+    near(C_TOKENS, r.groups().get("C").unmeteredTokens, "C unmetered");
+    near(IDLE_COST, r.idle().costUsd, "idle cost");
+    near(IDLE_ENERGY, r.idle().energyJ, "idle energy");
+    near(FLEET_COST, r.fleet().costUsd, "fleet cost");
+    near(FLEET_ENERGY, r.fleet().energyJ, "fleet energy");
+    near(UNPRICED_SECONDS, r.fleet().unpricedGpuSeconds, "unpriced GPU seconds");
+    double allocated = r.groups().values().stream().mapToDouble(t -> t.costUsd).sum();
+    near(r.fleet().costUsd, allocated + r.idle().costUsd, "tenants + idle = fleet");
+    // The series: step 0 of tenant B holds its m2 cost.
+    near(0.25 * 0.03 + 0.23, r.groupSeries().get("B")[0].costUsd, "B step 0");
+    near(0.25 * 0.06, r.groupSeries().get("B")[1].costUsd, "B step 1");
+  }
+
+  @Test
+  void groupingByModelAndByGpuModelKeepsTheFleetTotal(@TempDir Path dir) throws Exception {
+    AccountingFixture f = new AccountingFixture(T0);
+    PriceBook prices = PriceBook.load(f.writePriceBook(dir));
+    UsageCalculator.Report m = run(f, prices, UsageCalculator.GroupBy.MODEL, 0, false);
+    near(M1_COST, m.groups().get("m1").costUsd, "m1 cost");
+    near(M1_ENERGY, m.groups().get("m1").energyJ, "m1 energy");
+    near(M2_COST, m.groups().get("m2").costUsd, "m2 cost");
+    near(M2_ENERGY, m.groups().get("m2").energyJ, "m2 energy");
+    near(750 + 250, m.groups().get("m1").tokens(), "m1 tokens: A 3x150 + 300, B 150 + 100");
+    near(IDLE_COST, m.idle().costUsd, "one step allocates on the same 30 s grid as two");
+    UsageCalculator.Report g = run(f, prices, UsageCalculator.GroupBy.GPU_MODEL, 30_000, false);
+    // GA: g1's m1 time is allocated (0.09), g4's m3 time idle; GB: 0.23 allocated; GX: 0 (unpriced).
+    near(0.09, g.groups().get(GA).costUsd, "GA allocated");
+    near(0.23, g.groups().get(GB).costUsd, "GB allocated");
+    near(0, g.groups().get(GX).costUsd, "GX unpriced");
+    near(UNPRICED_SECONDS, g.groups().get(GX).unpricedGpuSeconds, "GX unpriced seconds");
+    double total = g.groups().values().stream().mapToDouble(t -> t.costUsd).sum() + g.idle().costUsd;
+    near(FLEET_COST, total, "gpu models + idle = fleet");
+  }
+
+  @Test
+  void arrivalOrderDoesNotChangeTheResult(@TempDir Path dir) throws Exception {
+    AccountingFixture f = new AccountingFixture(T0);
+    PriceBook prices = PriceBook.load(f.writePriceBook(dir));
+    UsageCalculator.Report a = run(f, prices, UsageCalculator.GroupBy.TENANT, 30_000, false);
+    UsageCalculator.Report b = run(f, prices, UsageCalculator.GroupBy.TENANT, 30_000, true);
+    for (String k : a.groups().keySet()) {
+      near(a.groups().get(k).costUsd, b.groups().get(k).costUsd, k);
+      near(a.groups().get(k).energyJ, b.groups().get(k).energyJ, k);
+    }
+  }
+}
