@@ -32,7 +32,8 @@ public final class UsageService {
 
   public Future<UsageCalculator.Report> usage(long from, long to, long step, UsageCalculator.GroupBy groupBy) {
     UsageCalculator calc = new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
-    Future<Void> samples = stream(MongoStore.GPU_METRICS, range(from - maxGapMillis, to),
+    // A sample covers the time before it: read maxGap beyond both ends.
+    Future<Void> samples = stream(MongoStore.GPU_METRICS, range(from - maxGapMillis, to + maxGapMillis),
         new JsonObject().put("gpu_uuid", 1).put("ts", 1).put("gpu_model", 1).put("model", 1).put("energy_mj", 1)
             .put("power_w", 1),
         d -> calc.addSample(new UsageCalculator.Sample(d.getString("gpu_uuid"), millis(d.getValue("ts")),

@@ -20,6 +20,8 @@ public final class RunningPipeline implements AutoCloseable {
   private final Application processor;
   private final MongoQueries store;
   private final AppConfig config;
+  private final AppConfig processorConfig;
+  private final java.util.List<Application> extra = new java.util.ArrayList<>();
   private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public RunningPipeline(Map<String, String> overrides) throws Exception {
@@ -30,7 +32,8 @@ public final class RunningPipeline implements AutoCloseable {
     Map<String, String> c = new HashMap<>(p);
     c.put("role", "processor");
     config = TestConfigs.of(p);
-    processor = new Application(TestConfigs.of(c)).start();
+    processorConfig = TestConfigs.of(c);
+    processor = new Application(processorConfig).start();
     producer = new Application(config).start();
     producer.producer().topicsReady().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
     store = new MongoQueries(mongo.uri());
@@ -54,6 +57,17 @@ public final class RunningPipeline implements AutoCloseable {
 
   public Application processor() {
     return processor;
+  }
+
+  /** Another processor in the same consumer group. */
+  public Application addProcessor() throws Exception {
+    Application a = new Application(processorConfig).start();
+    extra.add(a);
+    return a;
+  }
+
+  public AppConfig processorConfig() {
+    return processorConfig;
   }
 
   public MongoQueries store() {
@@ -81,6 +95,7 @@ public final class RunningPipeline implements AutoCloseable {
   public void close() {
     producer.close();
     processor.close();
+    extra.forEach(Application::close);
     store.close();
     mongo.close();
   }
