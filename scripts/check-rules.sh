@@ -17,9 +17,13 @@ cd "$root"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "check-rules: $1 not found ($2)" >&2; exit 2; }; }
 need promtool "apt-get install prometheus"
-need python3 "apt-get install python3"
 need jq "apt-get install jq"
-python3 -c 'import yaml' 2>/dev/null || { echo "check-rules: PyYAML missing (apt-get install python3-yaml)" >&2; exit 2; }
+# Any python3 with PyYAML: the one on PATH, else Debian's.
+python=""
+for p in python3 /usr/bin/python3; do
+  if command -v "$p" >/dev/null 2>&1 && "$p" -c 'import yaml' 2>/dev/null; then python="$p"; break; fi
+done
+[ -n "$python" ] || { echo "check-rules: no python3 with PyYAML (apt-get install python3-yaml)" >&2; exit 2; }
 
 shopt -s nullglob
 rules=("$files"/prometheus/*.rules.yaml)
@@ -44,7 +48,7 @@ done
 echo "== structure, runbook anchors, test coverage, metric names"
 tmp="$(mktemp -d)"
 trap 'rm -rf "$tmp"' EXIT
-python3 "$root/scripts/check_observability.py" "$root" "$tmp/dashboard-queries.rules.yaml"
+"$python" "$root/scripts/check_observability.py" "$root" "$tmp/dashboard-queries.rules.yaml"
 
 echo "== dashboard queries parse as PromQL"
 promtool check rules "$tmp/dashboard-queries.rules.yaml" | sed "s|$tmp/||"
