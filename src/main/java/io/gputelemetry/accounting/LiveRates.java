@@ -118,7 +118,8 @@ public final class LiveRates {
     double seconds = window / 1000.0;
     double tokens = in + out;
     return new Rates(tokens / seconds, in / seconds, out / seconds, req / seconds, cost, energy,
-        tokens > 0 ? cost / tokens : Double.NaN, tokens > 0 ? energy / tokens : Double.NaN, unpriced, count);
+        tokens > 0 && count > 0 ? cost / tokens : Double.NaN, tokens > 0 && count > 0 ? energy / tokens : Double.NaN,
+        unpriced, count);
   }
 
   /** Joules over [a, e): the counter's rate between the baseline and latest snapshots, else power x time. */

@@ -233,16 +233,16 @@ public final class Telemetry implements AutoCloseable {
         .tags("model", model, "tenant", t).register(registry).increment();
   }
 
-  /** The live per-model gauges, computed from the supplier on each scrape. */
+  /** The live per-model gauges, computed from the supplier on each scrape (held strongly: it is a lambda). */
   public void modelRates(String model, java.util.function.Supplier<io.gputelemetry.accounting.LiveRates.Rates> rates) {
-    Gauge.builder("telemetry.model.tokens.per.second", rates, r -> r.get().tokensPerSecond()).tag("model", model)
+    Gauge.builder("telemetry.model.tokens.per.second", rates, r -> r.get().tokensPerSecond()).tag("model", model).strongReference(true)
         .description("Tokens per second over the rolling window (input + output)").register(registry);
-    Gauge.builder("telemetry.model.requests.per.second", rates, r -> r.get().requestsPerSecond()).tag("model", model)
+    Gauge.builder("telemetry.model.requests.per.second", rates, r -> r.get().requestsPerSecond()).tag("model", model).strongReference(true)
         .description("Requests per second over the rolling window").register(registry);
-    Gauge.builder("telemetry.model.cost.per.token.usd", rates, r -> r.get().costPerToken()).tag("model", model)
+    Gauge.builder("telemetry.model.cost.per.token.usd", rates, r -> r.get().costPerToken()).tag("model", model).strongReference(true)
         .description("Live estimate: GPU cost of the model's GPUs over the window / tokens (NaN without tokens)")
         .register(registry);
-    Gauge.builder("telemetry.model.energy.per.token.joules", rates, r -> r.get().energyPerToken()).tag("model", model)
+    Gauge.builder("telemetry.model.energy.per.token.joules", rates, r -> r.get().energyPerToken()).tag("model", model).strongReference(true)
         .description("Live estimate: energy drawn by the model's GPUs over the window / tokens (NaN without tokens)")
         .register(registry);
   }
