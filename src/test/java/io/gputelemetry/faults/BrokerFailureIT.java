@@ -97,7 +97,7 @@ class BrokerFailureIT {
         assertEquals(0, t.duplicates(), "stored twice");
         assertEquals(0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());
         assertTrue(producer.failed().isEmpty(), "every send acknowledged despite the broker failure: "
-            + producer.failed().size() + " failed");
+            + producer.failed().size() + " failed, first " + producer.firstError());
         assertEquals(t.produced(), t.stored());
         assertTrue(gpuDiff.isEmpty(), "gpus differ from a clean pass:\n" + String.join("\n", gpuDiff));
       } finally {

@@ -24,6 +24,7 @@ public final class AckedProducer implements AutoCloseable {
   private final Set<String> acked = ConcurrentHashMap.newKeySet();
   private final Set<String> failed = ConcurrentHashMap.newKeySet();
   private final AtomicLong attempted = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicReference<String> firstError = new java.util.concurrent.atomic.AtomicReference<>();
   private volatile Thread streamThread;
   private volatile boolean streaming;
 
@@ -50,6 +51,7 @@ public final class AckedProducer implements AutoCloseable {
         acked.add(r.id());
       } else {
         failed.add(r.id());
+        firstError.compareAndSet(null, err.toString());
       }
     });
   }
@@ -116,6 +118,11 @@ public final class AckedProducer implements AutoCloseable {
   /** Store keys of the sends Kafka did not acknowledge (they may or may not be in the log). */
   public Set<String> failed() {
     return failed;
+  }
+
+  /** The first send error, or null. */
+  public String firstError() {
+    return firstError.get();
   }
 
   public long attempted() {
