@@ -1,0 +1,99 @@
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * Watches a store fill up and measures the processes doing it. Polls the document count of the
+ * given collections (the count command, cheap on the stand-in) and, at the first count above zero
+ * and when the count reaches the target, reads the CPU time (utime+stime) of each watched pid
+ * from /proc; at the end also its peak RSS (VmHWM). Prints one key=value line. Exit 1 when the
+ * count stops moving for longer than the stall limit, 2 when it overshoots the target.
+ *
+ * DrainWatch URI DB COLL[,COLL] TARGET PID[,PID] INTERVAL_MS STALL_S
+ */
+public final class DrainWatch {
+  public static void main(String[] a) throws Exception {
+    String uri = a[0];
+    String db = a[1];
+    String[] colls = a[2].split(",");
+    long target = Long.parseLong(a[3]);
+    String[] pids = a[4].split(",");
+    long interval = Long.parseLong(a[5]);
+    long stallNanos = Long.parseLong(a[6]) * 1_000_000_000L;
+    long tick = 100; // USER_HZ on Linux
+    try (MongoClient c = MongoClients.create(uri)) {
+      MongoDatabase d = c.getDatabase(db);
+      long startNs = System.nanoTime();
+      long firstNs = -1, firstCount = 0;
+      long[] firstCpu = new long[pids.length];
+      long lastCount = -1, lastMoveNs = startNs;
+      long count;
+      while (true) {
+        count = 0;
+        for (String coll : colls) {
+          count += d.getCollection(coll).estimatedDocumentCount();
+        }
+        long now = System.nanoTime();
+        if (count > 0 && firstNs < 0) {
+          firstNs = now;
+          firstCount = count;
+          for (int i = 0; i < pids.length; i++) {
+            firstCpu[i] = cpuTicks(pids[i]);
+          }
+        }
+        if (count != lastCount) {
+          lastCount = count;
+          lastMoveNs = now;
+        }
+        if (count >= target) {
+          break;
+        }
+        if (now - lastMoveNs > stallNanos) {
+          System.out.println("result=stalled count=" + count + " target=" + target);
+          System.exit(1);
+        }
+        Thread.sleep(interval);
+      }
+      long doneNs = System.nanoTime();
+      StringBuilder out = new StringBuilder();
+      out.append(count == target ? "result=ok" : "result=overshoot");
+      out.append(" count=").append(count).append(" target=").append(target);
+      out.append(" first_count=").append(firstCount);
+      out.append(" wall_total_s=").append(fmt((doneNs - startNs) / 1e9));
+      out.append(" wall_steady_s=").append(fmt((doneNs - firstNs) / 1e9));
+      for (int i = 0; i < pids.length; i++) {
+        long cpu = cpuTicks(pids[i]);
+        out.append(" cpu_total_s_").append(i).append('=').append(fmt((double) cpu / tick));
+        out.append(" cpu_steady_s_").append(i).append('=').append(fmt((double) (cpu - firstCpu[i]) / tick));
+        out.append(" hwm_kib_").append(i).append('=').append(hwm(pids[i]));
+      }
+      System.out.println(out);
+      System.exit(count == target ? 0 : 2);
+    }
+  }
+
+  static long cpuTicks(String pid) throws Exception {
+    String s = Files.readString(Path.of("/proc", pid, "stat"));
+    String[] f = s.substring(s.lastIndexOf(')') + 2).split(" ");
+    // After "pid (comm) ": state is field 3, utime 14, stime 15 -> indexes 11 and 12 here.
+    return Long.parseLong(f[11]) + Long.parseLong(f[12]);
+  }
+
+  static long hwm(String pid) throws Exception {
+    List<String> lines = new ArrayList<>(Files.readAllLines(Path.of("/proc", pid, "status")));
+    for (String l : lines) {
+      if (l.startsWith("VmHWM:")) {
+        return Long.parseLong(l.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
+  static String fmt(double v) {
+    return String.format(java.util.Locale.ROOT, "%.3f", v);
+  }
+}
