@@ -76,9 +76,13 @@ public final class Application implements AutoCloseable {
     }
     telemetry = new Telemetry(role.name().toLowerCase(), Version.get());
     vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)))
+        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
+            // Buckets (not only a summary) so that dashboards can compute latency percentiles.
+            .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true)
+                .setPublishQuantiles(true))))
         .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
         .build();
+    telemetry.bindStandardMeters();
     health = new Health(vertx, telemetry);
     List<Consumer<Router>> routes = new ArrayList<>();
     if (role != AppConfig.Role.PRODUCER) {

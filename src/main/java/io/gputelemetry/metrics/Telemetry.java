@@ -48,8 +48,20 @@ public final class Telemetry implements AutoCloseable {
   private final AtomicLong lastCommitMillis = new AtomicLong();
   private final DoubleAdder pausedSeconds = new DoubleAdder();
 
+  private final String role;
+  private final String version;
+
   public Telemetry(String role, String version) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.role = role;
+    this.version = version;
+  }
+
+  /**
+   * Registers the JVM, process and our always-present meters. Called once Vert.x has configured
+   * the registry (Micrometer wants meter filters before the first meter).
+   */
+  public Telemetry bindStandardMeters() {
     new JvmMemoryMetrics().bindTo(registry);
     gcMetrics.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -66,10 +78,46 @@ public final class Telemetry implements AutoCloseable {
         .description("Time consumption spent paused").register(registry);
     Gauge.builder("telemetry.consumer.last.commit.timestamp.seconds", lastCommitMillis, a -> a.get() / 1000.0)
         .description("When offsets were last committed (Unix time)").register(registry);
+    return this;
   }
 
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  /**
+   * Registers at zero the series whose labels are known up front, so that rates and alerts see a
+   * 0 rather than no data before the first failure.
+   */
+  public void initProducer(List<String> topics, List<String> routes) {
+    for (String t : topics) {
+      Counter.builder("telemetry.produce.failures").description("Sends Kafka did not acknowledge")
+          .tags("topic", t).register(registry);
+    }
+    for (String r : routes) {
+      Counter.builder("telemetry.ingest.backpressure").description("Ingest requests answered 503 because Kafka could not keep up")
+          .tags("route", r).register(registry);
+    }
+  }
+
+  /** See {@link #initProducer}. */
+  public void initProcessor(List<String> topics, List<String> collections) {
+    for (String t : topics) {
+      Counter.builder("telemetry.events.late").description("Events stored later than the allowed lateness")
+          .tags("topic", t).register(registry);
+      Counter.builder("telemetry.events.duplicate").description("Events already stored (duplicate key), skipped")
+          .tags("topic", t).register(registry);
+    }
+    for (String c : collections) {
+      for (String kind : List.of("infrastructure", "data")) {
+        Counter.builder("telemetry.store.write.failures").description("Documents whose MongoDB write failed, per attempt (infrastructure: retried; data: to the DLQ)")
+            .tags("collection", c, "kind", kind).register(registry);
+      }
+    }
+    Counter.builder("telemetry.store.retries").description("Batch write retries after an infrastructure failure")
+        .register(registry);
+    Counter.builder("telemetry.consumer.commit.failures").description("Offset commits that failed (the batch is re-read, stored once)")
+        .register(registry);
   }
 
   // --- ingest and produce ---

@@ -109,6 +109,8 @@ public class ProcessorVerticle extends VerticleBase {
     consumer.exceptionHandler(e -> LOG.warn("kafka consumer: {}", e.getMessage()));
     consumer.partitionsAssignedHandler(tps -> LOG.info("assigned {}", names(tps)));
     consumer.partitionsRevokedHandler(tps -> LOG.info("revoked {}", names(tps)));
+    telemetry.initProcessor(List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
+        List.of(MongoStore.GPU_METRICS, MongoStore.TOKEN_USAGE, MongoStore.GPUS, "dlq"));
     health.register("mongo", store::ping);
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");

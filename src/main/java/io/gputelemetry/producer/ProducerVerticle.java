@@ -79,6 +79,8 @@ public class ProducerVerticle extends VerticleBase {
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     publisher = new EventPublisher(vertx, k, telemetry, id);
     ackListeners.forEach(publisher::onAck);
+    telemetry.initProducer(List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
+        config.ingest().enabled() ? List.of("/v1/gpu-metrics", "/v1/token-usage") : List.of());
     health.register("kafka", () -> admin.describeCluster());
     health.condition("topics", "topics not ensured yet");
     if (config.simulator().enabled()) {

@@ -67,19 +67,35 @@ public final class EmbeddedKafka implements AutoCloseable {
           throw new IllegalStateException("formatting the embedded Kafka log failed: " + out.toString(StandardCharsets.UTF_8));
         }
       }
-      server = new KafkaRaftServer(KafkaConfig.fromProps(p), Time.SYSTEM);
-      server.startup();
+      KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(p), Time.SYSTEM);
+      server = s;
+      s.startup();
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
   }
 
+  /**
+   * Stops the broker, waiting at most 30 s: a broker stopped while still starting can wait for a
+   * start-up that never completes, and a stop must never hang the process.
+   */
   @Override
   public void close() {
-    if (server != null) {
-      server.shutdown();
-      server.awaitShutdown();
-      server = null;
+    KafkaRaftServer s = server;
+    server = null;
+    if (s == null) {
+      return;
+    }
+    Thread stopper = new Thread(() -> {
+      s.shutdown();
+      s.awaitShutdown();
+    }, "embedded-kafka-stop");
+    stopper.setDaemon(true);
+    stopper.start();
+    try {
+      stopper.join(30_000);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
