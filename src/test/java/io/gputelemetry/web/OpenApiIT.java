@@ -54,6 +54,18 @@ class OpenApiIT {
         }
         post(p, route, "application/x-ndjson", four.stream().map(Object::toString).reduce((a, b) -> a + "\n" + b).get(), KEY);
       }
+      String api = p.processorUrl();
+      post(p, IngestRoutes.GPU_ROUTE, "application/json", Events.sample("GPU-api").encode(), KEY);
+      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+          .until(() -> p.store().count("gpus") >= 1);
+      String range = "?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z";
+      get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
+      get(p, api, "/api/v1/usage?from=2026-01-01T00:00:00Z", "/api/v1/usage");
+      get(p, api, "/api/v1/gpus?status=active", "/api/v1/gpus");
+      get(p, api, "/api/v1/gpus?limit=-1", "/api/v1/gpus");
+      get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
+      get(p, api, "/api/v1/gpus/GPU-api?window=forever", "/api/v1/gpus/{uuid}");
+      get(p, api, "/api/v1/gpus/GPU-nowhere", "/api/v1/gpus/{uuid}");
       get(p, p.baseUrl(), "/health/live");
       get(p, p.baseUrl(), "/health/ready");
       get(p, p.baseUrl(), "/metrics");
@@ -65,7 +77,11 @@ class OpenApiIT {
       dead.put("mongo.timeout", "1s");
       Application notReady = new Application(TestConfigs.of(dead)).start();
       try {
-        get(p, "http://127.0.0.1:" + notReady.httpPort(), "/health/ready");
+        String dead1 = "http://127.0.0.1:" + notReady.httpPort();
+        get(p, dead1, "/health/ready");
+        get(p, dead1, "/api/v1/usage" + range, "/api/v1/usage");
+        get(p, dead1, "/api/v1/gpus", "/api/v1/gpus");
+        get(p, dead1, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       } finally {
         notReady.close();
       }
@@ -79,6 +95,11 @@ class OpenApiIT {
   }
 
   private void get(RunningPipeline p, String base, String path) throws Exception {
-    observed.add("GET " + path + " " + p.get(base + path).statusCode());
+    get(p, base, path, path);
+  }
+
+  /** Requests {@code url} and records the answer under the documented path template. */
+  private void get(RunningPipeline p, String base, String url, String documentedPath) throws Exception {
+    observed.add("GET " + documentedPath + " " + p.get(base + url).statusCode());
   }
 }
