@@ -53,6 +53,35 @@ class StandaloneJarIT {
   }
 
   @Test
+  void aRestartWithTheSameDataDirKeepsTheDataAndNeverReusesAnId(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    long requests = 0;
+    for (int run = 0; run < 2; run++) {
+      try (JarProcess jar = JarProcess.start("--data-dir", dir.toString(), "--count", "150", "--rate", "300",
+          "--http-port", "0", "--seed", "7")) {
+        assertEquals(0, jar.waitFor(120), jar.output());
+        assertTrue(jar.output().contains(", 0 duplicates"), "same seed, new ids: " + jar.find(COMPLETE) + "\n" + jar.output());
+        String[] parts = jar.find(COMPLETE).split(" ");
+        assertEquals(parts[0], parts[5], jar.output());
+        requests += 150;
+      }
+    }
+    // A third start serves what both runs stored, from the broker log and the file-backed store.
+    try (JarProcess jar = JarProcess.start("--data-dir", dir.toString(), "--no-simulator", "--http-port", "0")) {
+      await().atMost(Duration.ofSeconds(40)).until(() -> jar.find(HTTP) != null || !jar.alive());
+      String base = "http://127.0.0.1:" + jar.find(HTTP);
+      await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/health/ready").statusCode() == 200);
+      String now = java.time.Instant.now().plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+      String from = java.time.Instant.now().minusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
+      io.vertx.core.json.JsonObject usage = new io.vertx.core.json.JsonObject(
+          get(base + "/api/v1/usage?from=" + from + "&to=" + now).body());
+      assertEquals((double) requests, usage.getJsonObject("totals").getDouble("requests"), usage.encode());
+      jar.terminate();
+      assertTrue(java.util.Set.of(0, 143).contains(jar.waitFor(60)), jar.output());
+    }
+  }
+
+  @Test
   void badSettingFailsAtStartUpNamingTheKeyWithoutAStackTrace() throws Exception {
     try (JarProcess jar = JarProcess.start("--http-port", "eighty")) {
       assertEquals(2, jar.waitFor(30));
