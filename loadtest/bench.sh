@@ -5,12 +5,13 @@
 #   loadtest/bench.sh drain  [--events N] [--runs R] [--no-peer]   processor drain, and the MongoDB sink connector on the same topics
 #   loadtest/bench.sh peer   [--events N] [--runs R]               the peer alone (for trying its settings)
 #   loadtest/bench.sh ingest [--duration S] [--runs R]             HTTP ingest: wrk at full speed, paced at half of it, ProducerPerformance
+#   loadtest/bench.sh paced  --rates R[,R...] [--batch B] [--duration S] [--runs R]   HTTP ingest at fixed rates only
 #   loadtest/bench.sh e2e    [--rates 1000,5000,10000] [--duration S] [--runs R]   event time -> stored, at fixed rates
 #
 # Options: --runs R (default 3) --events N (drain/peer, default 1000000) --duration S (ingest default 20,
 # e2e default 60) --warmup S (e2e, default 10) --rates LIST (e2e) --conns C (ingest, default 32)
 # --peer-tasks N --peer-poll N --peer-batch N --peer-write replace|insert (peer settings)
-# --jfr (record the processor / producer with Java Flight Recorder) --out DIR (default target/bench/...).
+# --batch B (paced, default 100) --jfr (record the processor / producer with Java Flight Recorder) --out DIR (default target/bench/...).
 # Needs: Java 17, Maven (resolves the broker, Connect and the connector into loadtest/.cache once),
 # wrk for `ingest` (apt-get install -y wrk), python3 (free ports), curl, awk.
 # Exit status: 0 when every run completed and stored exactly what was produced; non-zero otherwise.
@@ -29,10 +30,12 @@ LOG4J="-Dlog4j.configuration=file:$HERE/log4j.properties"
 ROLE_HEAP=${ROLE_HEAP:--Xmx256m}
 
 SCENARIO=${1:-}
-[[ -n $SCENARIO ]] || { sed -n '2,18p' "$0"; exit 2; }
+[[ -n $SCENARIO ]] || { sed -n '2,20p' "$0"; exit 2; }
 shift
 RUNS=3 EVENTS=1000000 DURATION="" WARMUP=10 RATES=1000,5000,10000 CONNS=32 WITH_PEER=1 JFR=0 OUT=""
-PEER_TASKS=2 PEER_POLL=2000 PEER_BATCH=0 PEER_WRITE=replace
+BATCH=100
+# The peer's best settings here (see docs/performance.md for the others tried).
+PEER_TASKS=2 PEER_POLL=2000 PEER_BATCH=0 PEER_WRITE=insert
 while [[ $# -gt 0 ]]; do
   case $1 in
     --runs) RUNS=$2; shift ;;
@@ -41,6 +44,7 @@ while [[ $# -gt 0 ]]; do
     --warmup) WARMUP=$2; shift ;;
     --rates) RATES=$2; shift ;;
     --conns) CONNS=$2; shift ;;
+    --batch) BATCH=$2; shift ;;
     --no-peer) WITH_PEER=0 ;;
     --peer-tasks) PEER_TASKS=$2; shift ;;
     --peer-poll) PEER_POLL=$2; shift ;;
@@ -198,6 +202,8 @@ metric_sum() { # port name -> sum over all series of that metric
   curl -s "http://127.0.0.1:$1/metrics" | awk -v n="$2" '$1 == n || index($1, n "{") == 1 {s += $NF} END {printf "%.0f", s}'
 }
 record() { echo -e "$1\t$2\t$3" >> "$RESULTS"; } # variant metric value
+# The machine is shared: every run's line in info.tsv ends with the load average when it finished.
+note() { echo "$* loadavg=$(cut -d' ' -f1 /proc/loadavg)" >> "$OUT/info.tsv"; }
 
 # --- scenario 1/2: drain ------------------------------------------------------------------------------
 GPU_TOPIC=gpu.metrics.v1
@@ -245,7 +251,7 @@ run_ours() { # run
   dlq=$(metric_sum "$PROC_PORT" telemetry_events_dlq_total)
   [[ $stored == "$TOTAL" && $dlq == 0 ]] || fail "run $r: processor stored $stored (dlq $dlq) of $TOTAL produced"
   log "run $r ours: $line duplicates=$dup"
-  echo "ours run $r: $line stored_metric=$stored duplicates=$dup dlq=$dlq" >> "$OUT/info.tsv"
+  note "ours run $r: $line stored_metric=$stored duplicates=$dup dlq=$dlq"
   record_watch ours "$line" "$TOTAL"
   stop_pid "$PROC_PID"; stop_pid "$STORE_PID"
 }
@@ -298,7 +304,7 @@ EOF
   line=$(java -cp "$WATCH_CP" DrainWatch "$STORE_URI" telemetry gpu_metrics,token_usage "$TOTAL" "$cpid,$STORE_PID" 500 120 \
     2>> "$OUT/watch.log") || fail "run $r: peer drain did not complete: $line (see $dir/connect.log)"
   log "run $r peer: $line"
-  echo "peer run $r: $line" >> "$OUT/info.tsv"
+  note "peer run $r: $line"
   record_watch peer "$line" "$TOTAL"
   stop_pid "$cpid"; stop_pid "$STORE_PID"
 }
@@ -325,7 +331,7 @@ run_wrk() { # run batch -> records variant wrk-b$batch
   req=$(kv requests); non2xx=$(kv non2xx); dur=$(kv duration_s)
   acc=$(( (req - non2xx) * b ))
   delta=$((after - before))
-  echo "ingest wrk run $r batch $b: $line accepted_events=$acc kafka_delta=$delta" >> "$OUT/info.tsv"
+  note "ingest wrk run $r batch $b: $line accepted_events=$acc kafka_delta=$delta"
   log "run $r wrk batch $b: $line accepted=$acc kafka=+$delta"
   # Requests still in flight when wrk stops may be published without being counted by wrk.
   (( delta >= acc && delta - acc <= CONNS * b )) || fail "run $r batch $b: $acc events accepted but Kafka grew by $delta"
@@ -339,16 +345,17 @@ run_wrk() { # run batch -> records variant wrk-b$batch
 run_paced() { # run batch rate
   local r=$1 b=$2 rate=$3 url line before after delta acc
   url=http://127.0.0.1:$PRODUCER_PORT/v1/token-usage
+  # Warm the producer up at full speed first; PacedLoad then runs 10 s at the rate before measuring.
   wrk -t2 -c16 -d5s -s "$HERE/lua/ingest.lua" "$url" -- "$b" "warmp$r-$b-$RANDOM" > /dev/null 2>&1 || true
   sleep 2
   before=$(end_offsets $TOKEN_TOPIC)
-  line=$(java -Xmx512m -cp "$CLASSES:$JAR" PacedLoad "$url" "$rate" "$b" "$DURATION" "$CONNS" "p$r-$b-$RANDOM" 2>> "$OUT/paced.log" | grep '^PACED') \
+  line=$(java -Xmx512m -cp "$CLASSES:$JAR" PacedLoad "$url" "$rate" "$b" "$DURATION" "$CONNS" "p$r-$b-$RANDOM" 10 2>> "$OUT/paced.log" | grep '^PACED') \
     || fail "run $r paced batch $b: requests failed: $line"
   after=$(end_offsets $TOKEN_TOPIC)
   kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $line"; }
   acc=$(kv accepted_events)
   delta=$((after - before))
-  echo "ingest paced run $r batch $b: $line kafka_delta=$delta" >> "$OUT/info.tsv"
+  note "ingest paced run $r batch $b: $line kafka_delta=$delta"
   log "run $r paced batch $b: $line kafka=+$delta"
   (( delta == acc )) || fail "run $r paced batch $b: $acc events accepted but Kafka grew by $delta"
   record "paced-b$b" events_per_s "$(kv achieved_events_per_s)"
@@ -369,7 +376,7 @@ run_producer_perf() { # run
   line=$(java -Xmx512m $LOG4J -cp "$KCP" org.apache.kafka.tools.ProducerPerformance --topic "perf.$r" --num-records $n \
     --payload-file "$payload" --throughput -1 --producer-props bootstrap.servers="$BOOTSTRAP" acks=all \
     enable.idempotence=true linger.ms=5 batch.size=131072 compression.type=lz4 2>> "$OUT/perf.log" | tail -1)
-  echo "ProducerPerformance run $r: $line" >> "$OUT/info.tsv"
+  note "ProducerPerformance run $r: $line"
   log "run $r ProducerPerformance: $line"
   record producer-perf events_per_s "$(sed -n 's/.* sent, \([0-9.]*\) records\/sec.*/\1/p' <<< "$line" | awk '{printf "%.0f", $1}')"
   record producer-perf p50_ms "$(sed -n 's/.*, \([0-9]*\) ms 50th.*/\1/p' <<< "$line")"
@@ -432,7 +439,7 @@ run_e2e() { # rate run
   within500=$(join -a2 -e0 -o 2.1,1.2,2.2 <(sort -k1,1 "$OUT/$name.before") <(sort -k1,1 "$OUT/$name.after") \
     | awk '{d[$1] = $3 - $2} END {printf "%.4f", d["0.5"] / d["+Inf"]}')
   log "$name: produced $produced, stored $stored, duplicates $dup, p50 ${p50}s p99 ${p99}s max ${maxs}s, share <= 500 ms $within500"
-  echo "$name: produced=$produced stored=$stored duplicates=$dup p50_s=$p50 p99_s=$p99 max_s=$maxs le500ms_share=$within500 $line producer_hwm_mib=$hwm_prod" >> "$OUT/info.tsv"
+  note "$name: produced=$produced stored=$stored duplicates=$dup p50_s=$p50 p99_s=$p99 max_s=$maxs le500ms_share=$within500 $line producer_hwm_mib=$hwm_prod"
   record "e2e-$rate" p50_ms "$(awk -v s="$p50" 'BEGIN{printf "%.0f", s*1000}')"
   record "e2e-$rate" p99_ms "$(awk -v s="$p99" 'BEGIN{printf "%.0f", s*1000}')"
   record "e2e-$rate" max_ms "$(awk -v s="$maxs" 'BEGIN{printf "%.0f", s*1000}')"
@@ -504,6 +511,18 @@ case $SCENARIO in
       for r in $(seq "$RUNS"); do
         start_producer_http "paced-$b-$r"
         run_paced "$r" "$b" "$half"
+        stop_pid "$PRODUCER_PID"
+      done
+    done
+    ;;
+  paced)
+    DURATION=${DURATION:-20}
+    start_broker
+    IFS=, read -ra rate_list <<< "$RATES"
+    for rate in "${rate_list[@]}"; do
+      for r in $(seq "$RUNS"); do
+        start_producer_http "paced-$BATCH-$rate-$r"
+        run_paced "$r" "$BATCH" "$rate"
         stop_pid "$PRODUCER_PID"
       done
     done

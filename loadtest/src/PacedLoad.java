@@ -17,7 +17,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * due (so a slow server is not hidden by sending less: no coordinated omission). Event ids are
  * unique per run. Waits for every request in flight before reporting.
  *
- * PacedLoad URL EVENTS_PER_S BATCH SECONDS CONNECTIONS RUN_ID
+ * PacedLoad URL EVENTS_PER_S BATCH SECONDS CONNECTIONS RUN_ID [WARMUP_SECONDS]
+ * The warm-up (default 5 s) runs at the same rate first; its requests are sent and counted as
+ * accepted events but left out of the latency figures (JIT of both sides). Progress goes to stderr.
  */
 public final class PacedLoad {
   static final String[] TENANTS = {"acme", "globex", "initech", "umbrella", "hooli"};
@@ -30,8 +32,10 @@ public final class PacedLoad {
     double seconds = Double.parseDouble(a[3]);
     int conns = Integer.parseInt(a[4]);
     String runId = a[5];
+    double warmup = a.length > 6 ? Double.parseDouble(a[6]) : 5;
     double reqPerS = eventsPerS / batch;
-    long total = Math.round(reqPerS * seconds);
+    long warm = Math.round(reqPerS * warmup);
+    long total = warm + Math.round(reqPerS * seconds);
     Vertx vertx = Vertx.vertx();
     HttpClientAgent client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true),
         new PoolOptions().setHttp1MaxSize(conns).setMaxWaitQueueSize(-1));
@@ -40,6 +44,9 @@ public final class PacedLoad {
     CountDownLatch done = new CountDownLatch((int) total);
     long[] seq = {0};
     long start = System.nanoTime() + 50_000_000L;
+    AtomicLong completed = new AtomicLong();
+    vertx.setPeriodic(1000, t -> System.err.printf(Locale.ROOT, "paced: due %d sent %d completed %d%n",
+        Math.min(total, (long) ((System.nanoTime() - start) / 1e9 * reqPerS)), seq[0], completed.get()));
     vertx.setPeriodic(1, t -> {
       long now = System.nanoTime();
       while (seq[0] < total) {
@@ -54,6 +61,7 @@ public final class PacedLoad {
         client.request(ro).compose(req -> req.send(body)).compose(resp -> resp.body().map(b -> resp.statusCode()))
             .onComplete(ar -> {
               latencyNs[idx] = System.nanoTime() - due;
+              completed.incrementAndGet();
               if (ar.failed()) {
                 errors.incrementAndGet();
               } else if (ar.result() / 100 == 2) {
@@ -71,12 +79,12 @@ public final class PacedLoad {
     });
     done.await();
     double elapsed = (System.nanoTime() - start) / 1e9;
-    long[] l = latencyNs.clone();
+    long[] l = Arrays.copyOfRange(latencyNs, (int) warm, (int) total);
     Arrays.sort(l);
     System.out.println(String.format(Locale.ROOT,
         "PACED target_events_per_s=%.0f batch=%d requests=%d ok=%d non2xx=%d errors=%d accepted_events=%d "
             + "achieved_events_per_s=%.0f p50_ms=%.2f p90_ms=%.2f p99_ms=%.2f max_ms=%.2f",
-        eventsPerS, batch, total, ok.get(), non2xx.get(), errors.get(), accepted.get(), accepted.get() / elapsed,
+        eventsPerS, batch, total - warm, ok.get(), non2xx.get(), errors.get(), accepted.get(), accepted.get() / elapsed,
         pct(l, 0.50), pct(l, 0.90), pct(l, 0.99), l.length == 0 ? 0 : l[l.length - 1] / 1e6));
     client.close();
     vertx.close();
@@ -110,7 +118,7 @@ public final class PacedLoad {
           .append("\",\"provider\":\"vllm\",\"input_tokens\":").append(100 + Math.floorMod(h, 1900))
           .append(",\"output_tokens\":").append(20 + Math.floorMod(h >> 5, 600))
           .append(",\"latency_ms\":").append(200 + Math.floorMod(h >> 2, 3000)).append(".5")
-          .append(",\"gpu_uuid\":\"GPU-5a1c0f2e-8d3b-4c6e-9f10-").append(String.format("%012x", Math.floorMod(h, 8)))
+          .append(",\"gpu_uuid\":\"GPU-5a1c0f2e-8d3b-4c6e-9f10-").append("00000000000").append(Math.floorMod(h, 8))
           .append("\",\"node\":\"gpu-node-0").append(1 + Math.floorMod(h, 2)).append("\"}");
     }
     if (batch > 1) {
