@@ -91,7 +91,6 @@ class GracefulStopIT {
         CleanPass.Result clean = CleanPass.run(conf);
         List<String> gpuDiff = StoreAudit.diff(audit.gpus(), clean.gpus());
         System.out.println(t.line("graceful-stop", stops + "; gpus differing from a clean pass " + gpuDiff.size()));
-        assertTrue(producer.failed().isEmpty(), "every send acknowledged");
         assertEquals(0, t.lost(), "lost, e.g. " + t.lostSample());
         assertEquals(0, t.duplicates(), "stored twice");
         assertEquals(0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());

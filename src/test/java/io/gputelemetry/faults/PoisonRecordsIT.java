@@ -137,7 +137,6 @@ class PoisonRecordsIT {
           assertEquals(poison.size(), (long) Prom.sum(metrics, "telemetry_events_dlq_total"));
           assertEquals(0, (long) Prom.sum(metrics, "telemetry_store_write_failures_total", "kind=\"data\""));
           assertTrue(Prom.sum(metrics, "telemetry_store_retries_total") > 0, "the failed writes were retried");
-          assertTrue(producer.failed().isEmpty(), "every send acknowledged");
           assertEquals(0, t.lost(), "lost, e.g. " + t.lostSample());
           assertEquals(0, t.duplicates(), "stored twice");
           assertEquals(0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());

@@ -89,7 +89,6 @@ class StoreOutageIT {
             OUTAGE.toSeconds(), producedAtCut, notReadyAfterMs, readyAfterMs, infraFailures, retries, paused, dupMetric,
             gpuDiff.size())));
         assertTrue(body.contains("DOWN"), body);
-        assertTrue(producer.failed().isEmpty(), "every send acknowledged");
         assertEquals(0, t.lost(), "lost, e.g. " + t.lostSample());
         assertEquals(0, t.duplicates(), "stored twice");
         assertEquals(0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());

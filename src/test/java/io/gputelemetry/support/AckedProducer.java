@@ -36,7 +36,7 @@ public final class AckedProducer implements AutoCloseable {
     p.put("linger.ms", "10");
     p.put("batch.size", "131072");
     p.put("compression.type", "lz4");
-    p.put("delivery.timeout.ms", "180000");
+    p.put("delivery.timeout.ms", "60000");
     p.put("request.timeout.ms", "15000");
     p.put("client.id", "fault-test-producer");
     producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());

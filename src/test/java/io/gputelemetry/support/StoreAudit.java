@@ -21,10 +21,12 @@ import java.util.concurrent.TimeUnit;
 public final class StoreAudit implements AutoCloseable {
   /** One fault run in figures: produced = acknowledged by Kafka. */
   public record Tally(long produced, long stored, long duplicates, long lost, long unexpected,
-      Set<String> lostSample, Set<String> unexpectedSample) {
+      Set<String> lostSample, Set<String> unexpectedSample, long unacknowledged, long unacknowledgedStored) {
     public String line(String fault, String detail) {
       return "FAULT " + fault + ": events produced " + produced + " / stored " + stored + " / duplicates "
           + duplicates + " / lost " + lost + (unexpected > 0 ? " / stored but not acknowledged " + unexpected : "")
+          + (unacknowledged > 0 ? " / sends without an answer from Kafka " + unacknowledged + " (of them stored "
+              + unacknowledgedStored + ", not counted above)" : "")
           + (detail == null || detail.isEmpty() ? "" : " | " + detail);
     }
   }
@@ -71,8 +73,9 @@ public final class StoreAudit implements AutoCloseable {
     Set<String> unexpected = new TreeSet<>(s.ids());
     unexpected.removeAll(acked);
     unexpected.removeAll(failedSends);
-    return new Tally(acked.size(), s.documents(), s.duplicates(), lost.size(), unexpected.size(),
-        first(lost, 10), first(unexpected, 10));
+    long failedStored = failedSends.stream().filter(s.ids()::contains).count();
+    return new Tally(acked.size(), s.documents() - failedStored, s.duplicates(), lost.size(), unexpected.size(),
+        first(lost, 10), first(unexpected, 10), failedSends.size(), failedStored);
   }
 
   public long count(String collection) {
