@@ -57,6 +57,17 @@ public final class UsageCalculator {
     public double tokens() {
       return inputTokens + outputTokens;
     }
+
+    /** A share of this cell's GPU side (cost, energy, time), without tokens. */
+    Totals gpuShare(double share) {
+      Totals t = new Totals();
+      t.costUsd = costUsd * share;
+      t.energyJ = energyJ * share;
+      t.activeEnergyJ = activeEnergyJ * share;
+      t.gpuSeconds = gpuSeconds * share;
+      t.unpricedGpuSeconds = unpricedGpuSeconds * share;
+      return t;
+    }
   }
 
   /** The result: per group key, totals and a series by step; idle apart; fleet totals. */
@@ -231,12 +242,7 @@ public final class UsageCalculator {
         }
         for (Map.Entry<String, Totals> ce : gpuCells.entrySet()) {
           Totals c = ce.getValue();
-          Totals line = new Totals();
-          line.costUsd = c.costUsd * share;
-          line.energyJ = c.energyJ * share;
-          line.activeEnergyJ = c.activeEnergyJ * share;
-          line.gpuSeconds = c.gpuSeconds * share;
-          line.unpricedGpuSeconds = c.unpricedGpuSeconds * share;
+          Totals line = c.gpuShare(share);
           // Tokens are split across GPU models only when grouping by GPU model.
           double tokenShare = groupBy == GroupBy.GPU_MODEL ? (gpuSecs > 0 ? c.gpuSeconds / gpuSecs : 0) : 0;
           if (groupBy == GroupBy.GPU_MODEL) {
@@ -294,12 +300,7 @@ public final class UsageCalculator {
   }
 
   private void addShare(Totals idle, Totals[] idleSeries, int st, Totals c, double share) {
-    Totals line = new Totals();
-    line.costUsd = c.costUsd * share;
-    line.energyJ = c.energyJ * share;
-    line.activeEnergyJ = c.activeEnergyJ * share;
-    line.gpuSeconds = c.gpuSeconds * share;
-    line.unpricedGpuSeconds = c.unpricedGpuSeconds * share;
+    Totals line = c.gpuShare(share);
     idle.add(line);
     idleSeries[st].add(line);
   }
