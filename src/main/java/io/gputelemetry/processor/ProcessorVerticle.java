@@ -184,6 +184,7 @@ public class ProcessorVerticle extends VerticleBase {
     }
     Batch batch = new Batch();
     Instant received = Instant.now();
+    Map<String, LiveRates.Rates> rates = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records.records()) {
       batch.track(r);
       EventType type = topicTypes.get(r.topic());
@@ -196,7 +197,7 @@ public class ProcessorVerticle extends VerticleBase {
       } else {
         ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
         if (pr.ok()) {
-          enrich(batch.add(pr.event(), r, received), pr.event());
+          enrich(batch.add(pr.event(), r, received), pr.event(), rates);
         } else {
           batch.deadLetter(r, pr.reasonCode(), pr.violations().stream().map(Violation::toString)
               .collect(Collectors.joining("; ")));
@@ -302,7 +303,7 @@ public class ProcessorVerticle extends VerticleBase {
    * The live estimate each stored event carries: for token events the model's cost per token in
    * force now and the event's cost at that rate; "unpriced" when the GPU has no price in force.
    */
-  private void enrich(JsonObject doc, Event e) {
+  private void enrich(JsonObject doc, Event e, Map<String, LiveRates.Rates> rates) {
     long ts = e.ts().toEpochMilli();
     if (e.type() == EventType.GPU_SAMPLE) {
       if (prices.priceAt(doc.getString("gpu_model"), ts) == null) {
@@ -312,7 +313,8 @@ public class ProcessorVerticle extends VerticleBase {
     }
     String gpuModel = doc.getString("gpu_uuid") == null ? null : live.gpuModelOf(doc.getString("gpu_uuid"));
     boolean unpriced = gpuModel != null && prices.priceAt(gpuModel, ts) == null;
-    LiveRates.Rates r = live.rates(doc.getString("model"), System.currentTimeMillis());
+    // One rate per model and batch: the window does not move within a batch.
+    LiveRates.Rates r = rates.computeIfAbsent(doc.getString("model"), m -> live.rates(m, System.currentTimeMillis()));
     if (r.unpriced() || unpriced) {
       doc.put("unpriced", true);
     } else if (!Double.isNaN(r.costPerToken()) && r.gpus() > 0) {
