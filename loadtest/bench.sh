@@ -478,7 +478,11 @@ summary() {
 
 # --- main ----------------------------------------------------------------------------------------------
 setup
+# Run a snapshot of the jar: a rebuild in the working tree during the benchmark does not change it.
+cp "$JAR" "$OUT/gpu-telemetry.jar"
+JAR=$OUT/gpu-telemetry.jar
 {
+  echo -e "jar\tsha256=$(sha256sum "$JAR" | cut -c1-16)\tgit_head=$(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo none)\tsource_changes=$(git -C "$ROOT" status --porcelain -- src pom.xml 2>/dev/null | wc -l)"
   echo -e "machine\tnproc=$(nproc)\tmem=$(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo)\tloadavg_at_start=$(cut -d' ' -f1-3 /proc/loadavg)"
   echo -e "java\t$(java -version 2>&1 | head -1)"
   echo -e "command\tloadtest/bench.sh $SCENARIO runs=$RUNS events=$EVENTS duration=$DURATION rates=$RATES peer_tasks=$PEER_TASKS peer_poll=$PEER_POLL peer_batch=$PEER_BATCH peer_write=$PEER_WRITE"
