@@ -36,8 +36,12 @@ public final class AckedProducer implements AutoCloseable {
     p.put("linger.ms", "10");
     p.put("batch.size", "131072");
     p.put("compression.type", "lz4");
-    p.put("delivery.timeout.ms", "60000");
-    p.put("request.timeout.ms", "15000");
+    // Generous request timeout and one request in flight per connection: on a starved 2-core machine
+    // a request timing out made the idempotent producer restart a partition's sequence at 0, which
+    // the broker then refused (OUT_OF_ORDER_SEQUENCE_NUMBER) until the delivery timeout.
+    p.put("max.in.flight.requests.per.connection", "1");
+    p.put("request.timeout.ms", "60000");
+    p.put("delivery.timeout.ms", "120000");
     p.put("client.id", "fault-test-producer");
     producer = new KafkaProducer<>(p, new StringSerializer(), new ByteArraySerializer());
     this.gpuTopic = gpuTopic;
