@@ -227,7 +227,7 @@ public class ProcessorVerticle extends VerticleBase {
     return Future.all(gpu, tok).compose(cf -> {
       account(b, EventType.GPU_SAMPLE, b.gpuDocs, b.gpuRecords, gpu.result());
       account(b, EventType.TOKEN_USAGE, b.tokenDocs, b.tokenRecords, tok.result());
-      Map<String, JsonObject> newest = new HashMap<>();
+      Map<String, Integer> newest = new HashMap<>();
       Map<String, JsonObject> oldest = new HashMap<>();
       for (int i = 0; i < b.gpuDocs.size(); i++) {
         if (gpu.result().rejected().containsKey(i)) {
@@ -236,20 +236,25 @@ public class ProcessorVerticle extends VerticleBase {
         JsonObject d = b.gpuDocs.get(i);
         String uuid = d.getString("gpu_uuid");
         Event e = b.gpuEvents.get(i);
-        newest.merge(uuid, d, (a, c) -> newer(a, c) ? a : c);
+        newest.merge(uuid, i, (a, c) -> newer(b.gpuEvents.get(a), b.gpuEvents.get(c)) ? a : c);
         JsonObject o = oldest.get(uuid);
         if (o == null || Instant.parse(o.getString("$date")).isAfter(e.ts())) {
           oldest.put(uuid, Documents.date(e.ts()));
         }
       }
-      List<JsonObject> inventory = new ArrayList<>(newest.values());
+      List<JsonObject> inventory = new ArrayList<>(newest.size());
+      newest.values().forEach(i -> inventory.add(b.gpuDocs.get(i)));
       return write(MongoStore.GPUS, inventory.size(), () -> store.updateInventory(inventory, oldest));
     }).mapEmpty();
   }
 
-  private static boolean newer(JsonObject a, JsonObject b) {
-    int c = a.getJsonObject("ts").getString("$date").compareTo(b.getJsonObject("ts").getString("$date"));
-    return c > 0 || (c == 0 && a.getString("event_id").compareTo(b.getString("event_id")) > 0);
+  /**
+   * The order the inventory keeps: by event time at the store's precision (milliseconds: BSON
+   * dates), ties broken by event id, exactly as MongoStore.updateInventory's filter does.
+   */
+  static boolean newer(Event a, Event b) {
+    int c = Long.compare(a.ts().toEpochMilli(), b.ts().toEpochMilli());
+    return c > 0 || (c == 0 && a.eventId().compareTo(b.eventId()) > 0);
   }
 
   private void account(Batch b, EventType type, List<JsonObject> docs, List<ConsumerRecord<String, byte[]>> recs,
