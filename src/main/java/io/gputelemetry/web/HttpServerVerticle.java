@@ -5,6 +5,7 @@ import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.PrometheusScrapingHandler;
@@ -51,7 +52,10 @@ public class HttpServerVerticle extends VerticleBase {
       LOG.error("unhandled error on {} {}", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
       json(ctx.response(), 500, new JsonObject().put("error", "internal error"));
     });
-    return vertx.createHttpServer().requestHandler(router).listen(config.port(), config.host())
+    // HTTP/1.1 only: the cleartext HTTP/2 upgrade (h2c) that Java's HttpClient attempts by default
+    // garbled large responses such as /metrics; scrapers and ingest clients speak HTTP/1.1.
+    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .requestHandler(router).listen(config.port(), config.host())
         .onSuccess(s -> server = s);
   }
 
