@@ -50,7 +50,7 @@ public final class Application implements AutoCloseable {
   private ProducerVerticle producer;
   private ProcessorVerticle processor;
   private PriceBook prices;
-  private HttpServerVerticle http;
+  private int httpPort;
   private final List<String> deployments = new ArrayList<>();
   private long progressTimer = -1;
   private volatile boolean closed;
@@ -103,11 +103,19 @@ public final class Application implements AutoCloseable {
       routes.add(ingest::install);
     }
     routes.add(io.gputelemetry.web.OpenApiRoute::install);
-    http = new HttpServerVerticle(config.http(), telemetry, health, routes);
-    deploy(http);
+    // Several event loops serve the port (Vert.x shares one host:port between them round-robin):
+    // ingest parses and validates on the event loop, so one loop would cap it at one core.
+    int instances = config.http().instances() > 0 ? config.http().instances()
+        : Math.min(4, Runtime.getRuntime().availableProcessors());
+    httpPort = config.http().port() == 0 ? freePort(config.http().host()) : config.http().port();
+    AppConfig.Http bound = new AppConfig.Http(config.http().host(), httpPort, instances);
+    String httpId = vertx.deployVerticle(() -> new HttpServerVerticle(bound, telemetry, health, routes),
+        new io.vertx.core.DeploymentOptions().setInstances(instances))
+        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    deployments.add(httpId);
     LOG.info("gpu-telemetry {} {} started in {} ms: http://{}:{}/ (metrics /metrics, health /health/ready)",
         Version.get(), role.name().toLowerCase(), (System.nanoTime() - t0) / 1_000_000,
-        config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host(), http.port());
+        config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host(), httpPort);
     if (role == AppConfig.Role.STANDALONE && !config.standalone().progressInterval().isZero()) {
       startProgress(config.standalone().progressInterval());
     }
@@ -133,6 +141,13 @@ public final class Application implements AutoCloseable {
         kafka.bootstrapServers(), dataDir == null ? "a temporary directory" : kafkaDir,
         mongo.connectionString(), mongo.persistent() ? "file-backed in " + dataDir : "in memory",
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** A free port for "port 0": chosen here so that every event loop can share it. */
+  private static int freePort(String host) throws IOException {
+    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName(host))) {
+      return s.getLocalPort();
+    }
   }
 
   private void deploy(io.vertx.core.Deployable verticle) throws Exception {
@@ -162,7 +177,7 @@ public final class Application implements AutoCloseable {
   }
 
   public int httpPort() {
-    return http.port();
+    return httpPort;
   }
 
   public ProducerVerticle producer() {

@@ -29,7 +29,7 @@ public record AppConfig(
   /** Log output format. */
   public enum LogFormat { TEXT, JSON }
 
-  public record Http(String host, int port) {}
+  public record Http(String host, int port, int instances) {}
 
   public record Log(LogFormat format, String level) {}
 
@@ -71,7 +71,7 @@ public record AppConfig(
     String dataDir = s.optional("data-dir");
     return new AppConfig(
         s.choice("role", Role.class),
-        new Http(s.string("http.host"), s.integer("http.port", 0, 65535)),
+        new Http(s.string("http.host"), s.integer("http.port", 0, 65535), s.integer("http.instances", 0, 64)),
         new Log(s.choice("log.format", LogFormat.class), level(s)),
         new Kafka(
             s.string("kafka.bootstrap.servers"),

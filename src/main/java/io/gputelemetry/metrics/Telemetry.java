@@ -85,6 +85,19 @@ public final class Telemetry implements AutoCloseable {
     return registry;
   }
 
+  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  private final Map<String, Timer> timers = new ConcurrentHashMap<>();
+
+  /** A counter by name and tags, registered once and then found by a map lookup (hot paths call this per event). */
+  private Counter counter(String name, String description, String... tags) {
+    String key = name + '\u0000' + String.join("\u0000", tags);
+    Counter c = counters.get(key);
+    if (c == null) {
+      c = counters.computeIfAbsent(key, k -> Counter.builder(name).description(description).tags(tags).register(registry));
+    }
+    return c;
+  }
+
   /**
    * Registers at zero the series whose labels are known up front, so that rates and alerts see a
    * 0 rather than no data before the first failure.
@@ -123,58 +136,48 @@ public final class Telemetry implements AutoCloseable {
   // --- ingest and produce ---
 
   public void ingestRequest(String route, int status, long nanos) {
-    Counter.builder("telemetry.ingest.requests").description("HTTP ingest requests by route and status")
-        .tags("route", route, "status", Integer.toString(status)).register(registry).increment();
-    Timer.builder("telemetry.ingest.request.duration").description("HTTP ingest request duration")
-        .tags("route", route).serviceLevelObjectives(LATENCY_SLOS).register(registry)
-        .record(nanos, TimeUnit.NANOSECONDS);
+    counter("telemetry.ingest.requests", "HTTP ingest requests by route and status", "route", route, "status", Integer.toString(status)).increment();
+    timers.computeIfAbsent(route, r -> Timer.builder("telemetry.ingest.request.duration")
+        .description("HTTP ingest request duration").tags("route", r).serviceLevelObjectives(LATENCY_SLOS)
+        .register(registry)).record(nanos, TimeUnit.NANOSECONDS);
   }
 
   public void ingestBackpressure(String route) {
-    Counter.builder("telemetry.ingest.backpressure").description("Ingest requests answered 503 because Kafka could not keep up")
-        .tags("route", route).register(registry).increment();
+    counter("telemetry.ingest.backpressure", "Ingest requests answered 503 because Kafka could not keep up", "route", route).increment();
   }
 
   public void eventsRejected(String topic, String reason, long n) {
-    Counter.builder("telemetry.events.rejected").description("Events rejected by validation at ingest")
-        .tags("topic", topic, "reason", reason).register(registry).increment(n);
+    counter("telemetry.events.rejected", "Events rejected by validation at ingest", "topic", topic, "reason", reason).increment(n);
   }
 
   public void eventsProduced(String topic, String source, long n) {
-    Counter.builder("telemetry.events.produced").description("Events acknowledged by Kafka")
-        .tags("topic", topic, "source", source).register(registry).increment(n);
+    counter("telemetry.events.produced", "Events acknowledged by Kafka", "topic", topic, "source", source).increment(n);
   }
 
   public void produceFailed(String topic) {
-    Counter.builder("telemetry.produce.failures").description("Sends Kafka did not acknowledge")
-        .tags("topic", topic).register(registry).increment();
+    counter("telemetry.produce.failures", "Sends Kafka did not acknowledge", "topic", topic).increment();
   }
 
   // --- consume and store ---
 
   public void eventsConsumed(String topic, long n) {
-    Counter.builder("telemetry.events.consumed").description("Records consumed from Kafka")
-        .tags("topic", topic).register(registry).increment(n);
+    counter("telemetry.events.consumed", "Records consumed from Kafka", "topic", topic).increment(n);
   }
 
   public void eventsStored(String topic, long n) {
-    Counter.builder("telemetry.events.stored").description("Events newly stored in MongoDB")
-        .tags("topic", topic).register(registry).increment(n);
+    counter("telemetry.events.stored", "Events newly stored in MongoDB", "topic", topic).increment(n);
   }
 
   public void eventsDuplicate(String topic, long n) {
-    Counter.builder("telemetry.events.duplicate").description("Events already stored (duplicate key), skipped")
-        .tags("topic", topic).register(registry).increment(n);
+    counter("telemetry.events.duplicate", "Events already stored (duplicate key), skipped", "topic", topic).increment(n);
   }
 
   public void eventsDlq(String topic, String reason, long n) {
-    Counter.builder("telemetry.events.dlq").description("Records sent to the dead-letter topic, by reason")
-        .tags("topic", topic, "reason", reason).register(registry).increment(n);
+    counter("telemetry.events.dlq", "Records sent to the dead-letter topic, by reason", "topic", topic, "reason", reason).increment(n);
   }
 
   public void eventsLate(String topic, long n) {
-    Counter.builder("telemetry.events.late").description("Events stored later than the allowed lateness")
-        .tags("topic", topic).register(registry).increment(n);
+    counter("telemetry.events.late", "Events stored later than the allowed lateness", "topic", topic).increment(n);
   }
 
   public Timer endToEnd(String topic) {
@@ -194,18 +197,15 @@ public final class Telemetry implements AutoCloseable {
 
   /** Documents whose write failed, per attempt (infrastructure: retried; data: sent to the DLQ). */
   public void writeFailure(String collection, String kind, long documents) {
-    Counter.builder("telemetry.store.write.failures").description("Documents whose MongoDB write failed, per attempt (infrastructure: retried; data: to the DLQ)")
-        .tags("collection", collection, "kind", kind).register(registry).increment(documents);
+    counter("telemetry.store.write.failures", "Documents whose MongoDB write failed, per attempt (infrastructure: retried; data: to the DLQ)", "collection", collection, "kind", kind).increment(documents);
   }
 
   public void storeRetry() {
-    Counter.builder("telemetry.store.retries").description("Batch write retries after an infrastructure failure")
-        .register(registry).increment();
+    counter("telemetry.store.retries", "Batch write retries after an infrastructure failure").increment();
   }
 
   public void commitFailed() {
-    Counter.builder("telemetry.consumer.commit.failures").description("Offset commits that failed (the batch is re-read, stored once)")
-        .register(registry).increment();
+    counter("telemetry.consumer.commit.failures", "Offset commits that failed (the batch is re-read, stored once)").increment();
   }
 
   public void committed() {
@@ -273,12 +273,9 @@ public final class Telemetry implements AutoCloseable {
 
   public void tokens(String model, String tenant, long input, long output) {
     String t = tenantLabel(tenant);
-    Counter.builder("telemetry.tokens").description("Tokens stored, by model, tenant and direction")
-        .tags("model", model, "tenant", t, "direction", "input").register(registry).increment(input);
-    Counter.builder("telemetry.tokens").description("Tokens stored, by model, tenant and direction")
-        .tags("model", model, "tenant", t, "direction", "output").register(registry).increment(output);
-    Counter.builder("telemetry.requests").description("Requests stored, by model and tenant")
-        .tags("model", model, "tenant", t).register(registry).increment();
+    counter("telemetry.tokens", "Tokens stored, by model, tenant and direction", "model", model, "tenant", t, "direction", "input").increment(input);
+    counter("telemetry.tokens", "Tokens stored, by model, tenant and direction", "model", model, "tenant", t, "direction", "output").increment(output);
+    counter("telemetry.requests", "Requests stored, by model and tenant", "model", model, "tenant", t).increment();
   }
 
   /** The live per-model gauges, computed from the supplier on each scrape (held strongly: it is a lambda). */
@@ -296,8 +293,7 @@ public final class Telemetry implements AutoCloseable {
   }
 
   public void unpriced(String gpuModel) {
-    Counter.builder("telemetry.unpriced.events").description("Events whose GPU has no hourly price in force")
-        .tags("gpu_model", gpuModel).register(registry).increment();
+    counter("telemetry.unpriced.events", "Events whose GPU has no hourly price in force", "gpu_model", gpuModel).increment();
   }
 
   /** Updates the per-GPU gauges from a sample; GPUs beyond the cap are not exported. */

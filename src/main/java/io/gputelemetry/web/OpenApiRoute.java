@@ -13,12 +13,13 @@ public final class OpenApiRoute {
 
   public static void install(Router router) {
     Buffer doc = load();
+    // A copy per answer: one buffer is not written by several event loops at once.
     router.get("/openapi.yaml").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", "application/yaml").end(doc));
+        .putHeader("Content-Type", "application/yaml").end(doc.copy()));
     for (String name : new String[] {"gpu.metrics.v1", "token.usage.v1"}) {
       Buffer schema = load("schemas/" + name + ".schema.json");
       router.get("/schemas/" + name + ".schema.json").handler(ctx -> ctx.response()
-          .putHeader("Content-Type", "application/schema+json").end(schema));
+          .putHeader("Content-Type", "application/schema+json").end(schema.copy()));
     }
   }
 
