@@ -13,6 +13,7 @@ import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.Documents;
+import io.gputelemetry.store.EventWriter;
 import io.gputelemetry.store.MongoStore;
 import io.gputelemetry.store.WriteOutcome;
 import io.gputelemetry.web.Health;
@@ -21,6 +22,9 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
+import org.bson.BsonBoolean;
+import org.bson.BsonDocument;
+import org.bson.BsonDouble;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -60,6 +64,7 @@ public class ProcessorVerticle extends VerticleBase {
 
   private EventParser parser;
   private MongoStore store;
+  private EventWriter writer;
   private KafkaConsumer<String, byte[]> consumer;
   private KafkaProducer<String, byte[]> dlqProducer;
   private KafkaAdminClient admin;
@@ -102,6 +107,7 @@ public class ProcessorVerticle extends VerticleBase {
     AppConfig.Kafka k = config.kafka();
     parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
     store = new MongoStore(vertx, config.mongo());
+    writer = new EventWriter(vertx, config.mongo());
     String id = "processor-" + ProcessHandle.current().pid();
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     dlqProducer = KafkaProducer.create(vertx, KafkaClients.producer(k, id + "-dlq"));
@@ -222,8 +228,8 @@ public class ProcessorVerticle extends VerticleBase {
   }
 
   private Future<Void> store(Batch b) {
-    Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, b.gpuDocs.size(), () -> store.insert(MongoStore.GPU_METRICS, b.gpuDocs));
-    Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, b.tokenDocs.size(), () -> store.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
+    Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, b.gpuDocs.size(), () -> writer.insert(MongoStore.GPU_METRICS, b.gpuDocs));
+    Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, b.tokenDocs.size(), () -> writer.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
     return Future.all(gpu, tok).compose(cf -> {
       account(b, EventType.GPU_SAMPLE, b.gpuDocs, b.gpuRecords, gpu.result());
       account(b, EventType.TOKEN_USAGE, b.tokenDocs, b.tokenRecords, tok.result());
@@ -233,8 +239,7 @@ public class ProcessorVerticle extends VerticleBase {
         if (gpu.result().rejected().containsKey(i)) {
           continue;
         }
-        JsonObject d = b.gpuDocs.get(i);
-        String uuid = d.getString("gpu_uuid");
+        String uuid = b.gpuEvents.get(i).scope();
         Event e = b.gpuEvents.get(i);
         newest.merge(uuid, i, (a, c) -> newer(b.gpuEvents.get(a), b.gpuEvents.get(c)) ? a : c);
         JsonObject o = oldest.get(uuid);
@@ -243,7 +248,7 @@ public class ProcessorVerticle extends VerticleBase {
         }
       }
       List<JsonObject> inventory = new ArrayList<>(newest.size());
-      newest.values().forEach(i -> inventory.add(b.gpuDocs.get(i)));
+      newest.values().forEach(i -> inventory.add(Documents.toDocument(b.gpuEvents.get(i), b.received)));
       return write(MongoStore.GPUS, inventory.size(), () -> store.updateInventory(inventory, oldest));
     }).mapEmpty();
   }
@@ -257,7 +262,7 @@ public class ProcessorVerticle extends VerticleBase {
     return c > 0 || (c == 0 && a.eventId().compareTo(b.eventId()) > 0);
   }
 
-  private void account(Batch b, EventType type, List<JsonObject> docs, List<ConsumerRecord<String, byte[]>> recs,
+  private void account(Batch b, EventType type, List<BsonDocument> docs, List<ConsumerRecord<String, byte[]>> recs,
       WriteOutcome out) {
     String topic = type == EventType.GPU_SAMPLE ? config.kafka().gpuMetricsTopic() : config.kafka().tokenUsageTopic();
     Timer e2e = telemetry.endToEnd(topic);
@@ -274,24 +279,25 @@ public class ProcessorVerticle extends VerticleBase {
       }
       Event e = type == EventType.GPU_SAMPLE ? b.gpuEvents.get(i) : b.tokenEvents.get(i);
       e2e.record(Math.max(0, now - e.ts().toEpochMilli()), TimeUnit.MILLISECONDS);
-      JsonObject d = docs.get(i);
-      if (d.getBoolean("unpriced", false)) {
-        telemetry.unpriced(type == EventType.GPU_SAMPLE ? d.getString("gpu_model")
-            : String.valueOf(live.gpuModelOf(d.getString("gpu_uuid", ""))));
+      com.fasterxml.jackson.databind.node.ObjectNode d = e.body();
+      if (docs.get(i).containsKey("unpriced")) {
+        telemetry.unpriced(type == EventType.GPU_SAMPLE ? d.path("gpu_model").asText()
+            : String.valueOf(live.gpuModelOf(d.path("gpu_uuid").asText(""))));
       }
       if (type == EventType.TOKEN_USAGE) {
-        long in = d.getLong("input_tokens");
-        long outTok = d.getLong("output_tokens");
-        telemetry.tokens(d.getString("model"), d.getString("tenant"), in, outTok);
+        long in = d.path("input_tokens").asLong();
+        long outTok = d.path("output_tokens").asLong();
+        telemetry.tokens(d.path("model").asText(), d.path("tenant").asText(), in, outTok);
         stats.tokens.addAndGet(in + outTok);
-        if (live.recordTokens(d.getString("model"), e.ts().toEpochMilli(), in, outTok, now)) {
+        if (live.recordTokens(d.path("model").asText(), e.ts().toEpochMilli(), in, outTok, now)) {
           telemetry.eventsLate(topic, 1);
         }
-        registerModel(d.getString("model"));
+        registerModel(d.path("model").asText());
       } else {
-        telemetry.gpuSample(d.getString("gpu_uuid"), d.getString("node"), d.getString("gpu_model"),
-            num(d, "utilization_pct"), num(d, "memory_used_mib"), num(d, "memory_total_mib"), num(d, "power_w"),
-            num(d, "temperature_c"), num(d, "sm_clock_mhz"), num(d, "xid_errors"), num(d, "energy_mj"),
+        telemetry.gpuSample(d.path("gpu_uuid").asText(), d.path("node").asText(), d.path("gpu_model").asText(),
+            d.path("utilization_pct").asDouble(), d.path("memory_used_mib").asDouble(),
+            d.path("memory_total_mib").asDouble(), d.path("power_w").asDouble(), d.path("temperature_c").asDouble(),
+            d.path("sm_clock_mhz").asDouble(), d.path("xid_errors").asDouble(), d.path("energy_mj").asDouble(),
             e.ts().toEpochMilli());
         if (now - e.ts().toEpochMilli() > config.accounting().allowedLateness().toMillis()) {
           telemetry.eventsLate(topic, 1);
@@ -308,23 +314,24 @@ public class ProcessorVerticle extends VerticleBase {
    * The live estimate each stored event carries: for token events the model's cost per token in
    * force now and the event's cost at that rate; "unpriced" when the GPU has no price in force.
    */
-  private void enrich(JsonObject doc, Event e, Map<String, LiveRates.Rates> rates) {
+  private void enrich(BsonDocument doc, Event e, Map<String, LiveRates.Rates> rates) {
     long ts = e.ts().toEpochMilli();
     if (e.type() == EventType.GPU_SAMPLE) {
-      if (prices.priceAt(doc.getString("gpu_model"), ts) == null) {
-        doc.put("unpriced", true);
+      if (prices.priceAt(e.body().path("gpu_model").asText(), ts) == null) {
+        doc.put("unpriced", BsonBoolean.TRUE);
       }
       return;
     }
-    String gpuModel = doc.getString("gpu_uuid") == null ? null : live.gpuModelOf(doc.getString("gpu_uuid"));
+    String gpuUuid = e.body().path("gpu_uuid").asText(null);
+    String gpuModel = gpuUuid == null ? null : live.gpuModelOf(gpuUuid);
     boolean unpriced = gpuModel != null && prices.priceAt(gpuModel, ts) == null;
     // One rate per model and batch: the window does not move within a batch.
-    LiveRates.Rates r = rates.computeIfAbsent(doc.getString("model"), m -> live.rates(m, System.currentTimeMillis()));
+    LiveRates.Rates r = rates.computeIfAbsent(e.body().path("model").asText(), m -> live.rates(m, System.currentTimeMillis()));
     if (r.unpriced() || unpriced) {
-      doc.put("unpriced", true);
+      doc.put("unpriced", BsonBoolean.TRUE);
     } else if (!Double.isNaN(r.costPerToken()) && r.gpus() > 0) {
-      doc.put("cost_per_token_usd", r.costPerToken());
-      doc.put("cost_usd", r.costPerToken() * doc.getLong("total_tokens"));
+      doc.put("cost_per_token_usd", new BsonDouble(r.costPerToken()));
+      doc.put("cost_usd", new BsonDouble(r.costPerToken() * doc.getInt64("total_tokens").longValue()));
     }
   }
 
@@ -493,7 +500,10 @@ public class ProcessorVerticle extends VerticleBase {
         .eventually(() -> consumer.close())
         .eventually(() -> dlqProducer.close())
         .eventually(() -> admin.close())
-        .eventually(() -> store.close())
+        .eventually(() -> {
+          writer.close();
+          return store.close();
+        })
         .onComplete(ar -> LOG.info("processor stopped: {} consumed, {} stored, {} duplicates, {} dead-lettered",
             stats.consumed.get(), stats.stored.get(), stats.duplicates.get(), stats.dlq.get()));
   }
@@ -519,10 +529,10 @@ public class ProcessorVerticle extends VerticleBase {
   /** One polled batch, sorted by destination. */
   private static final class Batch {
     final List<Event> gpuEvents = new ArrayList<>();
-    final List<JsonObject> gpuDocs = new ArrayList<>();
+    final List<BsonDocument> gpuDocs = new ArrayList<>();
     final List<ConsumerRecord<String, byte[]>> gpuRecords = new ArrayList<>();
     final List<Event> tokenEvents = new ArrayList<>();
-    final List<JsonObject> tokenDocs = new ArrayList<>();
+    final List<BsonDocument> tokenDocs = new ArrayList<>();
     final List<ConsumerRecord<String, byte[]>> tokenRecords = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
     final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
@@ -536,8 +546,11 @@ public class ProcessorVerticle extends VerticleBase {
       consumedByTopic.merge(r.topic(), 1L, Long::sum);
     }
 
-    JsonObject add(Event e, ConsumerRecord<String, byte[]> r, Instant received) {
-      JsonObject doc = Documents.toDocument(e, received);
+    Instant received;
+
+    BsonDocument add(Event e, ConsumerRecord<String, byte[]> r, Instant receivedAt) {
+      received = receivedAt;
+      BsonDocument doc = EventWriter.toBson(e, receivedAt);
       if (e.type() == EventType.GPU_SAMPLE) {
         gpuEvents.add(e);
         gpuDocs.add(doc);

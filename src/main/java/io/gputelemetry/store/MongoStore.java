@@ -1,7 +1,5 @@
 package io.gputelemetry.store;
 
-import com.mongodb.MongoBulkWriteException;
-import com.mongodb.bulk.BulkWriteError;
 import io.gputelemetry.config.AppConfig;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -13,16 +11,13 @@ import io.vertx.ext.mongo.IndexModel;
 import io.vertx.ext.mongo.IndexOptions;
 import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-/** The MongoDB side: indexes, idempotent bulk inserts of raw events, and the GPU inventory. */
+/** The MongoDB side through the Vert.x client: indexes, the GPU inventory, health; raw events go through {@link EventWriter}. */
 public final class MongoStore {
   public static final String GPU_METRICS = "gpu_metrics";
   public static final String TOKEN_USAGE = "token_usage";
@@ -92,40 +87,6 @@ public final class MongoStore {
   /** Round trip to the server: what readiness means for the store. */
   public Future<Void> ping() {
     return client.runCommand("ping", new JsonObject().put("ping", 1)).mapEmpty();
-  }
-
-  /**
-   * Unordered bulk insert. Duplicate keys count as already stored; documents refused for a data
-   * reason are reported by index; anything else fails the future (the caller retries the batch).
-   */
-  public Future<WriteOutcome> insert(String collection, List<JsonObject> docs) {
-    if (docs.isEmpty()) {
-      return Future.succeededFuture(WriteOutcome.allInserted(0));
-    }
-    List<BulkOperation> ops = new ArrayList<>(docs.size());
-    for (JsonObject d : docs) {
-      ops.add(BulkOperation.createInsert(d));
-    }
-    return client.bulkWriteWithOptions(collection, ops, new BulkWriteOptions().setOrdered(false))
-        .map(r -> WriteOutcome.allInserted(docs.size()))
-        .recover(err -> {
-          MongoBulkWriteException bulk = StoreFailures.bulkError(err);
-          if (bulk == null || bulk.getWriteConcernError() != null) {
-            return Future.failedFuture(err);
-          }
-          Set<Integer> duplicates = new HashSet<>();
-          Map<Integer, String> rejected = new HashMap<>();
-          for (BulkWriteError e : bulk.getWriteErrors()) {
-            if (StoreFailures.isDuplicate(e.getCode())) {
-              duplicates.add(e.getIndex());
-            } else if (StoreFailures.isDataError(e.getCode())) {
-              rejected.put(e.getIndex(), "store refused the document (code " + e.getCode() + "): " + e.getMessage());
-            } else {
-              return Future.failedFuture(err);
-            }
-          }
-          return Future.succeededFuture(new WriteOutcome(docs.size(), duplicates, rejected));
-        });
   }
 
   /**
