@@ -273,10 +273,6 @@ public final class Settings {
     return out;
   }
 
-  public Map<String, String> asMap() {
-    return values;
-  }
-
   /** Secrets masked, for logs and --print-config. */
   @Override
   public String toString() {

@@ -253,10 +253,6 @@ public final class Telemetry implements AutoCloseable {
     }
   }
 
-  public long totalLag() {
-    return lags.values().stream().mapToLong(AtomicLong::get).sum();
-  }
-
   // --- tokens and GPUs ---
 
   /** A bounded tenant label: the first {@value #MAX_TENANTS} tenants by name, then "_other". */

@@ -121,7 +121,11 @@ public class ProcessorVerticle extends VerticleBase {
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");
     lagTimer = vertx.setPeriodic(5000, t -> updateLag());
-    refreshTimer = vertx.setPeriodic(config.accounting().refreshInterval().toMillis(), t -> refreshInventory());
+    refreshTimer = vertx.setPeriodic(config.accounting().refreshInterval().toMillis(), t -> {
+      refreshInventory();
+      // Per-GPU gauges of GPUs this processor no longer hears from (moved partitions, retired GPUs).
+      telemetry.sweepGpus(config.api().gpuStaleAfter().multipliedBy(5));
+    });
     retry("indexes", store::ensureIndexes)
         .onSuccess(v -> health.condition("store-schema", null))
         .compose(v -> retry("topics", () -> TopicManager.ensureTopics(admin, k)))
@@ -234,21 +238,19 @@ public class ProcessorVerticle extends VerticleBase {
       account(b, EventType.GPU_SAMPLE, b.gpuDocs, b.gpuRecords, gpu.result());
       account(b, EventType.TOKEN_USAGE, b.tokenDocs, b.tokenRecords, tok.result());
       Map<String, Integer> newest = new HashMap<>();
-      Map<String, JsonObject> oldest = new HashMap<>();
+      Map<String, Instant> oldestTs = new HashMap<>();
       for (int i = 0; i < b.gpuDocs.size(); i++) {
         if (gpu.result().rejected().containsKey(i)) {
           continue;
         }
-        String uuid = b.gpuEvents.get(i).scope();
         Event e = b.gpuEvents.get(i);
-        newest.merge(uuid, i, (a, c) -> newer(b.gpuEvents.get(a), b.gpuEvents.get(c)) ? a : c);
-        JsonObject o = oldest.get(uuid);
-        if (o == null || Instant.parse(o.getString("$date")).isAfter(e.ts())) {
-          oldest.put(uuid, Documents.date(e.ts()));
-        }
+        newest.merge(e.scope(), i, (a, c) -> newer(b.gpuEvents.get(a), b.gpuEvents.get(c)) ? a : c);
+        oldestTs.merge(e.scope(), e.ts(), (x, y) -> x.isBefore(y) ? x : y);
       }
       List<JsonObject> inventory = new ArrayList<>(newest.size());
       newest.values().forEach(i -> inventory.add(Documents.toDocument(b.gpuEvents.get(i), b.received)));
+      Map<String, JsonObject> oldest = new HashMap<>();
+      oldestTs.forEach((uuid, ts) -> oldest.put(uuid, Documents.date(ts)));
       return write(MongoStore.GPUS, inventory.size(), () -> store.updateInventory(inventory, oldest));
     }).mapEmpty();
   }
