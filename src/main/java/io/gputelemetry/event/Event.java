@@ -1,13 +1,133 @@
 package io.gputelemetry.event;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.time.Instant;
+import java.util.Iterator;
+import java.util.Map;
 
 /**
- * A validated event in canonical form. {@code body} holds the canonical fields (with event_id set);
- * {@link #storeId()} is the MongoDB key: the id scoped by its source.
+ * A validated event in canonical form. Its values are held by field ({@link EventFields}): strings,
+ * and numbers as the JSON had them (Integer or Long for integers, Double otherwise); {@link #body()}
+ * is the canonical JSON object (with event_id set and ts in UTC), built on first use when the event
+ * came through the streaming fast path. {@link #storeId()} is the MongoDB key: the id scoped by its
+ * source.
  */
-public record Event(EventType type, ObjectNode body, String eventId, String scope, Instant ts) {
+public final class Event {
+  private final EventType type;
+  private final Object[] values;
+  private final String eventId;
+  private final String scope;
+  private final Instant ts;
+  private ObjectNode body;
+
+  /** An event from its canonical JSON body (the body must hold event_id and the scope field). */
+  public Event(EventType type, ObjectNode body, String eventId, String scope, Instant ts) {
+    this.type = type;
+    this.body = body;
+    this.eventId = eventId;
+    this.scope = scope;
+    this.ts = ts;
+    EventFields.Fields fields = EventFields.of(type);
+    this.values = new Object[fields.size()];
+    for (Iterator<Map.Entry<String, JsonNode>> it = body.fields(); it.hasNext(); ) {
+      Map.Entry<String, JsonNode> f = it.next();
+      EventFields.Field field = fields.get(f.getKey());
+      if (field != null) {
+        values[field.index()] = value(field, f.getValue());
+      }
+    }
+  }
+
+  /** An event from values by field index (as read by the fast path); the body is built on demand. */
+  Event(EventType type, Object[] values, Instant ts) {
+    this.type = type;
+    this.values = values;
+    this.ts = ts;
+    this.eventId = (String) values[0];
+    this.scope = (String) values[EventFields.of(type).get(type.scopeField()).index()];
+  }
+
+  private static Object value(EventFields.Field field, JsonNode n) {
+    if (field.kind() == EventFields.Kind.TS) {
+      return null;
+    }
+    if (n.isTextual()) {
+      return n.textValue();
+    }
+    if (n.isInt()) {
+      return n.intValue();
+    }
+    if (n.isIntegralNumber()) {
+      return n.longValue();
+    }
+    if (n.isNumber()) {
+      return n.doubleValue();
+    }
+    return n.isNull() ? null : n.toString();
+  }
+
+  public EventType type() {
+    return type;
+  }
+
+  public String eventId() {
+    return eventId;
+  }
+
+  /** The id's scope: the GPU for samples, the tenant for token events. */
+  public String scope() {
+    return scope;
+  }
+
+  public Instant ts() {
+    return ts;
+  }
+
+  /** The value of a field of this event's type (null when absent; ts: see {@link #ts()}). */
+  public Object value(EventFields.Field f) {
+    return values[f.index()];
+  }
+
+  /** A string field, or null when absent. */
+  public String text(EventFields.Field f) {
+    Object v = values[f.index()];
+    return v == null ? null : v.toString();
+  }
+
+  /** A numeric field as a double, or {@code absent} when missing. */
+  public double number(EventFields.Field f, double absent) {
+    return values[f.index()] instanceof Number n ? n.doubleValue() : absent;
+  }
+
+  /** A numeric field as a long, or {@code absent} when missing. */
+  public long integer(EventFields.Field f, long absent) {
+    return values[f.index()] instanceof Number n ? n.longValue() : absent;
+  }
+
+  /** The canonical JSON object. */
+  public ObjectNode body() {
+    if (body == null) {
+      ObjectNode b = JsonNodeFactory.instance.objectNode();
+      for (EventFields.Field f : EventFields.of(type).all()) {
+        Object v = values[f.index()];
+        if (f.kind() == EventFields.Kind.TS) {
+          b.put(f.name(), ts.toString());
+        } else if (v instanceof String s) {
+          b.put(f.name(), s);
+        } else if (v instanceof Integer i) {
+          b.put(f.name(), i);
+        } else if (v instanceof Long l) {
+          b.put(f.name(), l);
+        } else if (v instanceof Double d) {
+          b.put(f.name(), d);
+        }
+      }
+      body = b;
+    }
+    return body;
+  }
 
   /** The MongoDB _id: scope + "/" + event id. Scopes cannot contain '/', so keys never collide across scopes. */
   public String storeId() {
@@ -16,6 +136,11 @@ public record Event(EventType type, ObjectNode body, String eventId, String scop
 
   /** The Kafka record key: GPU for samples, model for token events. */
   public String kafkaKey() {
-    return body.path(type.keyField()).asText();
+    return text(EventFields.of(type).get(type.keyField()));
+  }
+
+  @Override
+  public String toString() {
+    return type + " " + storeId() + " @ " + ts;
   }
 }

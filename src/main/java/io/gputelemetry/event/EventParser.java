@@ -57,10 +57,12 @@ public final class EventParser {
   private final Map<EventType, JsonSchema> schemas = new EnumMap<>(EventType.class);
   private final Duration maxFutureSkew;
   private final Duration maxAge;
+  private final FastPath fast;
 
   public EventParser(Duration maxFutureSkew, Duration maxAge) {
     this.maxFutureSkew = maxFutureSkew;
     this.maxAge = maxAge;
+    this.fast = new FastPath(maxFutureSkew, maxAge);
     JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
     SchemaValidatorsConfig cfg = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
     for (EventType t : EventType.values()) {
@@ -84,6 +86,15 @@ public final class EventParser {
 
   /** Parses raw bytes (one JSON object). */
   public ParseResult parse(EventType type, byte[] bytes, Instant now, String tenantOverride) {
+    Event e = fast.read(type, bytes, now, tenantOverride);
+    if (e != null) {
+      return ParseResult.ok(e);
+    }
+    return parseFully(type, bytes, now, tenantOverride);
+  }
+
+  /** The full path only: schema validation of the whole tree, whatever the event looks like. */
+  ParseResult parseFully(EventType type, byte[] bytes, Instant now, String tenantOverride) {
     JsonNode node;
     try {
       node = MAPPER.readTree(bytes);
@@ -93,14 +104,26 @@ public final class EventParser {
     if (node == null || node.isMissingNode()) {
       return ParseResult.rejected(new Violation("", "empty event", "parse_error"));
     }
-    return parse(type, node, now, tenantOverride);
+    return parseFully(type, node, now, tenantOverride);
   }
 
   /**
    * Canonicalises and validates one parsed event. {@code now} is the reference for the time bounds
    * (the processor passes the Kafka record's timestamp, so a replay does not reject what ingest accepted).
+   * An accepted object in canonical form becomes the event's body itself (ts normalised in place).
    */
   public ParseResult parse(EventType type, JsonNode node, Instant now, String tenantOverride) {
+    if (node instanceof ObjectNode o) {
+      Event e = fast.read(type, o, now, tenantOverride);
+      if (e != null) {
+        return ParseResult.ok(e);
+      }
+    }
+    return parseFully(type, node, now, tenantOverride);
+  }
+
+  /** The full path only, on a parsed tree (which it does not modify). */
+  ParseResult parseFully(EventType type, JsonNode node, Instant now, String tenantOverride) {
     if (!node.isObject()) {
       return ParseResult.rejected(new Violation("", "expected a JSON object, got " + kind(node), "not_object"));
     }

@@ -267,11 +267,12 @@ public final class Telemetry implements AutoCloseable {
     return OTHER;
   }
 
-  public void tokens(String model, String tenant, long input, long output) {
+  /** Adds the tokens and requests of stored token events (summed per model and tenant by the caller). */
+  public void tokens(String model, String tenant, long input, long output, long requests) {
     String t = tenantLabel(tenant);
     counter("telemetry.tokens", "Tokens stored, by model, tenant and direction", "model", model, "tenant", t, "direction", "input").increment(input);
     counter("telemetry.tokens", "Tokens stored, by model, tenant and direction", "model", model, "tenant", t, "direction", "output").increment(output);
-    counter("telemetry.requests", "Requests stored, by model and tenant", "model", model, "tenant", t).increment();
+    counter("telemetry.requests", "Requests stored, by model and tenant", "model", model, "tenant", t).increment(requests);
   }
 
   /** The live per-model gauges, computed from the supplier on each scrape (held strongly: it is a lambda). */

@@ -5,6 +5,7 @@ import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
@@ -22,9 +23,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
-import org.bson.BsonBoolean;
-import org.bson.BsonDocument;
-import org.bson.BsonDouble;
+import org.bson.RawBsonDocument;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -34,10 +33,12 @@ import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.BitSet;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
@@ -76,6 +77,8 @@ public class ProcessorVerticle extends VerticleBase {
   private final PriceBook prices;
   private final LiveRates live;
   private final Set<String> modelGauges = new HashSet<>();
+  /** The estimate of an event whose GPU has no price in force. */
+  private static final double UNPRICED = Double.NEGATIVE_INFINITY;
   private long refreshTimer = -1;
 
   public ProcessorVerticle(AppConfig config, Telemetry telemetry, Health health, PriceBook prices) {
@@ -193,7 +196,7 @@ public class ProcessorVerticle extends VerticleBase {
       return Future.succeededFuture();
     }
     Batch batch = new Batch();
-    Instant received = Instant.now();
+    long received = System.currentTimeMillis();
     Map<String, LiveRates.Rates> rates = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records.records()) {
       batch.track(r);
@@ -207,7 +210,7 @@ public class ProcessorVerticle extends VerticleBase {
       } else {
         ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
         if (pr.ok()) {
-          enrich(batch.add(pr.event(), r, received), pr.event(), rates);
+          batch.add(pr.event(), r, received, rates);
         } else {
           batch.deadLetter(r, pr.reasonCode(), pr.violations().stream().map(Violation::toString)
               .collect(Collectors.joining("; ")));
@@ -235,20 +238,24 @@ public class ProcessorVerticle extends VerticleBase {
     Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, b.gpuDocs.size(), () -> writer.insert(MongoStore.GPU_METRICS, b.gpuDocs));
     Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, b.tokenDocs.size(), () -> writer.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
     return Future.all(gpu, tok).compose(cf -> {
-      account(b, EventType.GPU_SAMPLE, b.gpuDocs, b.gpuRecords, gpu.result());
-      account(b, EventType.TOKEN_USAGE, b.tokenDocs, b.tokenRecords, tok.result());
-      Map<String, Integer> newest = new HashMap<>();
+      account(b, EventType.GPU_SAMPLE, gpu.result());
+      account(b, EventType.TOKEN_USAGE, tok.result());
+      Map<String, Event> newest = new HashMap<>();
       Map<String, Instant> oldestTs = new HashMap<>();
       for (int i = 0; i < b.gpuDocs.size(); i++) {
         if (gpu.result().rejected().containsKey(i)) {
           continue;
         }
         Event e = b.gpuEvents.get(i);
-        newest.merge(e.scope(), i, (a, c) -> newer(b.gpuEvents.get(a), b.gpuEvents.get(c)) ? a : c);
+        newest.merge(e.scope(), e, (x, y) -> newer(x, y) ? x : y);
         oldestTs.merge(e.scope(), e.ts(), (x, y) -> x.isBefore(y) ? x : y);
       }
+      // The per-GPU gauges show the newest sample: set once per GPU and batch.
       List<JsonObject> inventory = new ArrayList<>(newest.size());
-      newest.values().forEach(i -> inventory.add(Documents.toDocument(b.gpuEvents.get(i), b.received)));
+      for (Event e : newest.values()) {
+        gauges(e);
+        inventory.add(Documents.toDocument(e, b.received));
+      }
       Map<String, JsonObject> oldest = new HashMap<>();
       oldestTs.forEach((uuid, ts) -> oldest.put(uuid, Documents.date(ts)));
       return write(MongoStore.GPUS, inventory.size(), () -> store.updateInventory(inventory, oldest));
@@ -264,12 +271,18 @@ public class ProcessorVerticle extends VerticleBase {
     return c > 0 || (c == 0 && a.eventId().compareTo(b.eventId()) > 0);
   }
 
-  private void account(Batch b, EventType type, List<BsonDocument> docs, List<ConsumerRecord<String, byte[]>> recs,
-      WriteOutcome out) {
-    String topic = type == EventType.GPU_SAMPLE ? config.kafka().gpuMetricsTopic() : config.kafka().tokenUsageTopic();
+  private void account(Batch b, EventType type, WriteOutcome out) {
+    boolean gpuType = type == EventType.GPU_SAMPLE;
+    String topic = gpuType ? config.kafka().gpuMetricsTopic() : config.kafka().tokenUsageTopic();
+    List<Event> events = gpuType ? b.gpuEvents : b.tokenEvents;
+    List<ConsumerRecord<String, byte[]>> recs = gpuType ? b.gpuRecords : b.tokenRecords;
     Timer e2e = telemetry.endToEnd(topic);
     long now = System.currentTimeMillis();
-    for (int i = 0; i < docs.size(); i++) {
+    long lateness = config.accounting().allowedLateness().toMillis();
+    long late = 0;
+    // Token and request counters per model and tenant, added once per batch.
+    Map<String, Map<String, long[]>> tokens = new HashMap<>();
+    for (int i = 0; i < events.size(); i++) {
       String reason = out.rejected().get(i);
       if (reason != null) {
         telemetry.writeFailure(type.collection(), "data", 1);
@@ -279,32 +292,38 @@ public class ProcessorVerticle extends VerticleBase {
       if (!out.newlyStored(i)) {
         continue;
       }
-      Event e = type == EventType.GPU_SAMPLE ? b.gpuEvents.get(i) : b.tokenEvents.get(i);
-      e2e.record(Math.max(0, now - e.ts().toEpochMilli()), TimeUnit.MILLISECONDS);
-      com.fasterxml.jackson.databind.node.ObjectNode d = e.body();
-      if (docs.get(i).containsKey("unpriced")) {
-        telemetry.unpriced(type == EventType.GPU_SAMPLE ? d.path("gpu_model").asText()
-            : String.valueOf(live.gpuModelOf(d.path("gpu_uuid").asText(""))));
+      Event e = events.get(i);
+      long ts = e.ts().toEpochMilli();
+      e2e.record(Math.max(0, now - ts), TimeUnit.MILLISECONDS);
+      if ((gpuType ? b.gpuUnpriced : b.tokenUnpriced).get(i)) {
+        telemetry.unpriced(gpuType ? e.text(EventFields.G_GPU_MODEL)
+            : String.valueOf(live.gpuModelOf(Objects.requireNonNullElse(e.text(EventFields.T_GPU_UUID), ""))));
       }
-      if (type == EventType.TOKEN_USAGE) {
-        long in = d.path("input_tokens").asLong();
-        long outTok = d.path("output_tokens").asLong();
-        telemetry.tokens(d.path("model").asText(), d.path("tenant").asText(), in, outTok);
-        stats.tokens.addAndGet(in + outTok);
-        if (live.recordTokens(d.path("model").asText(), e.ts().toEpochMilli(), in, outTok, now)) {
-          telemetry.eventsLate(topic, 1);
+      if (gpuType) {
+        if (now - ts > lateness) {
+          late++;
         }
-        registerModel(d.path("model").asText());
-      } else {
-        telemetry.gpuSample(d.path("gpu_uuid").asText(), d.path("node").asText(), d.path("gpu_model").asText(),
-            d.path("utilization_pct").asDouble(), d.path("memory_used_mib").asDouble(),
-            d.path("memory_total_mib").asDouble(), d.path("power_w").asDouble(), d.path("temperature_c").asDouble(),
-            d.path("sm_clock_mhz").asDouble(), d.path("xid_errors").asDouble(), d.path("energy_mj").asDouble(),
-            e.ts().toEpochMilli());
-        if (now - e.ts().toEpochMilli() > config.accounting().allowedLateness().toMillis()) {
-          telemetry.eventsLate(topic, 1);
-        }
+        continue;
       }
+      String model = e.text(EventFields.T_MODEL);
+      long in = e.integer(EventFields.T_INPUT, 0);
+      long outTok = e.integer(EventFields.T_OUTPUT, 0);
+      long[] sum = tokens.computeIfAbsent(model, m -> new HashMap<>())
+          .computeIfAbsent(e.text(EventFields.T_TENANT), t -> new long[3]);
+      sum[0] += in;
+      sum[1] += outTok;
+      sum[2]++;
+      stats.tokens.addAndGet(in + outTok);
+      if (live.recordTokens(model, ts, in, outTok, now)) {
+        late++;
+      }
+    }
+    tokens.forEach((model, byTenant) -> {
+      registerModel(model);
+      byTenant.forEach((tenant, sum) -> telemetry.tokens(model, tenant, sum[0], sum[1], sum[2]));
+    });
+    if (late > 0) {
+      telemetry.eventsLate(topic, late);
     }
     telemetry.eventsStored(topic, out.inserted());
     telemetry.eventsDuplicate(topic, out.duplicates().size());
@@ -312,29 +331,33 @@ public class ProcessorVerticle extends VerticleBase {
     stats.duplicates.addAndGet(out.duplicates().size());
   }
 
+  private void gauges(Event e) {
+    telemetry.gpuSample(e.text(EventFields.G_GPU_UUID), e.text(EventFields.G_NODE), e.text(EventFields.G_GPU_MODEL),
+        e.number(EventFields.G_UTILIZATION, 0), e.number(EventFields.G_MEMORY_USED, 0),
+        e.number(EventFields.G_MEMORY_TOTAL, 0), e.number(EventFields.G_POWER, 0),
+        e.number(EventFields.G_TEMPERATURE, 0), e.number(EventFields.G_SM_CLOCK, 0),
+        e.number(EventFields.G_XID, 0), e.number(EventFields.G_ENERGY, 0), e.ts().toEpochMilli());
+  }
+
   /**
    * The live estimate each stored event carries: for token events the model's cost per token in
-   * force now and the event's cost at that rate; "unpriced" when the GPU has no price in force.
+   * force now (NaN when there is none); {@link Double#NEGATIVE_INFINITY} when the event is unpriced
+   * (its GPU has no price in force).
    */
-  private void enrich(BsonDocument doc, Event e, Map<String, LiveRates.Rates> rates) {
+  private double estimate(Event e, Map<String, LiveRates.Rates> rates) {
     long ts = e.ts().toEpochMilli();
     if (e.type() == EventType.GPU_SAMPLE) {
-      if (prices.priceAt(e.body().path("gpu_model").asText(), ts) == null) {
-        doc.put("unpriced", BsonBoolean.TRUE);
-      }
-      return;
+      return prices.priceAt(e.text(EventFields.G_GPU_MODEL), ts) == null ? UNPRICED : Double.NaN;
     }
-    String gpuUuid = e.body().path("gpu_uuid").asText(null);
+    String gpuUuid = e.text(EventFields.T_GPU_UUID);
     String gpuModel = gpuUuid == null ? null : live.gpuModelOf(gpuUuid);
     boolean unpriced = gpuModel != null && prices.priceAt(gpuModel, ts) == null;
     // One rate per model and batch: the window does not move within a batch.
-    LiveRates.Rates r = rates.computeIfAbsent(e.body().path("model").asText(), m -> live.rates(m, System.currentTimeMillis()));
+    LiveRates.Rates r = rates.computeIfAbsent(e.text(EventFields.T_MODEL), m -> live.rates(m, System.currentTimeMillis()));
     if (r.unpriced() || unpriced) {
-      doc.put("unpriced", BsonBoolean.TRUE);
-    } else if (!Double.isNaN(r.costPerToken()) && r.gpus() > 0) {
-      doc.put("cost_per_token_usd", new BsonDouble(r.costPerToken()));
-      doc.put("cost_usd", new BsonDouble(r.costPerToken() * doc.getInt64("total_tokens").longValue()));
+      return UNPRICED;
     }
+    return r.gpus() > 0 ? r.costPerToken() : Double.NaN;
   }
 
   private void registerModel(String model) {
@@ -529,17 +552,20 @@ public class ProcessorVerticle extends VerticleBase {
   }
 
   /** One polled batch, sorted by destination. */
-  private static final class Batch {
+  private final class Batch {
     final List<Event> gpuEvents = new ArrayList<>();
-    final List<BsonDocument> gpuDocs = new ArrayList<>();
+    final List<RawBsonDocument> gpuDocs = new ArrayList<>();
+    final BitSet gpuUnpriced = new BitSet();
     final List<ConsumerRecord<String, byte[]>> gpuRecords = new ArrayList<>();
     final List<Event> tokenEvents = new ArrayList<>();
-    final List<BsonDocument> tokenDocs = new ArrayList<>();
+    final List<RawBsonDocument> tokenDocs = new ArrayList<>();
+    final BitSet tokenUnpriced = new BitSet();
     final List<ConsumerRecord<String, byte[]>> tokenRecords = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
     final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
     final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     final Map<String, Long> consumedByTopic = new HashMap<>();
+    Instant received;
 
     void track(ConsumerRecord<String, byte[]> r) {
       TopicPartition tp = new TopicPartition(r.topic(), r.partition());
@@ -548,21 +574,24 @@ public class ProcessorVerticle extends VerticleBase {
       consumedByTopic.merge(r.topic(), 1L, Long::sum);
     }
 
-    Instant received;
-
-    BsonDocument add(Event e, ConsumerRecord<String, byte[]> r, Instant receivedAt) {
-      received = receivedAt;
-      BsonDocument doc = EventWriter.toBson(e, receivedAt);
+    void add(Event e, ConsumerRecord<String, byte[]> r, long receivedAt, Map<String, LiveRates.Rates> rates) {
+      if (received == null) {
+        received = Instant.ofEpochMilli(receivedAt);
+      }
+      double estimate = estimate(e, rates);
+      boolean unpriced = estimate == UNPRICED;
+      RawBsonDocument doc = EventWriter.toBson(e, receivedAt, unpriced, estimate);
       if (e.type() == EventType.GPU_SAMPLE) {
+        gpuUnpriced.set(gpuEvents.size(), unpriced);
         gpuEvents.add(e);
         gpuDocs.add(doc);
         gpuRecords.add(r);
       } else {
+        tokenUnpriced.set(tokenEvents.size(), unpriced);
         tokenEvents.add(e);
         tokenDocs.add(doc);
         tokenRecords.add(r);
       }
-      return doc;
     }
 
     void deadLetter(ConsumerRecord<String, byte[]> r, String reason, String detail) {

@@ -1,6 +1,5 @@
 package io.gputelemetry.store;
 
-import com.fasterxml.jackson.databind.JsonNode;
 import com.mongodb.ConnectionString;
 import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoClientSettings;
@@ -14,29 +13,23 @@ import com.mongodb.reactivestreams.client.MongoClients;
 import com.mongodb.reactivestreams.client.MongoDatabase;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventType;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
-import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.bson.BsonBoolean;
-import org.bson.BsonDateTime;
+import org.bson.BsonBinaryWriter;
 import org.bson.BsonDocument;
-import org.bson.BsonDouble;
-import org.bson.BsonInt32;
-import org.bson.BsonInt64;
-import org.bson.BsonNull;
-import org.bson.BsonString;
-import org.bson.BsonValue;
+import org.bson.RawBsonDocument;
+import org.bson.io.BasicOutputBuffer;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
@@ -63,44 +56,55 @@ public final class EventWriter implements AutoCloseable {
     this.database = client.getDatabase(config.database());
   }
 
-  /** The stored form of an event: _id scoped by source, ts and received_at as BSON dates. */
-  public static BsonDocument toBson(Event e, Instant receivedAt) {
-    BsonDocument d = new BsonDocument("_id", new BsonString(e.storeId()));
-    for (Iterator<Map.Entry<String, JsonNode>> it = e.body().fields(); it.hasNext(); ) {
-      Map.Entry<String, JsonNode> f = it.next();
-      d.put(f.getKey(), f.getKey().equals("ts") ? new BsonDateTime(e.ts().toEpochMilli()) : bson(f.getValue()));
+  /**
+   * The stored form of an event, encoded once: _id scoped by source, the event's fields (ts and
+   * received_at as BSON dates), total_tokens for token events, and the live estimate: {@code
+   * unpriced: true}, or {@code cost_per_token_usd} and {@code cost_usd} when {@code costPerToken} is
+   * a number. Encoded here into a byte array, the driver copies it in one piece.
+   */
+  public static RawBsonDocument toBson(Event e, long receivedAtMillis, boolean unpriced, double costPerToken) {
+    BasicOutputBuffer out = new BasicOutputBuffer(384);
+    try (BsonBinaryWriter w = new BsonBinaryWriter(out)) {
+      w.writeStartDocument();
+      w.writeString("_id", e.storeId());
+      for (EventFields.Field f : EventFields.of(e.type()).all()) {
+        if (f.kind() == EventFields.Kind.TS) {
+          w.writeDateTime(f.name(), e.ts().toEpochMilli());
+          continue;
+        }
+        Object v = e.value(f);
+        if (v instanceof String s) {
+          w.writeString(f.name(), s);
+        } else if (v instanceof Integer i) {
+          w.writeInt32(f.name(), i);
+        } else if (v instanceof Long l) {
+          w.writeInt64(f.name(), l);
+        } else if (v instanceof Double d) {
+          w.writeDouble(f.name(), d);
+        }
+      }
+      w.writeDateTime("received_at", receivedAtMillis);
+      if (e.type() == EventType.TOKEN_USAGE) {
+        long total = e.integer(EventFields.T_INPUT, 0) + e.integer(EventFields.T_OUTPUT, 0);
+        w.writeInt64("total_tokens", total);
+        if (!unpriced && !Double.isNaN(costPerToken)) {
+          w.writeDouble("cost_per_token_usd", costPerToken);
+          w.writeDouble("cost_usd", costPerToken * total);
+        }
+      }
+      if (unpriced) {
+        w.writeBoolean("unpriced", true);
+      }
+      w.writeEndDocument();
     }
-    d.put("received_at", new BsonDateTime(receivedAt.toEpochMilli()));
-    if (e.type() == EventType.TOKEN_USAGE) {
-      d.put("total_tokens", new BsonInt64(e.body().path("input_tokens").asLong() + e.body().path("output_tokens").asLong()));
-    }
-    return d;
-  }
-
-  private static BsonValue bson(JsonNode n) {
-    if (n.isTextual()) {
-      return new BsonString(n.asText());
-    }
-    if (n.isInt()) {
-      return new BsonInt32(n.intValue());
-    }
-    if (n.isIntegralNumber()) {
-      return new BsonInt64(n.longValue());
-    }
-    if (n.isNumber()) {
-      return new BsonDouble(n.doubleValue());
-    }
-    if (n.isBoolean()) {
-      return BsonBoolean.valueOf(n.booleanValue());
-    }
-    return n.isNull() ? BsonNull.VALUE : new BsonString(n.toString());
+    return new RawBsonDocument(out.getInternalBuffer(), 0, out.getPosition());
   }
 
   /**
    * Unordered bulk insert. Duplicate keys count as already stored; documents refused for a data
    * reason are reported by index; anything else fails the future (the caller retries the batch).
    */
-  public Future<WriteOutcome> insert(String collection, List<BsonDocument> docs) {
+  public Future<WriteOutcome> insert(String collection, List<? extends BsonDocument> docs) {
     if (docs.isEmpty()) {
       return Future.succeededFuture(WriteOutcome.allInserted(0));
     }
