@@ -50,9 +50,10 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * The processor: poll a batch, validate, store it (unordered, idempotent), send what cannot be
- * stored to the DLQ, and only then commit the batch's offsets. One batch at a time, so memory is
- * bounded by processor.max-batch-records whatever the backlog; while the store is down the loop
- * retries with backoff and does not poll (consumption paused).
+ * stored to the DLQ, and only then commit the batch's offsets. One batch is stored while the next is
+ * prepared, so memory is bounded by two batches of processor.max-batch-records whatever the
+ * backlog; while the store is down the loop retries with backoff and does not poll (consumption
+ * paused).
  */
 public class ProcessorVerticle extends VerticleBase {
   private static final Logger LOG = LogManager.getLogger(ProcessorVerticle.class);
@@ -71,6 +72,11 @@ public class ProcessorVerticle extends VerticleBase {
   private KafkaAdminClient admin;
   private volatile boolean stopping;
   private final Promise<Void> loopDone = Promise.promise();
+  /** The batch being stored (completes when it is committed or dropped). */
+  private Future<Void> persisting = Future.succeededFuture();
+  /** Incremented when a batch is re-read: batches polled before that are dropped and re-read too. */
+  private long epoch;
+  private boolean backoffBeforePoll;
   private long pausedSince;
   private long lagTimer = -1;
 
@@ -169,33 +175,47 @@ public class ProcessorVerticle extends VerticleBase {
     return capped / 2 + ThreadLocalRandom.current().nextLong(capped / 2 + 1);
   }
 
+  /**
+   * Polls, prepares and stores batches, two at a time: while one batch is being stored (and its
+   * offsets committed), the next is polled, validated and encoded. Batches are stored and committed
+   * strictly in order, and the next poll waits for the batch before the one just prepared, so at
+   * most two batches are in memory.
+   */
   private void loop() {
     if (stopping) {
-      loopDone.tryComplete();
+      persisting.onComplete(ar -> loopDone.tryComplete());
       return;
     }
-    consumer.poll(config.processor().pollTimeout())
-        .compose(this::process)
-        .onComplete(ar -> {
-          if (ar.failed()) {
-            LOG.warn("poll or batch failed: {}", ar.cause().toString());
-            if (stopping) {
-              loopDone.tryComplete();
-              return;
-            }
-            vertx.setTimer(backoff(3), t -> loop());
-          } else {
-            loop();
-          }
-        });
+    long pollEpoch = epoch;
+    consumer.poll(config.processor().pollTimeout()).onComplete(ar -> {
+      if (ar.failed()) {
+        LOG.warn("poll failed: {}", ar.cause().toString());
+        persisting.onComplete(x -> next(true));
+        return;
+      }
+      Future<Void> prior = persisting;
+      if (!ar.result().isEmpty()) {
+        Batch batch = prepare(ar.result(), pollEpoch);
+        persisting = prior.transform(x -> persist(batch));
+      }
+      prior.onComplete(x -> next(false));
+    });
   }
 
-  /** One batch: classify, store, dead-letter, commit. Fails only when stopping mid-retry (nothing committed). */
-  private Future<Void> process(KafkaConsumerRecords<String, byte[]> records) {
-    if (records.isEmpty()) {
-      return Future.succeededFuture();
+  private void next(boolean pause) {
+    if (stopping) {
+      persisting.onComplete(ar -> loopDone.tryComplete());
+    } else if (pause || backoffBeforePoll) {
+      backoffBeforePoll = false;
+      vertx.setTimer(backoff(3), t -> loop());
+    } else {
+      loop();
     }
-    Batch batch = new Batch();
+  }
+
+  /** Classifies a polled batch and encodes what is to be stored. */
+  private Batch prepare(KafkaConsumerRecords<String, byte[]> records, long pollEpoch) {
+    Batch batch = new Batch(pollEpoch);
     long received = System.currentTimeMillis();
     Map<String, LiveRates.Rates> rates = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records.records()) {
@@ -221,6 +241,19 @@ public class ProcessorVerticle extends VerticleBase {
     stats.batches.incrementAndGet();
     telemetry.batchSize().record(records.size());
     batch.consumedByTopic.forEach(telemetry::eventsConsumed);
+    return batch;
+  }
+
+  /**
+   * Stores, dead-letters and commits one batch. Fails only when stopping mid-retry (nothing
+   * committed). A batch that fails for any other reason (a bug, not an outage) is re-read: its
+   * partitions go back to their committed offsets, and the batch prepared behind it is dropped
+   * and re-read too, so nothing is skipped.
+   */
+  private Future<Void> persist(Batch batch) {
+    if (batch.epoch != epoch) {
+      return resync(batch);
+    }
     return store(batch)
         .compose(v -> sendDeadLetters(batch))
         .compose(v -> commit(batch))
@@ -228,9 +261,10 @@ public class ProcessorVerticle extends VerticleBase {
           if (stopping) {
             return Future.failedFuture(err);
           }
-          // A bug, not an outage: rewind so that nothing of this batch is skipped.
           LOG.error("batch failed unexpectedly, re-reading it", err);
-          return rewind(batch).compose(v -> Future.failedFuture(err));
+          epoch++;
+          backoffBeforePoll = true;
+          return resync(batch);
         });
   }
 
@@ -471,10 +505,12 @@ public class ProcessorVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  private Future<Void> rewind(Batch b) {
+  /** Seeks the batch's partitions back to their committed offsets (or the batch's first offsets). */
+  private Future<Void> resync(Batch b) {
     List<Future<?>> seeks = new ArrayList<>();
-    b.firstOffsets.forEach((tp, first) -> seeks.add(consumer.seek(tp, first)));
-    return Future.join(seeks).mapEmpty();
+    b.firstOffsets.forEach((tp, first) -> seeks.add(consumer.committed(tp)
+        .compose(c -> consumer.seek(tp, c != null ? c.getOffset() : first))));
+    return Future.join(seeks).<Void>mapEmpty().recover(e -> Future.succeededFuture());
   }
 
   private void updateLag() {
@@ -553,6 +589,7 @@ public class ProcessorVerticle extends VerticleBase {
 
   /** One polled batch, sorted by destination. */
   private final class Batch {
+    final long epoch;
     final List<Event> gpuEvents = new ArrayList<>();
     final List<RawBsonDocument> gpuDocs = new ArrayList<>();
     final BitSet gpuUnpriced = new BitSet();
@@ -566,6 +603,10 @@ public class ProcessorVerticle extends VerticleBase {
     final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     final Map<String, Long> consumedByTopic = new HashMap<>();
     Instant received;
+
+    Batch(long epoch) {
+      this.epoch = epoch;
+    }
 
     void track(ConsumerRecord<String, byte[]> r) {
       TopicPartition tp = new TopicPartition(r.topic(), r.partition());
