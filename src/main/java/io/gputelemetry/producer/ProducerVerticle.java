@@ -135,10 +135,11 @@ public class ProducerVerticle extends VerticleBase {
     }
     List<Event> events = simulator.advance(now, Duration.between(last, now), remaining);
     last = now;
-    for (Event e : events) {
-      publisher.publish(e, "simulator").onFailure(err ->
-          LOG.warn("Kafka did not acknowledge {} {}: {}", e.type().schemaName(), e.eventId(), err.getMessage()));
-    }
+    publisher.publishAll(events, "simulator").onSuccess(o -> {
+      if (o.failed() > 0) {
+        LOG.warn("Kafka did not acknowledge {} of {} events: {}", o.failed(), events.size(), o.firstError().getMessage());
+      }
+    });
   }
 
   private void finish() {

@@ -186,12 +186,8 @@ public final class IngestRoutes {
           + "(events are idempotent: resending is safe)", "backpressure"));
       return;
     }
-    List<Future<?>> sends = new ArrayList<>(accepted.size());
-    for (Event e : accepted) {
-      sends.add(publisher.publish(e, "http"));
-    }
-    Future.join(sends).onComplete(ar -> {
-      long failed = sends.stream().filter(Future::failed).count();
+    publisher.publishAll(accepted, "http").onComplete(ar -> {
+      long failed = ar.succeeded() ? ar.result().failed() : accepted.size();
       if (failed > 0) {
         ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
         reply(ctx, route, start, 503, error("Kafka did not acknowledge " + failed + " of " + accepted.size()
