@@ -9,7 +9,7 @@
 #   loadtest/bench.sh e2e    [--rates 1000,5000,10000] [--duration S] [--runs R]   event time -> stored, at fixed rates
 #
 # Options: --runs R (default 3) --events N (drain/peer, default 1000000) --duration S (ingest default 20,
-# e2e default 60) --warmup S (e2e, default 10) --rates LIST (e2e) --conns C (ingest, default 32)
+# e2e default 60) --warmup S (e2e and paced runs, default 10) --rates LIST (e2e) --conns C (ingest, default 32)
 # --peer-tasks N --peer-poll N --peer-batch N --peer-write replace|insert (peer settings)
 # --batch B (paced, default 100) --jfr (record the processor / producer with Java Flight Recorder) --out DIR (default target/bench/...).
 # Needs: Java 17, Maven (resolves the broker, Connect and the connector into loadtest/.cache once),
@@ -345,11 +345,11 @@ run_wrk() { # run batch -> records variant wrk-b$batch
 run_paced() { # run batch rate
   local r=$1 b=$2 rate=$3 url line before after delta acc
   url=http://127.0.0.1:$PRODUCER_PORT/v1/token-usage
-  # Warm the producer up at full speed first; PacedLoad then runs 10 s at the rate before measuring.
+  # Warm the producer up at full speed first; PacedLoad then runs --warmup seconds at the rate before measuring.
   wrk -t2 -c16 -d5s -s "$HERE/lua/ingest.lua" "$url" -- "$b" "warmp$r-$b-$RANDOM" > /dev/null 2>&1 || true
   sleep 2
   before=$(end_offsets $TOKEN_TOPIC)
-  line=$(java -Xmx512m -cp "$CLASSES:$JAR" PacedLoad "$url" "$rate" "$b" "$DURATION" "$CONNS" "p$r-$b-$RANDOM" 10 2>> "$OUT/paced.log" | grep '^PACED') \
+  line=$(java -Xmx512m -cp "$CLASSES:$JAR" PacedLoad "$url" "$rate" "$b" "$DURATION" "$CONNS" "p$r-$b-$RANDOM" "$WARMUP" 2>> "$OUT/paced.log" | grep '^PACED') \
     || fail "run $r paced batch $b: requests failed: $line"
   after=$(end_offsets $TOKEN_TOPIC)
   kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $line"; }
