@@ -234,6 +234,13 @@ record_watch() { # variant watch-line events
   record "$v" events_per_s "$(awk -v n="$steady_n" -v w="$wall" 'BEGIN{printf "%.0f", n/w}')"
   record "$v" cpu_ms_per_1k_events "$(awk -v c="$cpu0" -v n="$steady_n" 'BEGIN{printf "%.1f", c*1e6/n}')"
   record "$v" store_cpu_ms_per_1k_events "$(awk -v c="$cpu1" -v n="$steady_n" 'BEGIN{printf "%.1f", c*1e6/n}')"
+  # The second half of the drain: JIT-compiled code, the warm cost per event.
+  local half_n=$(( n - $(kv half_count) ))
+  record "$v" warm_events_per_s "$(awk -v n="$half_n" -v w="$(kv wall_half_s)" 'BEGIN{printf "%.0f", n/w}')"
+  record "$v" warm_cpu_ms_per_1k_events "$(awk -v c="$(kv cpu_half_s_0)" -v n="$half_n" 'BEGIN{printf "%.1f", c*1e6/n}')"
+  record "$v" warm_jit_ms_per_1k_events "$(awk -v c="$(kv jit_half_s_0)" -v n="$half_n" 'BEGIN{printf "%.1f", c*1e6/n}')"
+  record "$v" warm_store_cpu_ms_per_1k_events "$(awk -v c="$(kv cpu_half_s_1)" -v n="$half_n" 'BEGIN{printf "%.1f", c*1e6/n}')"
+  record "$v" jit_cpu_s_steady "$(kv jit_steady_s_0)"
   record "$v" cpu_s_incl_startup "$(kv cpu_total_s_0)"
   record "$v" wall_s_incl_startup "$(kv wall_total_s)"
   record "$v" peak_rss_mib "$(awk -v k="$(kv hwm_kib_0)" 'BEGIN{printf "%.0f", k/1024}')"
@@ -470,6 +477,8 @@ summary() {
     echo
     ratio ours peer events_per_s "events/s ours/peer (target >= 1)"
     ratio ours peer cpu_ms_per_1k_events "processor CPU per event ours/peer (target <= 0.5)"
+    ratio ours peer warm_events_per_s "second half (warm JVMs): events/s ours/peer"
+    ratio ours peer warm_cpu_ms_per_1k_events "second half (warm JVMs): processor CPU per event ours/peer"
     ratio wrk-b100 producer-perf events_per_s "ingest batches of 100 / ProducerPerformance (target >= 0.6)"
     ratio wrk-b1 producer-perf events_per_s "ingest single events / ProducerPerformance"
   } | tee "$OUT/summary.md"

@@ -26,10 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
-import org.bson.BsonBinaryWriter;
 import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
-import org.bson.io.BasicOutputBuffer;
 import org.reactivestreams.Subscriber;
 import org.reactivestreams.Subscription;
 
@@ -60,44 +58,55 @@ public final class EventWriter implements AutoCloseable {
    * The stored form of an event, encoded once: _id scoped by source, the event's fields (ts and
    * received_at as BSON dates), total_tokens for token events, and the live estimate: {@code
    * unpriced: true}, or {@code cost_per_token_usd} and {@code cost_usd} when {@code costPerToken} is
-   * a number. Encoded here into a byte array, the driver copies it in one piece.
+   * a number. Encoded here into a byte array ({@link BsonBytes}), the driver copies it in one piece.
    */
   public static RawBsonDocument toBson(Event e, long receivedAtMillis, boolean unpriced, double costPerToken) {
-    BasicOutputBuffer out = new BasicOutputBuffer(384);
-    try (BsonBinaryWriter w = new BsonBinaryWriter(out)) {
-      w.writeStartDocument();
-      w.writeString("_id", e.storeId());
-      for (EventFields.Field f : EventFields.of(e.type()).all()) {
-        if (f.kind() == EventFields.Kind.TS) {
-          w.writeDateTime(f.name(), e.ts().toEpochMilli());
-          continue;
-        }
-        Object v = e.value(f);
-        if (v instanceof String s) {
-          w.writeString(f.name(), s);
-        } else if (v instanceof Integer i) {
-          w.writeInt32(f.name(), i);
-        } else if (v instanceof Long l) {
-          w.writeInt64(f.name(), l);
-        } else if (v instanceof Double d) {
-          w.writeDouble(f.name(), d);
-        }
+    BsonBytes w = new BsonBytes(384);
+    w.string(ID, e.storeId());
+    byte[][] names = e.type() == EventType.GPU_SAMPLE ? GPU_NAMES : TOKEN_NAMES;
+    for (EventFields.Field f : EventFields.of(e.type()).all()) {
+      byte[] name = names[f.index()];
+      if (f.kind() == EventFields.Kind.TS) {
+        w.dateTime(name, e.ts().toEpochMilli());
+        continue;
       }
-      w.writeDateTime("received_at", receivedAtMillis);
-      if (e.type() == EventType.TOKEN_USAGE) {
-        long total = e.integer(EventFields.T_INPUT, 0) + e.integer(EventFields.T_OUTPUT, 0);
-        w.writeInt64("total_tokens", total);
-        if (!unpriced && !Double.isNaN(costPerToken)) {
-          w.writeDouble("cost_per_token_usd", costPerToken);
-          w.writeDouble("cost_usd", costPerToken * total);
-        }
+      Object v = e.value(f);
+      if (v instanceof String s) {
+        w.string(name, s);
+      } else if (v instanceof Integer i) {
+        w.int32(name, i);
+      } else if (v instanceof Long l) {
+        w.int64(name, l);
+      } else if (v instanceof Double d) {
+        w.dbl(name, d);
       }
-      if (unpriced) {
-        w.writeBoolean("unpriced", true);
-      }
-      w.writeEndDocument();
     }
-    return new RawBsonDocument(out.getInternalBuffer(), 0, out.getPosition());
+    w.dateTime(RECEIVED_AT, receivedAtMillis);
+    if (e.type() == EventType.TOKEN_USAGE) {
+      long total = e.integer(EventFields.T_INPUT, 0) + e.integer(EventFields.T_OUTPUT, 0);
+      w.int64(TOTAL_TOKENS, total);
+      if (!unpriced && !Double.isNaN(costPerToken)) {
+        w.dbl(COST_PER_TOKEN, costPerToken);
+        w.dbl(COST, costPerToken * total);
+      }
+    }
+    if (unpriced) {
+      w.bool(UNPRICED, true);
+    }
+    return w.finish();
+  }
+
+  private static final byte[] ID = BsonBytes.name("_id");
+  private static final byte[] RECEIVED_AT = BsonBytes.name("received_at");
+  private static final byte[] TOTAL_TOKENS = BsonBytes.name("total_tokens");
+  private static final byte[] COST_PER_TOKEN = BsonBytes.name("cost_per_token_usd");
+  private static final byte[] COST = BsonBytes.name("cost_usd");
+  private static final byte[] UNPRICED = BsonBytes.name("unpriced");
+  private static final byte[][] GPU_NAMES = names(EventType.GPU_SAMPLE);
+  private static final byte[][] TOKEN_NAMES = names(EventType.TOKEN_USAGE);
+
+  private static byte[][] names(EventType type) {
+    return EventFields.of(type).all().stream().map(f -> BsonBytes.name(f.name())).toArray(byte[][]::new);
   }
 
   /**
