@@ -92,7 +92,7 @@ wait_port() { # port seconds
 wait_ready() { # http-port seconds
   local i
   for i in $(seq $(( $2 * 5 ))); do
-    [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/health/ready") == 200 ]] && return 0
+    [[ $(curl -s --max-time 2 -o /dev/null -w '%{http_code}' "http://127.0.0.1:$1/health/ready") == 200 ]] && return 0
     sleep 0.2
   done
   return 1

@@ -21,6 +21,7 @@ public final class Event {
   private final String scope;
   private final Instant ts;
   private ObjectNode body;
+  private byte[] json;
 
   /** An event from its canonical JSON body (the body must hold event_id and the scope field). */
   public Event(EventType type, ObjectNode body, String eventId, String scope, Instant ts) {
@@ -127,6 +128,15 @@ public final class Event {
       body = b;
     }
     return body;
+  }
+
+  /** The canonical JSON as published to Kafka: as received when it already was canonical, else serialised from the body. */
+  public byte[] json() {
+    return json != null ? json : EventParser.toBytes(body());
+  }
+
+  void json(byte[] canonical) {
+    this.json = canonical;
   }
 
   /** The MongoDB _id: scope + "/" + event id. Scopes cannot contain '/', so keys never collide across scopes. */

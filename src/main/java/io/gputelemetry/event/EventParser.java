@@ -93,6 +93,27 @@ public final class EventParser {
     return parseFully(type, bytes, now, tenantOverride);
   }
 
+  /**
+   * Parses one event from a slice of a request body (an element of an array, a line of NDJSON). An
+   * accepted event that was already canonical is published as received, without serialising it again.
+   */
+  public ParseResult parse(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
+    Event e = fast.read(type, buf, off, len, now, tenantOverride, true);
+    if (e != null) {
+      return ParseResult.ok(e);
+    }
+    JsonNode node;
+    try {
+      node = MAPPER.readTree(buf, off, len);
+    } catch (IOException ex) {
+      return ParseResult.rejected(jsonError(ex));
+    }
+    if (node == null || node.isMissingNode()) {
+      return ParseResult.rejected(new Violation("", "empty event", "parse_error"));
+    }
+    return parse(type, node, now, tenantOverride);
+  }
+
   /** The full path only: schema validation of the whole tree, whatever the event looks like. */
   ParseResult parseFully(EventType type, byte[] bytes, Instant now, String tenantOverride) {
     JsonNode node;

@@ -7,6 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Map;
 
@@ -30,11 +31,21 @@ final class FastPath {
 
   /** Reads one JSON object from bytes (the tenant override applies to token events only) without building a tree; null when the full path must decide. */
   Event read(EventType type, byte[] bytes, Instant now, String tenantOverride) {
+    return read(type, bytes, 0, bytes.length, now, tenantOverride, false);
+  }
+
+  /**
+   * Reads one JSON object from {@code buf[off, off+len)}. With {@code keepJson}, an event whose
+   * JSON is already exactly canonical (ts as UTC in {@link Instant#toString()} form, the tenant as
+   * bound) keeps that slice as the JSON it is published with, so it is not serialised again.
+   */
+  Event read(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride, boolean keepJson) {
     EventFields.Fields fields = EventFields.of(type);
     Object[] values = new Object[fields.size()];
     Instant ts = null;
+    String tsText = null;
     long seen = 0;
-    try (JsonParser p = EventParser.MAPPER.getFactory().createParser(bytes)) {
+    try (JsonParser p = EventParser.MAPPER.getFactory().createParser(buf, off, len)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }
@@ -58,7 +69,7 @@ final class FastPath {
             values[f.index()] = s;
           }
           case TS -> {
-            if (v != JsonToken.VALUE_STRING || (ts = Timestamps.parse(p.getText())) == null) {
+            if (v != JsonToken.VALUE_STRING || (ts = Timestamps.parse(tsText = p.getText())) == null) {
               return null;
             }
           }
@@ -81,7 +92,13 @@ final class FastPath {
     } catch (IOException | RuntimeException e) {
       return null;
     }
-    return finish(type, fields, values, seen, ts, now, tenantOverride);
+    Object tenantGiven = values[EventFields.T_TENANT.index()];
+    Event e = finish(type, fields, values, seen, ts, now, tenantOverride);
+    if (e != null && keepJson && tsText.equals(ts.toString())
+        && (tenantOverride == null || type != EventType.TOKEN_USAGE || tenantOverride.equals(tenantGiven))) {
+      e.json(Arrays.copyOfRange(buf, off, off + len));
+    }
+    return e;
   }
 
   /** Checks an already parsed object; on success the object itself becomes the canonical body. */

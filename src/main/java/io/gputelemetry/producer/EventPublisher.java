@@ -2,7 +2,6 @@ package io.gputelemetry.producer;
 
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
-import io.gputelemetry.event.EventParser;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Context;
@@ -84,8 +83,8 @@ public final class EventPublisher {
         Event e = events.get(i);
         int index = i;
         try {
-          producer.send(new ProducerRecord<>(KafkaClients.topic(config, e.type()), e.kafkaKey(),
-              EventParser.toBytes(e.body())), (md, err) -> {
+          producer.send(new ProducerRecord<>(KafkaClients.topic(config, e.type()), e.kafkaKey(), e.json()),
+              (md, err) -> {
                 errors[index] = err;
                 answered.run();
               });

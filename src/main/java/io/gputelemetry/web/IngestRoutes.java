@@ -1,5 +1,7 @@
 package io.gputelemetry.web;
 
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
@@ -18,6 +20,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -119,12 +122,13 @@ public final class IngestRoutes {
       return;
     }
     String tenant = ctx.get("tenant");
-    List<JsonNode> nodes = new ArrayList<>();
-    List<Violation> lineErrors = new ArrayList<>();
     byte[] bytes = body.getBytes();
-    if (Boolean.TRUE.equals(ctx.get("ndjson"))) {
-      splitNdjson(bytes, nodes, lineErrors);
-    } else {
+    // Each event as a slice of the body, read in place; a body that is not a plain array of
+    // objects (or one object) is parsed as a whole instead, for the precise error.
+    List<JsonNode> nodes = null;
+    List<int[]> slices = Boolean.TRUE.equals(ctx.get("ndjson")) ? ndjsonLines(bytes) : elements(bytes);
+    if (slices == null) {
+      nodes = new ArrayList<>();
       JsonNode root;
       try {
         root = EventParser.MAPPER.readTree(bytes);
@@ -144,7 +148,7 @@ public final class IngestRoutes {
         nodes.add(root);
       }
     }
-    int total = nodes.size();
+    int total = nodes != null ? nodes.size() : slices.size();
     if (total == 0) {
       reply(ctx, route, start, 400, error("no events in the request", "empty_body"));
       return;
@@ -160,8 +164,13 @@ public final class IngestRoutes {
     int rejected = 0;
     String topic = KafkaClients.topic(kafka, type);
     for (int i = 0; i < total; i++) {
-      JsonNode n = nodes.get(i);
-      ParseResult pr = n == null ? ParseResult.rejected(lineErrors.get(i)) : parser.parse(type, n, now, tenant);
+      ParseResult pr;
+      if (nodes != null) {
+        pr = parser.parse(type, nodes.get(i), now, tenant);
+      } else {
+        int[] sl = slices.get(i);
+        pr = parser.parse(type, bytes, sl[0], sl[1], now, tenant);
+      }
       if (pr.ok()) {
         accepted.add(pr.event());
         continue;
@@ -198,8 +207,9 @@ public final class IngestRoutes {
     });
   }
 
-  /** NDJSON: one event per non-blank line; a line that is not JSON becomes that event's error. */
-  private static void splitNdjson(byte[] bytes, List<JsonNode> nodes, List<Violation> lineErrors) {
+  /** NDJSON: one event per non-blank line, as {offset, length}; a line that is not JSON becomes that event's error. */
+  private static List<int[]> ndjsonLines(byte[] bytes) {
+    List<int[]> lines = new ArrayList<>();
     int lineStart = 0;
     for (int i = 0; i <= bytes.length; i++) {
       if (i == bytes.length || bytes[i] == '\n') {
@@ -208,17 +218,40 @@ public final class IngestRoutes {
           end--;
         }
         if (!isBlank(bytes, lineStart, end)) {
-          try {
-            JsonNode n = EventParser.MAPPER.readTree(bytes, lineStart, end - lineStart);
-            nodes.add(n);
-            lineErrors.add(null);
-          } catch (Exception e) {
-            nodes.add(null);
-            lineErrors.add(new Violation("", "invalid JSON on this line: " + firstLine(e.getMessage()), "parse_error"));
-          }
+          lines.add(new int[] {lineStart, end - lineStart});
         }
         lineStart = i + 1;
       }
+    }
+    return lines;
+  }
+
+  /**
+   * The objects of a JSON array (or the one object) as {offset, length} slices, found by one
+   * streaming pass without building a tree; null when the body is anything else, or not valid JSON.
+   */
+  private static List<int[]> elements(byte[] bytes) {
+    List<int[]> out = new ArrayList<>();
+    try (JsonParser p = EventParser.MAPPER.getFactory().createParser(bytes)) {
+      JsonToken t = p.nextToken();
+      if (t == JsonToken.START_OBJECT) {
+        p.skipChildren();
+        out.add(new int[] {0, bytes.length});
+      } else if (t == JsonToken.START_ARRAY) {
+        while ((t = p.nextToken()) == JsonToken.START_OBJECT) {
+          int from = (int) p.currentTokenLocation().getByteOffset();
+          p.skipChildren();
+          out.add(new int[] {from, (int) p.currentLocation().getByteOffset() - from});
+        }
+        if (t != JsonToken.END_ARRAY) {
+          return null;
+        }
+      } else {
+        return null;
+      }
+      return p.nextToken() == null ? out : null;
+    } catch (IOException | RuntimeException e) {
+      return null;
     }
   }
 
@@ -229,15 +262,6 @@ public final class IngestRoutes {
       }
     }
     return true;
-  }
-
-  private static String firstLine(String m) {
-    if (m == null) {
-      return "malformed";
-    }
-    int nl = m.indexOf('\n');
-    String s = nl > 0 ? m.substring(0, nl) : m;
-    return s.contains("com.fasterxml") || s.contains("java.") ? "malformed" : s;
   }
 
   private static JsonObject result(int accepted, int rejected, JsonArray errors) {

@@ -70,6 +70,20 @@ class FastPathEquivalenceTest {
   }
 
   @Test
+  void canonicalElementsArePublishedAsReceived() {
+    byte[] body = ("[" + TOKEN + "," + TOKEN.replace("11:59:00Z", "12:59:00+01:00") + "]").getBytes(StandardCharsets.UTF_8);
+    int len = bytes(TOKEN).length;
+    Event canonical = parser.parse(EventType.TOKEN_USAGE, body, 1, len, NOW, null).event();
+    assertEquals(TOKEN, new String(canonical.json(), StandardCharsets.UTF_8), "published as received");
+    Event offset = parser.parse(EventType.TOKEN_USAGE, body, len + 2, body.length - len - 3, NOW, null).event();
+    assertEquals("2026-11-28T11:59:00Z", tree(new String(offset.json(), StandardCharsets.UTF_8)).get("ts").asText(),
+        "a ts with an offset is published in UTC");
+    Event rebound = parser.parse(EventType.TOKEN_USAGE, body, 1, len, NOW, "globex").event();
+    assertEquals("globex", tree(new String(rebound.json(), StandardCharsets.UTF_8)).get("tenant").asText(),
+        "the tenant bound to the API key is published");
+  }
+
+  @Test
   void everySingleFieldMutationGetsTheSameVerdictAndStoredForm() {
     int compared = 0;
     for (EventType type : EventType.values()) {
@@ -133,6 +147,8 @@ class FastPathEquivalenceTest {
       ParseResult viaFast = parser.parse(type, bytes(json), NOW, tenant);
       ParseResult full = parser.parseFully(type, bytes(json), NOW, tenant);
       same(json, viaFast, full);
+      byte[] padded = ("[ " + json + " ]").getBytes(StandardCharsets.UTF_8);
+      same(json + " (slice)", parser.parse(type, padded, 2, bytes(json).length, NOW, tenant), full);
       JsonNode node = tryTree(json);
       if (node != null) {
         same(json + " (tree)", parser.parse(type, node.deepCopy(), NOW, tenant),
@@ -156,6 +172,8 @@ class FastPathEquivalenceTest {
     assertEquals(y.kafkaKey(), x.kafkaKey(), json);
     assertEquals(EventParser.MAPPER.convertValue(y.body(), Map.class), EventParser.MAPPER.convertValue(x.body(), Map.class),
         () -> "canonical body differs for " + json);
+    assertEquals(tryTree(new String(y.json(), StandardCharsets.UTF_8)), tryTree(new String(x.json(), StandardCharsets.UTF_8)),
+        () -> "published JSON differs for " + json);
     BsonDocument dx = EventWriter.toBson(x, 1, false, 0.5).toBsonDocument();
     BsonDocument dy = EventWriter.toBson(y, 1, false, 0.5).toBsonDocument();
     assertEquals(dy, dx, () -> "stored document differs for " + json);
