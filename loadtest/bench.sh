@@ -12,6 +12,9 @@
 # e2e default 60) --warmup S (e2e and paced runs, default 10) --rates LIST (e2e) --conns C (ingest, default 32)
 # --peer-tasks N --peer-poll N --peer-batch N --peer-write replace|insert (peer settings)
 # --batch B (paced, default 100) --jfr (record the processor / producer with Java Flight Recorder) --out DIR (default target/bench/...).
+# --store-gc parallel|g1 (the Mongo-wire stand-in's collector: parallel, the default, for throughput; g1 with
+# a 50 ms pause goal for latency runs, since real MongoDB has no stop-the-world collector). GC logs of the
+# store and the processor go to OUT/*.gc.log.
 # Needs: Java 17, Maven (resolves the broker, Connect and the connector into loadtest/.cache once),
 # wrk for `ingest` (apt-get install -y wrk), python3 (free ports), curl, awk.
 # Exit status: 0 when every run completed and stored exactly what was produced; non-zero otherwise.
@@ -32,7 +35,7 @@ ROLE_HEAP=${ROLE_HEAP:--Xmx256m}
 SCENARIO=${1:-}
 [[ -n $SCENARIO ]] || { sed -n '2,20p' "$0"; exit 2; }
 shift
-RUNS=3 EVENTS=1000000 DURATION="" WARMUP=10 RATES=1000,5000,10000 CONNS=32 WITH_PEER=1 JFR=0 OUT=""
+STORE_GC=parallel RUNS=3 EVENTS=1000000 DURATION="" WARMUP=10 RATES=1000,5000,10000 CONNS=32 WITH_PEER=1 JFR=0 OUT=""
 BATCH=100
 # The peer's best settings here (see docs/performance.md for the others tried).
 PEER_TASKS=2 PEER_POLL=2000 PEER_BATCH=0 PEER_WRITE=insert
@@ -51,6 +54,7 @@ while [[ $# -gt 0 ]]; do
     --peer-batch) PEER_BATCH=$2; shift ;;
     --peer-write) PEER_WRITE=$2; shift ;;
     --jfr) JFR=1 ;;
+    --store-gc) STORE_GC=$2; shift ;;
     --out) OUT=$2; shift ;;
     *) echo "unknown option $1" >&2; exit 2 ;;
   esac
@@ -179,7 +183,9 @@ end_offsets() { # topic... -> sum of end offsets
 start_store() { # name -> STORE_PID STORE_URI
   local port
   port=$(free_port)
-  java -Xms2g -Xmx6g -XX:+UseParallelGC -cp "$STORE_CP" BenchStore "$port" > "$OUT/$1.store.log" 2>&1 &
+  local gc=-XX:+UseParallelGC
+  [[ $STORE_GC == g1 ]] && gc="-XX:+UseG1GC -XX:MaxGCPauseMillis=50"
+  java -Xms2g -Xmx6g $gc -Xlog:gc:file="$OUT/$1.store-gc.log" -cp "$STORE_CP" BenchStore "$port" > "$OUT/$1.store.log" 2>&1 &
   STORE_PID=$!
   PIDS+=("$STORE_PID")
   wait_port "$port" 30 || fail "store did not listen (see $OUT/$1.store.log)"
@@ -192,7 +198,7 @@ jfr_opts() { # name
 }
 start_processor() { # name group gpu-topic token-topic -> PROC_PID PROC_PORT
   PROC_PORT=$(free_port)
-  java $ROLE_HEAP $(jfr_opts "$1") -jar "$JAR" --role processor --kafka "$BOOTSTRAP" --mongo "$STORE_URI" \
+  java $ROLE_HEAP -Xlog:gc:file="$OUT/$1.gc.log" $(jfr_opts "$1") -jar "$JAR" --role processor --kafka "$BOOTSTRAP" --mongo "$STORE_URI" \
     --http-port "$PROC_PORT" --set processor.group-id="$2" --set kafka.topic.gpu-metrics="$3" \
     --set kafka.topic.token-usage="$4" > "$OUT/$1.log" 2>&1 &
   PROC_PID=$!
