@@ -135,6 +135,11 @@ public final class Event {
     return json != null ? json : EventParser.toBytes(body());
   }
 
+  /** Sets the canonical body when the caller already holds it (the fast path over a parsed tree). */
+  void body(ObjectNode canonical) {
+    this.body = canonical;
+  }
+
   void json(byte[] canonical) {
     this.json = canonical;
   }

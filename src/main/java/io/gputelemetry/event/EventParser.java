@@ -87,10 +87,7 @@ public final class EventParser {
   /** Parses raw bytes (one JSON object). */
   public ParseResult parse(EventType type, byte[] bytes, Instant now, String tenantOverride) {
     Event e = fast.read(type, bytes, now, tenantOverride);
-    if (e != null) {
-      return ParseResult.ok(e);
-    }
-    return parseFully(type, bytes, now, tenantOverride);
+    return e != null ? ParseResult.ok(e) : parseFully(type, bytes, 0, bytes.length, now, tenantOverride);
   }
 
   /**
@@ -99,26 +96,14 @@ public final class EventParser {
    */
   public ParseResult parse(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
     Event e = fast.read(type, buf, off, len, now, tenantOverride, true);
-    if (e != null) {
-      return ParseResult.ok(e);
-    }
-    JsonNode node;
-    try {
-      node = MAPPER.readTree(buf, off, len);
-    } catch (IOException ex) {
-      return ParseResult.rejected(jsonError(ex));
-    }
-    if (node == null || node.isMissingNode()) {
-      return ParseResult.rejected(new Violation("", "empty event", "parse_error"));
-    }
-    return parse(type, node, now, tenantOverride);
+    return e != null ? ParseResult.ok(e) : parseFully(type, buf, off, len, now, tenantOverride);
   }
 
   /** The full path only: schema validation of the whole tree, whatever the event looks like. */
-  ParseResult parseFully(EventType type, byte[] bytes, Instant now, String tenantOverride) {
+  ParseResult parseFully(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
     JsonNode node;
     try {
-      node = MAPPER.readTree(bytes);
+      node = MAPPER.readTree(buf, off, len);
     } catch (IOException e) {
       return ParseResult.rejected(jsonError(e));
     }

@@ -150,9 +150,9 @@ final class FastPath {
       if (tenantOverride != null && type == EventType.TOKEN_USAGE) {
         body.put("tenant", tenantOverride);
       }
-      return new Event(type, body, e.eventId(), e.scope(), e.ts());
+      e.body(body);
     }
-    return null;
+    return e;
   }
 
   private Event finish(EventType type, EventFields.Fields fields, Object[] values, long seen, Instant ts,

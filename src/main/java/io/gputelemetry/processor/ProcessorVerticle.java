@@ -215,8 +215,7 @@ public class ProcessorVerticle extends VerticleBase {
 
   /** Classifies a polled batch and encodes what is to be stored. */
   private Batch prepare(KafkaConsumerRecords<String, byte[]> records, long pollEpoch) {
-    Batch batch = new Batch(pollEpoch);
-    long received = System.currentTimeMillis();
+    Batch batch = new Batch(pollEpoch, System.currentTimeMillis());
     Map<String, LiveRates.Rates> rates = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records.records()) {
       batch.track(r);
@@ -230,7 +229,7 @@ public class ProcessorVerticle extends VerticleBase {
       } else {
         ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
         if (pr.ok()) {
-          batch.add(pr.event(), r, received, rates);
+          batch.add(pr.event(), r, rates);
         } else {
           batch.deadLetter(r, pr.reasonCode(), pr.violations().stream().map(Violation::toString)
               .collect(Collectors.joining("; ")));
@@ -246,13 +245,13 @@ public class ProcessorVerticle extends VerticleBase {
 
   /**
    * Stores, dead-letters and commits one batch. Fails only when stopping mid-retry (nothing
-   * committed). A batch that fails for any other reason (a bug, not an outage) is re-read: its
-   * partitions go back to their committed offsets, and the batch prepared behind it is dropped
-   * and re-read too, so nothing is skipped.
+   * committed). A batch that fails for any other reason (a bug, not an outage) is re-read: every
+   * partition goes back to its committed offset before the next poll, and the batch prepared
+   * behind it is dropped (its records come again), so nothing is skipped.
    */
   private Future<Void> persist(Batch batch) {
     if (batch.epoch != epoch) {
-      return resync(batch);
+      return Future.succeededFuture();
     }
     return store(batch)
         .compose(v -> sendDeadLetters(batch))
@@ -264,7 +263,7 @@ public class ProcessorVerticle extends VerticleBase {
           LOG.error("batch failed unexpectedly, re-reading it", err);
           epoch++;
           backoffBeforePoll = true;
-          return resync(batch);
+          return rewind();
         });
   }
 
@@ -505,12 +504,16 @@ public class ProcessorVerticle extends VerticleBase {
         .mapEmpty();
   }
 
-  /** Seeks the batch's partitions back to their committed offsets (or the batch's first offsets). */
-  private Future<Void> resync(Batch b) {
-    List<Future<?>> seeks = new ArrayList<>();
-    b.firstOffsets.forEach((tp, first) -> seeks.add(consumer.committed(tp)
-        .compose(c -> consumer.seek(tp, c != null ? c.getOffset() : first))));
-    return Future.join(seeks).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+  /** Seeks every assigned partition back to its committed offset (the beginning where none is committed yet). */
+  private Future<Void> rewind() {
+    return consumer.assignment().compose(tps -> {
+      List<Future<?>> seeks = new ArrayList<>();
+      for (TopicPartition tp : tps) {
+        seeks.add(consumer.committed(tp)
+            .compose(c -> c != null ? consumer.seek(tp, c.getOffset()) : consumer.seekToBeginning(tp)));
+      }
+      return Future.join(seeks);
+    }).<Void>mapEmpty().recover(e -> Future.succeededFuture());
   }
 
   private void updateLag() {
@@ -600,25 +603,23 @@ public class ProcessorVerticle extends VerticleBase {
     final List<ConsumerRecord<String, byte[]>> tokenRecords = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
     final Map<TopicPartition, Long> nextOffsets = new HashMap<>();
-    final Map<TopicPartition, Long> firstOffsets = new HashMap<>();
     final Map<String, Long> consumedByTopic = new HashMap<>();
-    Instant received;
+    final long receivedAt;
+    final Instant received;
 
-    Batch(long epoch) {
+    Batch(long epoch, long receivedAt) {
       this.epoch = epoch;
+      this.receivedAt = receivedAt;
+      this.received = Instant.ofEpochMilli(receivedAt);
     }
 
     void track(ConsumerRecord<String, byte[]> r) {
       TopicPartition tp = new TopicPartition(r.topic(), r.partition());
       nextOffsets.merge(tp, r.offset() + 1, Math::max);
-      firstOffsets.merge(tp, r.offset(), Math::min);
       consumedByTopic.merge(r.topic(), 1L, Long::sum);
     }
 
-    void add(Event e, ConsumerRecord<String, byte[]> r, long receivedAt, Map<String, LiveRates.Rates> rates) {
-      if (received == null) {
-        received = Instant.ofEpochMilli(receivedAt);
-      }
+    void add(Event e, ConsumerRecord<String, byte[]> r, Map<String, LiveRates.Rates> rates) {
       double estimate = estimate(e, rates);
       boolean unpriced = estimate == UNPRICED;
       RawBsonDocument doc = EventWriter.toBson(e, receivedAt, unpriced, estimate);

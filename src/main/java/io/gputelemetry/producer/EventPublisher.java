@@ -75,7 +75,7 @@ public final class EventPublisher {
     AtomicInteger remaining = new AtomicInteger(n);
     Runnable answered = () -> {
       if (remaining.decrementAndGet() == 0) {
-        ctx.runOnContext(v -> done.complete(settle(events, errors, source)));
+        ctx.runOnContext(v -> done.tryComplete(settle(events, errors, source)));
       }
     };
     ctx.executeBlocking(() -> {

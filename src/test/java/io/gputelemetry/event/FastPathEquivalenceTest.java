@@ -145,7 +145,7 @@ class FastPathEquivalenceTest {
     boolean ok = false;
     for (String tenant : new String[] {null, "globex"}) {
       ParseResult viaFast = parser.parse(type, bytes(json), NOW, tenant);
-      ParseResult full = parser.parseFully(type, bytes(json), NOW, tenant);
+      ParseResult full = parser.parseFully(type, bytes(json), 0, bytes(json).length, NOW, tenant);
       same(json, viaFast, full);
       byte[] padded = ("[ " + json + " ]").getBytes(StandardCharsets.UTF_8);
       same(json + " (slice)", parser.parse(type, padded, 2, bytes(json).length, NOW, tenant), full);
