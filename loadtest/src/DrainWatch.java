@@ -11,11 +11,11 @@ import java.util.List;
  * given collections (the count command, cheap on the stand-in) and, at the first count above zero
  * when it passes half the target and when it reaches the target, reads the CPU time (utime+stime)
  * of each watched pid from /proc, and separately that of its JIT compiler threads; at the end also
- * its peak RSS (VmHWM). The second half of a drain meets JVMs that have compiled their hot code,
- * so its figures are the warm cost per event. Prints one key=value line. Exit 1 when the
- * count stops moving for longer than the stall limit, 2 when it overshoots the target.
+ * its peak RSS (VmHWM). The second half of a drain meets JVMs that have compiled their hot code, so
+ * its figures are the warm cost per event. Prints one key=value line. Exit 1 when the count stops
+ * moving for longer than the stall limit, 2 when it overshoots the target.
  *
- * DrainWatch URI DB COLL[,COLL] TARGET PID[,PID] INTERVAL_MS STALL_S
+ * <p>DrainWatch URI DB COLL[,COLL] TARGET PID[,PID] INTERVAL_MS STALL_S
  */
 public final class DrainWatch {
   public static void main(String[] a) throws Exception {
@@ -85,11 +85,23 @@ public final class DrainWatch {
       for (int i = 0; i < pids.length; i++) {
         long cpu = cpuTicks(pids[i]);
         long jit = jitTicks(pids[i]);
-        out.append(" cpu_half_s_").append(i).append('=').append(fmt((double) (cpu - halfCpu[i]) / tick));
-        out.append(" jit_steady_s_").append(i).append('=').append(fmt((double) (jit - firstJit[i]) / tick));
-        out.append(" jit_half_s_").append(i).append('=').append(fmt((double) (jit - halfJit[i]) / tick));
+        out.append(" cpu_half_s_")
+            .append(i)
+            .append('=')
+            .append(fmt((double) (cpu - halfCpu[i]) / tick));
+        out.append(" jit_steady_s_")
+            .append(i)
+            .append('=')
+            .append(fmt((double) (jit - firstJit[i]) / tick));
+        out.append(" jit_half_s_")
+            .append(i)
+            .append('=')
+            .append(fmt((double) (jit - halfJit[i]) / tick));
         out.append(" cpu_total_s_").append(i).append('=').append(fmt((double) cpu / tick));
-        out.append(" cpu_steady_s_").append(i).append('=').append(fmt((double) (cpu - firstCpu[i]) / tick));
+        out.append(" cpu_steady_s_")
+            .append(i)
+            .append('=')
+            .append(fmt((double) (cpu - firstCpu[i]) / tick));
         out.append(" hwm_kib_").append(i).append('=').append(hwm(pids[i]));
       }
       System.out.println(out);
@@ -104,7 +116,9 @@ public final class DrainWatch {
     return Long.parseLong(f[11]) + Long.parseLong(f[12]);
   }
 
-  /** CPU ticks of the JVM's JIT compiler threads (named "C1 CompilerThre…" / "C2 CompilerThre…"). */
+  /**
+   * CPU ticks of the JVM's JIT compiler threads (named "C1 CompilerThre…" / "C2 CompilerThre…").
+   */
   static long jitTicks(String pid) throws Exception {
     long sum = 0;
     try (var tasks = Files.list(Path.of("/proc", pid, "task"))) {

@@ -33,8 +33,8 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * One running process of any role: the embedded services (standalone), Vert.x with Micrometer,
- * the role's verticles, the HTTP port, and an orderly shutdown on SIGTERM.
+ * One running process of any role: the embedded services (standalone), Vert.x with Micrometer, the
+ * role's verticles, the HTTP port, and an orderly shutdown on SIGTERM.
  */
 public final class Application implements AutoCloseable {
   private static final Logger LOG = LogManager.getLogger(Application.class);
@@ -75,13 +75,21 @@ public final class Application implements AutoCloseable {
       startEmbedded();
     }
     telemetry = new Telemetry(role.name().toLowerCase(), Version.get());
-    vertx = Vertx.builder()
-        .with(new VertxOptions().setMetricsOptions(new MicrometerMetricsOptions().setEnabled(true)
-            // Buckets (not only a summary) so that dashboards can compute latency percentiles.
-            .setPrometheusOptions(new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true)
-                .setPublishQuantiles(true))))
-        .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
-        .build();
+    vertx =
+        Vertx.builder()
+            .with(
+                new VertxOptions()
+                    .setMetricsOptions(
+                        new MicrometerMetricsOptions()
+                            .setEnabled(true)
+                            // Buckets (not only a summary) so that dashboards can compute latency
+                            // percentiles.
+                            .setPrometheusOptions(
+                                new io.vertx.micrometer.VertxPrometheusOptions()
+                                    .setEnabled(true)
+                                    .setPublishQuantiles(true))))
+            .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
+            .build();
     telemetry.bindStandardMeters();
     health = new Health(vertx, telemetry);
     List<Consumer<Router>> routes = new ArrayList<>();
@@ -89,9 +97,17 @@ public final class Application implements AutoCloseable {
       prices = PriceBook.load(config.accounting().priceBook());
       processor = new ProcessorVerticle(config, telemetry, health, prices);
       deploy(processor);
-      UsageService usage = new UsageService(vertx, processor.store().client(), prices, GpuProfiles.load(),
-          config.accounting().maxSampleGap().toMillis(), config.accounting().allocationInterval().toMillis());
-      routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), processor.store().client(), usage, prices)::install);
+      UsageService usage =
+          new UsageService(
+              vertx,
+              processor.store().client(),
+              prices,
+              GpuProfiles.load(),
+              config.accounting().maxSampleGap().toMillis(),
+              config.accounting().allocationInterval().toMillis());
+      routes.add(
+          new io.gputelemetry.web.ApiRoutes(config.api(), processor.store().client(), usage, prices)
+              ::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer = new ProducerVerticle(config, telemetry, health);
@@ -99,23 +115,36 @@ public final class Application implements AutoCloseable {
       deploy(producer);
     }
     if (producer != null && config.ingest().enabled()) {
-      io.gputelemetry.web.IngestRoutes ingest = new io.gputelemetry.web.IngestRoutes(config, producer.publisher(), telemetry);
+      io.gputelemetry.web.IngestRoutes ingest =
+          new io.gputelemetry.web.IngestRoutes(config, producer.publisher(), telemetry);
       routes.add(ingest::install);
     }
     routes.add(io.gputelemetry.web.OpenApiRoute::install);
     // Several event loops serve the port (Vert.x shares one host:port between them round-robin):
     // ingest parses and validates on the event loop, so one loop would cap it at one core.
-    int instances = config.http().instances() > 0 ? config.http().instances()
-        : Math.min(4, Runtime.getRuntime().availableProcessors());
+    int instances =
+        config.http().instances() > 0
+            ? config.http().instances()
+            : Math.min(4, Runtime.getRuntime().availableProcessors());
     httpPort = config.http().port() == 0 ? freePort(config.http().host()) : config.http().port();
     AppConfig.Http bound = new AppConfig.Http(config.http().host(), httpPort, instances);
-    String httpId = vertx.deployVerticle(() -> new HttpServerVerticle(bound, telemetry, health, routes),
-        new io.vertx.core.DeploymentOptions().setInstances(instances))
-        .toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    String httpId =
+        vertx
+            .deployVerticle(
+                () -> new HttpServerVerticle(bound, telemetry, health, routes),
+                new io.vertx.core.DeploymentOptions().setInstances(instances))
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     deployments.add(httpId);
-    LOG.info("gpu-telemetry {} {} started in {} ms: http://{}:{}/ (metrics /metrics, health /health/ready)",
-        Version.get(), role.name().toLowerCase(), (System.nanoTime() - t0) / 1_000_000,
-        config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host(), httpPort);
+    LOG.info(
+        "gpu-telemetry {} {} started in {} ms: http://{}:{}/ (metrics /metrics, health"
+            + " /health/ready)",
+        Version.get(),
+        role.name().toLowerCase(),
+        (System.nanoTime() - t0) / 1_000_000,
+        config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host(),
+        httpPort);
     if (role == AppConfig.Role.STANDALONE && !config.standalone().progressInterval().isZero()) {
       startProgress(config.standalone().progressInterval());
     }
@@ -137,39 +166,59 @@ public final class Application implements AutoCloseable {
     mongo = new EmbeddedMongo(dataDir, startConfig.standalone().mongoPort());
     mongo.start();
     config = startConfig.withEndpoints(kafka.bootstrapServers(), mongo.connectionString());
-    LOG.info("embedded Kafka at {} (log in {}), embedded MongoDB-wire store at {} ({}), up in {} ms",
-        kafka.bootstrapServers(), dataDir == null ? "a temporary directory" : kafkaDir,
-        mongo.connectionString(), mongo.persistent() ? "file-backed in " + dataDir : "in memory",
+    LOG.info(
+        "embedded Kafka at {} (log in {}), embedded MongoDB-wire store at {} ({}), up in {} ms",
+        kafka.bootstrapServers(),
+        dataDir == null ? "a temporary directory" : kafkaDir,
+        mongo.connectionString(),
+        mongo.persistent() ? "file-backed in " + dataDir : "in memory",
         (System.nanoTime() - t0) / 1_000_000);
   }
 
   /** A free port for "port 0": chosen here so that every event loop can share it. */
   private static int freePort(String host) throws IOException {
-    try (java.net.ServerSocket s = new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName(host))) {
+    try (java.net.ServerSocket s =
+        new java.net.ServerSocket(0, 50, java.net.InetAddress.getByName(host))) {
       return s.getLocalPort();
     }
   }
 
   private void deploy(io.vertx.core.Deployable verticle) throws Exception {
-    String id = vertx.deployVerticle(verticle).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
+    String id =
+        vertx
+            .deployVerticle(verticle)
+            .toCompletionStage()
+            .toCompletableFuture()
+            .get(60, TimeUnit.SECONDS);
     deployments.add(id);
   }
 
   private void startProgress(Duration every) {
     long[] last = {0, 0, System.nanoTime()};
-    progressTimer = vertx.setPeriodic(every.toMillis(), t -> {
-      ProcessorStats s = processor.stats();
-      long produced = producer.publisher() == null ? 0 : producer.publisher().acked();
-      double secs = (System.nanoTime() - last[2]) / 1e9;
-      long stored = s.stored.get();
-      long tokens = s.tokens.get();
-      LOG.info("produced {} | stored {} ({}/s) | duplicates {} | dlq {} | lag {} | {} tokens/s | ready {}",
-          produced, stored, Math.round((stored - last[0]) / secs), s.duplicates.get(), s.dlq.get(), s.lag.get(),
-          Math.round((tokens - last[1]) / secs), health.isReady() ? "yes" : "no");
-      last[0] = stored;
-      last[1] = tokens;
-      last[2] = System.nanoTime();
-    });
+    progressTimer =
+        vertx.setPeriodic(
+            every.toMillis(),
+            t -> {
+              ProcessorStats s = processor.stats();
+              long produced = producer.publisher() == null ? 0 : producer.publisher().acked();
+              double secs = (System.nanoTime() - last[2]) / 1e9;
+              long stored = s.stored.get();
+              long tokens = s.tokens.get();
+              LOG.info(
+                  "produced {} | stored {} ({}/s) | duplicates {} | dlq {} | lag {} | {} tokens/s |"
+                      + " ready {}",
+                  produced,
+                  stored,
+                  Math.round((stored - last[0]) / secs),
+                  s.duplicates.get(),
+                  s.dlq.get(),
+                  s.lag.get(),
+                  Math.round((tokens - last[1]) / secs),
+                  health.isReady() ? "yes" : "no");
+              last[0] = stored;
+              last[1] = tokens;
+              last[2] = System.nanoTime();
+            });
   }
 
   public AppConfig config() {
@@ -208,28 +257,42 @@ public final class Application implements AutoCloseable {
     if (producer == null) {
       return Future.succeededFuture();
     }
-    return producer.simulationDone().compose(v -> {
-      if (processor == null) {
-        return Future.succeededFuture();
-      }
-      io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
-      long deadline = System.nanoTime() + timeout.toNanos();
-      vertx.setPeriodic(100, t -> {
-        ProcessorStats s = processor.stats();
-        long accounted = s.stored.get() + s.duplicates.get() + s.dlq.get();
-        if (accounted >= producer.publisher().acked()) {
-          vertx.cancelTimer(t);
-          p.tryComplete();
-        } else if (System.nanoTime() > deadline) {
-          vertx.cancelTimer(t);
-          p.tryFail("only " + accounted + " of " + producer.publisher().acked() + " events stored within " + timeout);
-        }
-      });
-      return p.future();
-    });
+    return producer
+        .simulationDone()
+        .compose(
+            v -> {
+              if (processor == null) {
+                return Future.succeededFuture();
+              }
+              io.vertx.core.Promise<Void> p = io.vertx.core.Promise.promise();
+              long deadline = System.nanoTime() + timeout.toNanos();
+              vertx.setPeriodic(
+                  100,
+                  t -> {
+                    ProcessorStats s = processor.stats();
+                    long accounted = s.stored.get() + s.duplicates.get() + s.dlq.get();
+                    if (accounted >= producer.publisher().acked()) {
+                      vertx.cancelTimer(t);
+                      p.tryComplete();
+                    } else if (System.nanoTime() > deadline) {
+                      vertx.cancelTimer(t);
+                      p.tryFail(
+                          "only "
+                              + accounted
+                              + " of "
+                              + producer.publisher().acked()
+                              + " events stored within "
+                              + timeout);
+                    }
+                  });
+              return p.future();
+            });
   }
 
-  /** Orderly stop: producer first (no new events), then the processor (finishes and commits its batch), then the rest. */
+  /**
+   * Orderly stop: producer first (no new events), then the processor (finishes and commits its
+   * batch), then the rest.
+   */
   @Override
   public synchronized void close() {
     if (closed) {
@@ -278,14 +341,20 @@ public final class Application implements AutoCloseable {
     }
   }
 
-  /** Runs until SIGTERM / Ctrl-C, or until a bounded simulation has been stored; returns the exit code. */
+  /**
+   * Runs until SIGTERM / Ctrl-C, or until a bounded simulation has been stored; returns the exit
+   * code.
+   */
   public static int runUntilStopped(AppConfig config) throws Exception {
     Application app = new Application(config);
     CountDownLatch stopped = new CountDownLatch(1);
-    Thread hook = new Thread(() -> {
-      app.close();
-      stopped.countDown();
-    }, "shutdown");
+    Thread hook =
+        new Thread(
+            () -> {
+              app.close();
+              stopped.countDown();
+            },
+            "shutdown");
     Runtime.getRuntime().addShutdownHook(hook);
     try {
       app.start();
@@ -296,26 +365,39 @@ public final class Application implements AutoCloseable {
       LOG.error("start-up failed: {}", e.getMessage());
       return 1;
     }
-    boolean bounded = config.simulator().enabled() && config.role() != AppConfig.Role.PROCESSOR
-        && (config.simulator().duration() != null || config.simulator().count() != null);
+    boolean bounded =
+        config.simulator().enabled()
+            && config.role() != AppConfig.Role.PROCESSOR
+            && (config.simulator().duration() != null || config.simulator().count() != null);
     if (!bounded) {
       stopped.await();
       return 0;
     }
     int[] rc = {0};
     CountDownLatch done = new CountDownLatch(1);
-    app.drained(Duration.ofSeconds(120)).onComplete(ar -> {
-      if (ar.succeeded()) {
-        ProcessorStats s = app.processor == null ? null : app.processor.stats();
-        LOG.info("run complete: {} events acknowledged by Kafka{}", app.producer.publisher().acked(),
-            s == null ? "" : ", " + s.stored.get() + " stored, " + s.duplicates.get() + " duplicates, "
-                + s.dlq.get() + " dead-lettered");
-      } else {
-        LOG.error("run incomplete: {}", ar.cause().getMessage());
-        rc[0] = 1;
-      }
-      done.countDown();
-    });
+    app.drained(Duration.ofSeconds(120))
+        .onComplete(
+            ar -> {
+              if (ar.succeeded()) {
+                ProcessorStats s = app.processor == null ? null : app.processor.stats();
+                LOG.info(
+                    "run complete: {} events acknowledged by Kafka{}",
+                    app.producer.publisher().acked(),
+                    s == null
+                        ? ""
+                        : ", "
+                            + s.stored.get()
+                            + " stored, "
+                            + s.duplicates.get()
+                            + " duplicates, "
+                            + s.dlq.get()
+                            + " dead-lettered");
+              } else {
+                LOG.error("run incomplete: {}", ar.cause().getMessage());
+                rc[0] = 1;
+              }
+              done.countDown();
+            });
     done.await();
     Runtime.getRuntime().removeShutdownHook(hook);
     app.close();

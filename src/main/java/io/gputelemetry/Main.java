@@ -13,54 +13,64 @@ import java.util.Map;
 
 /** Command line: parse options into settings, set up logging, run a role or the verify command. */
 public final class Main {
-  static final String USAGE = String.join("\n",
-      "Usage: java -jar gpu-telemetry.jar [verify] [options]",
-      "",
-      "GPU and LLM-token telemetry pipeline. One jar, three roles:",
-      "  standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)",
-      "  producer    simulator / HTTP ingest -> Kafka topics gpu.metrics.v1, token.usage.v1",
-      "  processor   Kafka (group 'processor') -> MongoDB, metrics and query API",
-      "",
-      "Commands:",
-      "  (none)      run the role",
-      "  verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness);",
-      "              prints PASS/FAIL per check, exits 1 on any FAIL",
-      "",
-      "Options:",
-      "  --role ROLE           producer | processor | standalone (setting: role)",
-      "  --config FILE         a properties file of settings (see conf/gpu-telemetry.properties)",
-      "  --data-dir DIR        standalone: keep the broker log and the store here across restarts",
-      "  --duration D          simulator: stop after D (e.g. 30s, 5m), then exit once all is stored",
-      "  --count N             simulator: stop after N token-usage events",
-      "  --rate R              simulator: token-usage requests per second (Poisson mean)",
-      "  --seed N              simulator: random seed",
-      "  --no-simulator        do not run the simulator",
-      "  --http-port P         HTTP port; 0 picks a free one (printed)",
-      "  --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)",
-      "  --mongo URI           MongoDB connection string (setting: mongo.connection-string)",
-      "  --log-format F        text | json",
-      "  --log-level L         trace | debug | info | warn | error",
-      "  --set KEY=VALUE       any setting, e.g. --set kafka.topic.partitions=12",
-      "  --print-config        print the effective settings (secrets masked) and exit",
-      "  -h, --help            this help",
-      "  --version             print the version",
-      "",
-      "Every setting can also come from the environment: GPUTEL_ + the key in upper case with '.' and",
-      "'-' as '_' (http.port -> GPUTEL_HTTP_PORT). Precedence: flags > environment > --config > defaults.",
-      "");
+  static final String USAGE =
+      String.join(
+          "\n",
+          "Usage: java -jar gpu-telemetry.jar [verify] [options]",
+          "",
+          "GPU and LLM-token telemetry pipeline. One jar, three roles:",
+          "  standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor"
+              + " (default)",
+          "  producer    simulator / HTTP ingest -> Kafka topics gpu.metrics.v1, token.usage.v1",
+          "  processor   Kafka (group 'processor') -> MongoDB, metrics and query API",
+          "",
+          "Commands:",
+          "  (none)      run the role",
+          "  verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag,"
+              + " completeness);",
+          "              prints PASS/FAIL per check, exits 1 on any FAIL",
+          "",
+          "Options:",
+          "  --role ROLE           producer | processor | standalone (setting: role)",
+          "  --config FILE         a properties file of settings (see"
+              + " conf/gpu-telemetry.properties)",
+          "  --data-dir DIR        standalone: keep the broker log and the store here across"
+              + " restarts",
+          "  --duration D          simulator: stop after D (e.g. 30s, 5m), then exit once all is"
+              + " stored",
+          "  --count N             simulator: stop after N token-usage events",
+          "  --rate R              simulator: token-usage requests per second (Poisson mean)",
+          "  --seed N              simulator: random seed",
+          "  --no-simulator        do not run the simulator",
+          "  --http-port P         HTTP port; 0 picks a free one (printed)",
+          "  --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)",
+          "  --mongo URI           MongoDB connection string (setting: mongo.connection-string)",
+          "  --log-format F        text | json",
+          "  --log-level L         trace | debug | info | warn | error",
+          "  --set KEY=VALUE       any setting, e.g. --set kafka.topic.partitions=12",
+          "  --print-config        print the effective settings (secrets masked) and exit",
+          "  -h, --help            this help",
+          "  --version             print the version",
+          "",
+          "Every setting can also come from the environment: GPUTEL_ + the key in upper case with"
+              + " '.' and",
+          "'-' as '_' (http.port -> GPUTEL_HTTP_PORT). Precedence: flags > environment > --config >"
+              + " defaults.",
+          "");
 
-  private static final Map<String, String> FLAG_KEYS = Map.ofEntries(
-      Map.entry("--role", "role"),
-      Map.entry("--data-dir", "data-dir"),
-      Map.entry("--duration", "simulator.duration"),
-      Map.entry("--count", "simulator.count"),
-      Map.entry("--rate", "simulator.rate"),
-      Map.entry("--seed", "simulator.seed"),
-      Map.entry("--http-port", "http.port"),
-      Map.entry("--kafka", "kafka.bootstrap.servers"),
-      Map.entry("--mongo", "mongo.connection-string"),
-      Map.entry("--log-format", "log.format"),
-      Map.entry("--log-level", "log.level"));
+  private static final Map<String, String> FLAG_KEYS =
+      Map.ofEntries(
+          Map.entry("--role", "role"),
+          Map.entry("--data-dir", "data-dir"),
+          Map.entry("--duration", "simulator.duration"),
+          Map.entry("--count", "simulator.count"),
+          Map.entry("--rate", "simulator.rate"),
+          Map.entry("--seed", "simulator.seed"),
+          Map.entry("--http-port", "http.port"),
+          Map.entry("--kafka", "kafka.bootstrap.servers"),
+          Map.entry("--mongo", "mongo.connection-string"),
+          Map.entry("--log-format", "log.format"),
+          Map.entry("--log-level", "log.level"));
 
   private Main() {}
 
@@ -69,7 +79,12 @@ public final class Main {
   }
 
   /** Parsed command line. */
-  record Command(boolean verify, boolean help, boolean version, boolean printConfig, Path configFile,
+  record Command(
+      boolean verify,
+      boolean help,
+      boolean version,
+      boolean printConfig,
+      Path configFile,
       Map<String, String> overrides) {}
 
   static Command parse(List<String> args) {
@@ -91,7 +106,8 @@ public final class Main {
         case "verify":
           verify = true;
           break;
-        case "-h": case "--help":
+        case "-h":
+        case "--help":
           help = true;
           break;
         case "--version":
@@ -109,15 +125,16 @@ public final class Main {
             throw new ConfigException("--config " + config + ": no such readable file");
           }
           break;
-        case "--set": {
-          String kv = a.equals("--set") ? next(args, ++i, a) : a.substring(6);
-          int e = kv.indexOf('=');
-          if (e <= 0) {
-            throw new ConfigException("--set expects KEY=VALUE, got '" + kv + "'");
+        case "--set":
+          {
+            String kv = a.equals("--set") ? next(args, ++i, a) : a.substring(6);
+            int e = kv.indexOf('=');
+            if (e <= 0) {
+              throw new ConfigException("--set expects KEY=VALUE, got '" + kv + "'");
+            }
+            overrides.put(kv.substring(0, e).trim(), kv.substring(e + 1));
+            break;
           }
-          overrides.put(kv.substring(0, e).trim(), kv.substring(e + 1));
-          break;
-        }
         default:
           String key = FLAG_KEYS.get(a);
           if (key == null) {
@@ -181,6 +198,8 @@ public final class Main {
     if (config.log().format() == AppConfig.LogFormat.JSON) {
       System.setProperty("log4j2.configurationFile", "log4j2-json.xml");
     }
-    System.setProperty("vertx.logger-delegate-factory-class-name", "io.vertx.core.logging.SLF4JLogDelegateFactory");
+    System.setProperty(
+        "vertx.logger-delegate-factory-class-name",
+        "io.vertx.core.logging.SLF4JLogDelegateFactory");
   }
 }

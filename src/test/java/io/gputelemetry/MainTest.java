@@ -14,14 +14,18 @@ class MainTest {
   private final ByteArrayOutputStream err = new ByteArrayOutputStream();
 
   private int run(Map<String, String> env, String... args) {
-    return Main.run(args, env, new PrintStream(out, true, StandardCharsets.UTF_8),
+    return Main.run(
+        args,
+        env,
+        new PrintStream(out, true, StandardCharsets.UTF_8),
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
   @Test
   void unknownOptionExitsTwoWithAHint() {
     assertEquals(2, run(Map.of(), "--rol", "producer"));
-    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown option '--rol' (see --help)"));
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8).contains("unknown option '--rol' (see --help)"));
   }
 
   @Test
@@ -39,7 +43,9 @@ class MainTest {
 
   @Test
   void printConfigShowsEffectiveSettings() {
-    assertEquals(0, run(Map.of(), "--role=processor", "--set", "kafka.topic.partitions=12", "--print-config"));
+    assertEquals(
+        0,
+        run(Map.of(), "--role=processor", "--set", "kafka.topic.partitions=12", "--print-config"));
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("role=processor"), o);
     assertTrue(o.contains("kafka.topic.partitions=12"), o);

@@ -8,13 +8,22 @@ import java.io.InputStream;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-/** GPU models with their memory and power envelope (conf/gpu-profiles.json); prices are in the {@link PriceBook}. */
+/**
+ * GPU models with their memory and power envelope (conf/gpu-profiles.json); prices are in the
+ * {@link PriceBook}.
+ */
 public final class GpuProfiles {
   public static final String RESOURCE = "conf/gpu-profiles.json";
 
   /** One GPU model. */
-  public record Profile(String name, String vendor, int memoryMib, double idlePowerW, double maxPowerW,
-      int maxSmClockMhz, double simTokensPerSecond) {}
+  public record Profile(
+      String name,
+      String vendor,
+      int memoryMib,
+      double idlePowerW,
+      double maxPowerW,
+      int maxSmClockMhz,
+      double simTokensPerSecond) {}
 
   private final Map<String, Profile> profiles;
 
@@ -30,9 +39,15 @@ public final class GpuProfiles {
       JsonNode root = EventParser.MAPPER.readTree(in);
       Map<String, Profile> m = new LinkedHashMap<>();
       for (JsonNode p : root.path("profiles")) {
-        Profile prof = new Profile(p.path("name").asText(), p.path("vendor").asText(),
-            p.path("memory_mib").asInt(), p.path("idle_power_w").asDouble(), p.path("max_power_w").asDouble(),
-            p.path("max_sm_clock_mhz").asInt(), p.path("sim_tokens_per_second").asDouble());
+        Profile prof =
+            new Profile(
+                p.path("name").asText(),
+                p.path("vendor").asText(),
+                p.path("memory_mib").asInt(),
+                p.path("idle_power_w").asDouble(),
+                p.path("max_power_w").asDouble(),
+                p.path("max_sm_clock_mhz").asInt(),
+                p.path("sim_tokens_per_second").asDouble());
         m.put(prof.name(), prof);
       }
       return new GpuProfiles(m);
@@ -49,7 +64,8 @@ public final class GpuProfiles {
   public Profile require(String name, String settingKey) {
     Profile p = profiles.get(name);
     if (p == null) {
-      throw ConfigException.bad(settingKey, "GPU model names from " + RESOURCE + " " + profiles.keySet(), name);
+      throw ConfigException.bad(
+          settingKey, "GPU model names from " + RESOURCE + " " + profiles.keySet(), name);
     }
     return p;
   }

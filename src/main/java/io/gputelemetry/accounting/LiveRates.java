@@ -12,18 +12,32 @@ import java.util.TreeMap;
  * The live estimates per model over a rolling event-time window: token and request rates, the cost
  * of the model's GPUs over the window, the energy they drew, and the ratios. GPU facts come from
  * the shared inventory (MongoDB), so every processor sees the same fleet; tokens come from the
- * events this processor stores (a model's events share one partition, so one processor sees all
- * of them). Estimates that depend on arrival order; the query API is authoritative.
+ * events this processor stores (a model's events share one partition, so one processor sees all of
+ * them). Estimates that depend on arrival order; the query API is authoritative.
  */
 public final class LiveRates {
   /** A GPU as the inventory shows it. energyMj may be null. */
-  public record GpuState(String gpuUuid, String model, String gpuModel, long firstSeen, long lastSeen,
-      Long energyMj, double powerW) {}
+  public record GpuState(
+      String gpuUuid,
+      String model,
+      String gpuModel,
+      long firstSeen,
+      long lastSeen,
+      Long energyMj,
+      double powerW) {}
 
   /** The live figures of one model. Ratios are NaN when the window holds no tokens. */
-  public record Rates(double tokensPerSecond, double inputTokensPerSecond, double outputTokensPerSecond,
-      double requestsPerSecond, double costUsd, double energyJ, double costPerToken, double energyPerToken,
-      boolean unpriced, int gpus) {}
+  public record Rates(
+      double tokensPerSecond,
+      double inputTokensPerSecond,
+      double outputTokensPerSecond,
+      double requestsPerSecond,
+      double costUsd,
+      double energyJ,
+      double costPerToken,
+      double energyPerToken,
+      boolean unpriced,
+      int gpus) {}
 
   private record Snapshot(long at, Long energyMj) {}
 
@@ -41,10 +55,14 @@ public final class LiveRates {
   }
 
   /** Counts a stored token event; true when it arrived later than the allowed lateness. */
-  public synchronized boolean recordTokens(String model, long ts, long input, long output, long now) {
+  public synchronized boolean recordTokens(
+      String model, long ts, long input, long output, long now) {
     boolean late = now - ts > allowedLateness;
     if (ts > now - window && ts <= now + allowedLateness) {
-      long[] b = buckets.computeIfAbsent(model, m -> new TreeMap<>()).computeIfAbsent(ts / 1000, s -> new long[3]);
+      long[] b =
+          buckets
+              .computeIfAbsent(model, m -> new TreeMap<>())
+              .computeIfAbsent(ts / 1000, s -> new long[3]);
       b[0] += input;
       b[1] += output;
       b[2] += 1;
@@ -74,11 +92,13 @@ public final class LiveRates {
 
   public synchronized Set<String> models() {
     Set<String> m = new java.util.TreeSet<>(buckets.keySet());
-    gpus.values().forEach(g -> {
-      if (g.model() != null) {
-        m.add(g.model());
-      }
-    });
+    gpus.values()
+        .forEach(
+            g -> {
+              if (g.model() != null) {
+                m.add(g.model());
+              }
+            });
     return m;
   }
 
@@ -117,18 +137,31 @@ public final class LiveRates {
     }
     double seconds = window / 1000.0;
     double tokens = in + out;
-    return new Rates(tokens / seconds, in / seconds, out / seconds, req / seconds, cost, energy,
-        tokens > 0 && count > 0 ? cost / tokens : Double.NaN, tokens > 0 && count > 0 ? energy / tokens : Double.NaN,
-        unpriced, count);
+    return new Rates(
+        tokens / seconds,
+        in / seconds,
+        out / seconds,
+        req / seconds,
+        cost,
+        energy,
+        tokens > 0 && count > 0 ? cost / tokens : Double.NaN,
+        tokens > 0 && count > 0 ? energy / tokens : Double.NaN,
+        unpriced,
+        count);
   }
 
-  /** Joules over [a, e): the counter's rate between the baseline and latest snapshots, else power x time. */
+  /**
+   * Joules over [a, e): the counter's rate between the baseline and latest snapshots, else power x
+   * time.
+   */
   private double energy(GpuState g, long a, long e) {
     Deque<Snapshot> d = snapshots.get(g.gpuUuid());
     if (g.energyMj() != null && d != null && d.size() > 1) {
       Snapshot base = d.peekFirst();
       Snapshot last = d.peekLast();
-      if (base.energyMj() != null && last.energyMj() != null && last.energyMj() >= base.energyMj()
+      if (base.energyMj() != null
+          && last.energyMj() != null
+          && last.energyMj() >= base.energyMj()
           && last.at() > base.at()) {
         double joulesPerMs = (last.energyMj() - base.energyMj()) / 1000.0 / (last.at() - base.at());
         return joulesPerMs * (e - a);

@@ -17,7 +17,8 @@ import java.util.Map;
 
 /**
  * Hourly GPU prices with effective-from instants (conf/price-book.json). A price applies from its
- * instant until the next one of the same GPU model; before the first there is no price ("unpriced").
+ * instant until the next one of the same GPU model; before the first there is no price
+ * ("unpriced").
  */
 public final class PriceBook {
   public static final String RESOURCE = "conf/price-book.json";
@@ -36,25 +37,29 @@ public final class PriceBook {
 
   public PriceBook(Map<String, List<Price>> prices, Map<String, ListPrice> listPrices) {
     Map<String, List<Price>> sorted = new HashMap<>();
-    prices.forEach((k, v) -> {
-      List<Price> l = new ArrayList<>(v);
-      l.sort(Comparator.comparingLong(Price::fromMillis));
-      sorted.put(k, List.copyOf(l));
-    });
+    prices.forEach(
+        (k, v) -> {
+          List<Price> l = new ArrayList<>(v);
+          l.sort(Comparator.comparingLong(Price::fromMillis));
+          sorted.put(k, List.copyOf(l));
+        });
     this.prices = Map.copyOf(sorted);
     this.listPrices = Map.copyOf(listPrices);
   }
 
   /** The built-in book, or the file given by pricing.price-book. */
   public static PriceBook load(Path file) {
-    try (InputStream in = file == null ? PriceBook.class.getClassLoader().getResourceAsStream(RESOURCE)
-        : Files.newInputStream(file)) {
+    try (InputStream in =
+        file == null
+            ? PriceBook.class.getClassLoader().getResourceAsStream(RESOURCE)
+            : Files.newInputStream(file)) {
       if (in == null) {
         throw new IllegalStateException(RESOURCE + " missing from the classpath");
       }
       return parse(EventParser.MAPPER.readTree(in), file == null ? RESOURCE : file.toString());
     } catch (IOException e) {
-      throw new ConfigException("setting 'pricing.price-book': cannot read " + file + ": " + e.getMessage());
+      throw new ConfigException(
+          "setting 'pricing.price-book': cannot read " + file + ": " + e.getMessage());
     }
   }
 
@@ -67,17 +72,26 @@ public final class PriceBook {
       try {
         from = Instant.parse(p.path("effective_from").asText(""));
       } catch (DateTimeParseException e) {
-        throw new ConfigException(where + ": gpu_hourly entry for '" + model + "' needs effective_from as an RFC 3339 UTC instant");
+        throw new ConfigException(
+            where
+                + ": gpu_hourly entry for '"
+                + model
+                + "' needs effective_from as an RFC 3339 UTC instant");
       }
       if (model.isEmpty() || !(usd >= 0)) {
-        throw new ConfigException(where + ": every gpu_hourly entry needs gpu_model and a non-negative usd_per_hour");
+        throw new ConfigException(
+            where + ": every gpu_hourly entry needs gpu_model and a non-negative usd_per_hour");
       }
-      prices.computeIfAbsent(model, k -> new ArrayList<>()).add(new Price(from.toEpochMilli(), usd));
+      prices
+          .computeIfAbsent(model, k -> new ArrayList<>())
+          .add(new Price(from.toEpochMilli(), usd));
     }
     Map<String, ListPrice> lists = new HashMap<>();
     for (JsonNode l : root.path("model_list_prices")) {
-      lists.put(l.path("model").asText(), new ListPrice(l.path("input_usd_per_1m").asDouble(),
-          l.path("output_usd_per_1m").asDouble()));
+      lists.put(
+          l.path("model").asText(),
+          new ListPrice(
+              l.path("input_usd_per_1m").asDouble(), l.path("output_usd_per_1m").asDouble()));
     }
     return new PriceBook(prices, lists);
   }

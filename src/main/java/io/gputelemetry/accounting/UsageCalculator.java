@@ -15,19 +15,24 @@ import java.util.TreeMap;
  * <ul>
  *   <li>GPU time: a sample covers the time since its GPU's previous sample, at most maxGap; the
  *       first sample of a GPU covers nothing. Covered time is clipped to [from, to), split at step
- *       boundaries and at price changes; cost = hourly price in force x time.</li>
+ *       boundaries and at price changes; cost = hourly price in force x time.
  *   <li>Energy: the cumulative counter's delta spread evenly over the covered time; when the
- *       counter is missing, decreased (reset) or the gap was capped, power x time.</li>
+ *       counter is missing, decreased (reset) or the gap was capped, power x time.
  *   <li>A GPU's time goes to the model its sample says it served; within a step and model, cost and
- *       energy go to tenants in proportion to their tokens; with no tokens (or no model), to idle.</li>
+ *       energy go to tenants in proportion to their tokens; with no tokens (or no model), to idle.
  * </ul>
  */
 public final class UsageCalculator {
   /** What a report is grouped by. */
-  public enum GroupBy { MODEL, TENANT, GPU_MODEL }
+  public enum GroupBy {
+    MODEL,
+    TENANT,
+    GPU_MODEL
+  }
 
   /** One stored GPU sample, reduced to what accounting needs. energyMj and model may be null. */
-  public record Sample(String gpuUuid, long ts, String gpuModel, String model, Long energyMj, double powerW) {}
+  public record Sample(
+      String gpuUuid, long ts, String gpuModel, String model, Long energyMj, double powerW) {}
 
   /** Token totals of one line or step. */
   public static final class Totals {
@@ -39,7 +44,10 @@ public final class UsageCalculator {
     public double activeEnergyJ;
     public double gpuSeconds;
     public double unpricedGpuSeconds;
-    /** Tokens of models no GPU time was recorded for in their step: their cost is unknown, not zero. */
+
+    /**
+     * Tokens of models no GPU time was recorded for in their step: their cost is unknown, not zero.
+     */
     public double unmeteredTokens;
 
     void add(Totals o) {
@@ -71,8 +79,16 @@ public final class UsageCalculator {
   }
 
   /** The result: per group key, totals and a series by step; idle apart; fleet totals. */
-  public record Report(long from, long to, long step, int steps, GroupBy groupBy,
-      Map<String, Totals> groups, Map<String, Totals[]> groupSeries, Totals idle, Totals[] idleSeries,
+  public record Report(
+      long from,
+      long to,
+      long step,
+      int steps,
+      GroupBy groupBy,
+      Map<String, Totals> groups,
+      Map<String, Totals[]> groupSeries,
+      Totals idle,
+      Totals[] idleSeries,
       Totals fleet) {}
 
   private final long from;
@@ -82,19 +98,32 @@ public final class UsageCalculator {
   private final long maxGap;
   private final PriceBook prices;
   private final GpuProfiles profiles;
+
   /** (step, model, gpu model) -> GPU time, cost, energy. */
   private final Map<String, Totals> cells = new HashMap<>();
+
   /** (step, model) -> tenant -> tokens. */
   private final Map<String, Map<String, Totals>> tokens = new HashMap<>();
+
   private final List<Sample> samples = new ArrayList<>();
-  /** Start of each allocation slot: the union of step boundaries and the allocation grid in [from, to). */
+
+  /**
+   * Start of each allocation slot: the union of step boundaries and the allocation grid in [from,
+   * to).
+   */
   private final long[] slots;
 
   /**
    * @param step step length in ms; 0 or at least to - from means one step
    * @param allocation allocation interval in ms (the grid tokens and GPU time are matched on)
    */
-  public UsageCalculator(long from, long to, long step, long allocation, long maxGap, PriceBook prices,
+  public UsageCalculator(
+      long from,
+      long to,
+      long step,
+      long allocation,
+      long maxGap,
+      PriceBook prices,
       GpuProfiles profiles) {
     if (to <= from) {
       throw new IllegalArgumentException("to must be after from");
@@ -110,7 +139,9 @@ public final class UsageCalculator {
     for (long t = from; t < to; t += this.step) {
       b.add(t);
     }
-    for (long t = Math.floorDiv(from, allocation) * allocation + allocation; t < to; t += allocation) {
+    for (long t = Math.floorDiv(from, allocation) * allocation + allocation;
+        t < to;
+        t += allocation) {
       b.add(t);
     }
     slots = b.stream().mapToLong(Long::longValue).toArray();
@@ -130,7 +161,10 @@ public final class UsageCalculator {
     return (int) ((slots[slot] - from) / step);
   }
 
-  /** Adds a stored sample; include samples from maxGap before {@code from} so the first ones have a predecessor. */
+  /**
+   * Adds a stored sample; include samples from maxGap before {@code from} so the first ones have a
+   * predecessor.
+   */
   public void addSample(Sample s) {
     samples.add(s);
   }
@@ -140,8 +174,10 @@ public final class UsageCalculator {
     if (ts < from || ts >= to) {
       return;
     }
-    Totals t = tokens.computeIfAbsent(slotOf(ts) + "\u0000" + model, k -> new HashMap<>())
-        .computeIfAbsent(tenant, k -> new Totals());
+    Totals t =
+        tokens
+            .computeIfAbsent(slotOf(ts) + "\u0000" + model, k -> new HashMap<>())
+            .computeIfAbsent(tenant, k -> new Totals());
     t.inputTokens += input;
     t.outputTokens += output;
     t.requests += 1;
@@ -160,7 +196,11 @@ public final class UsageCalculator {
       long b = s.ts();
       boolean capped = gap > maxGap;
       double joulesPerMs;
-      if (!capped && gap > 0 && s.energyMj() != null && prev.energyMj() != null && s.energyMj() >= prev.energyMj()) {
+      if (!capped
+          && gap > 0
+          && s.energyMj() != null
+          && prev.energyMj() != null
+          && s.energyMj() >= prev.energyMj()) {
         joulesPerMs = (s.energyMj() - prev.energyMj()) / 1000.0 / gap;
       } else {
         joulesPerMs = s.powerW() / 1000.0;
@@ -183,7 +223,8 @@ public final class UsageCalculator {
       long stepEnd = Math.min(b, slotEnd(st));
       PriceBook.Integral cost = prices.integrate(s.gpuModel(), start, stepEnd);
       long ms = stepEnd - start;
-      Totals c = cells.computeIfAbsent(st + "\u0000" + model + "\u0000" + s.gpuModel(), k -> new Totals());
+      Totals c =
+          cells.computeIfAbsent(st + "\u0000" + model + "\u0000" + s.gpuModel(), k -> new Totals());
       c.gpuSeconds += ms / 1000.0;
       c.costUsd += cost.costUsd();
       c.unpricedGpuSeconds += cost.unpricedMillis() / 1000.0;
@@ -203,15 +244,16 @@ public final class UsageCalculator {
     Totals fleet = new Totals();
     // Cells by (step, model).
     Map<String, Map<String, Totals>> byStepModel = new HashMap<>();
-    cells.forEach((k, c) -> {
-      String[] p = k.split("\u0000", -1);
-      byStepModel.computeIfAbsent(p[0] + "\u0000" + p[1], x -> new HashMap<>()).put(p[2], c);
-      fleet.costUsd += c.costUsd;
-      fleet.energyJ += c.energyJ;
-      fleet.activeEnergyJ += c.activeEnergyJ;
-      fleet.gpuSeconds += c.gpuSeconds;
-      fleet.unpricedGpuSeconds += c.unpricedGpuSeconds;
-    });
+    cells.forEach(
+        (k, c) -> {
+          String[] p = k.split("\u0000", -1);
+          byStepModel.computeIfAbsent(p[0] + "\u0000" + p[1], x -> new HashMap<>()).put(p[2], c);
+          fleet.costUsd += c.costUsd;
+          fleet.energyJ += c.energyJ;
+          fleet.activeEnergyJ += c.activeEnergyJ;
+          fleet.gpuSeconds += c.gpuSeconds;
+          fleet.unpricedGpuSeconds += c.unpricedGpuSeconds;
+        });
     java.util.Set<String> keys = new java.util.HashSet<>(byStepModel.keySet());
     keys.addAll(tokens.keySet());
     for (String sm : keys) {
@@ -226,7 +268,10 @@ public final class UsageCalculator {
       if (total <= 0 || model.isEmpty()) {
         gpuCells.values().forEach(c -> addShare(idle, idleSeries, st, c, 1.0));
         // Requests that carry no tokens still count, even though they carry no cost.
-        tenants.forEach((tenant, t) -> allocateTokensOnly(groups, series, groupBy, st, model, tenant, t, gpuCells, gpuSecs));
+        tenants.forEach(
+            (tenant, t) ->
+                allocateTokensOnly(
+                    groups, series, groupBy, st, model, tenant, t, gpuCells, gpuSecs));
         continue;
       }
       for (Map.Entry<String, Totals> te : tenants.entrySet()) {
@@ -244,7 +289,8 @@ public final class UsageCalculator {
           Totals c = ce.getValue();
           Totals line = c.gpuShare(share);
           // Tokens are split across GPU models only when grouping by GPU model.
-          double tokenShare = groupBy == GroupBy.GPU_MODEL ? (gpuSecs > 0 ? c.gpuSeconds / gpuSecs : 0) : 0;
+          double tokenShare =
+              groupBy == GroupBy.GPU_MODEL ? (gpuSecs > 0 ? c.gpuSeconds / gpuSecs : 0) : 0;
           if (groupBy == GroupBy.GPU_MODEL) {
             line.inputTokens = te.getValue().inputTokens * tokenShare;
             line.outputTokens = te.getValue().outputTokens * tokenShare;
@@ -261,17 +307,28 @@ public final class UsageCalculator {
         }
       }
     }
-    groups.values().forEach(g -> {
-      fleet.inputTokens += g.inputTokens;
-      fleet.outputTokens += g.outputTokens;
-      fleet.requests += g.requests;
-      fleet.unmeteredTokens += g.unmeteredTokens;
-    });
+    groups
+        .values()
+        .forEach(
+            g -> {
+              fleet.inputTokens += g.inputTokens;
+              fleet.outputTokens += g.outputTokens;
+              fleet.requests += g.requests;
+              fleet.unmeteredTokens += g.unmeteredTokens;
+            });
     return new Report(from, to, step, steps, groupBy, groups, series, idle, idleSeries, fleet);
   }
 
-  private void allocateTokensOnly(Map<String, Totals> groups, Map<String, Totals[]> series, GroupBy groupBy, int st,
-      String model, String tenant, Totals t, Map<String, Totals> gpuCells, double gpuSecs) {
+  private void allocateTokensOnly(
+      Map<String, Totals> groups,
+      Map<String, Totals[]> series,
+      GroupBy groupBy,
+      int st,
+      String model,
+      String tenant,
+      Totals t,
+      Map<String, Totals> gpuCells,
+      double gpuSecs) {
     Totals line = new Totals();
     line.requests = t.requests;
     if (groupBy == GroupBy.GPU_MODEL && !gpuCells.isEmpty()) {
@@ -287,13 +344,17 @@ public final class UsageCalculator {
 
   private static String key(GroupBy g, String model, String tenant, String gpuModel) {
     switch (g) {
-      case MODEL: return model;
-      case TENANT: return tenant;
-      default: return gpuModel.isEmpty() ? "unknown" : gpuModel;
+      case MODEL:
+        return model;
+      case TENANT:
+        return tenant;
+      default:
+        return gpuModel.isEmpty() ? "unknown" : gpuModel;
     }
   }
 
-  private void put(Map<String, Totals> groups, Map<String, Totals[]> series, String key, int st, Totals line) {
+  private void put(
+      Map<String, Totals> groups, Map<String, Totals[]> series, String key, int st, Totals line) {
     groups.computeIfAbsent(key, k -> new Totals()).add(line);
     Totals[] s = series.computeIfAbsent(key, k -> newSeries());
     s[st].add(line);

@@ -9,7 +9,15 @@ public class ConfigException extends RuntimeException {
   }
 
   public static ConfigException bad(String key, String expected, String got) {
-    return new ConfigException("setting '" + key + "' (env " + Settings.envName(key) + "): expected "
-        + expected + ", got '" + got + "'");
+    return new ConfigException(
+        "setting '"
+            + key
+            + "' (env "
+            + Settings.envName(key)
+            + "): expected "
+            + expected
+            + ", got '"
+            + got
+            + "'");
   }
 }

@@ -25,11 +25,14 @@ import java.util.regex.Pattern;
 public final class Settings {
   public static final String DEFAULTS_RESOURCE = "conf/gpu-telemetry.properties";
   public static final String ENV_PREFIX = "GPUTEL_";
+
   /** Keys under these prefixes go to the Kafka clients as they are. */
-  public static final List<String> PASSTHROUGH = List.of("kafka.client.", "kafka.producer.", "kafka.consumer.");
+  public static final List<String> PASSTHROUGH =
+      List.of("kafka.client.", "kafka.producer.", "kafka.consumer.");
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
-  private static final Pattern SECRET = Pattern.compile(".*(password|secret|jaas|api-keys|connection-string).*");
+  private static final Pattern SECRET =
+      Pattern.compile(".*(password|secret|jaas|api-keys|connection-string).*");
 
   private final Map<String, String> values;
 
@@ -43,7 +46,8 @@ public final class Settings {
   }
 
   /** Defaults, file, environment and overrides, validated against the known keys. */
-  public static Settings load(Path configFile, Map<String, String> env, Map<String, String> overrides) {
+  public static Settings load(
+      Path configFile, Map<String, String> env, Map<String, String> overrides) {
     Map<String, String> defaults = loadDefaults();
     Map<String, String> merged = new LinkedHashMap<>(defaults);
     if (configFile != null) {
@@ -51,7 +55,8 @@ public final class Settings {
       try (Reader r = Files.newBufferedReader(configFile, StandardCharsets.UTF_8)) {
         p.load(r);
       } catch (IOException e) {
-        throw new ConfigException("cannot read --config file " + configFile + ": " + e.getMessage());
+        throw new ConfigException(
+            "cannot read --config file " + configFile + ": " + e.getMessage());
       }
       for (String k : p.stringPropertyNames()) {
         checkKnown(defaults, k, "in " + configFile);
@@ -64,8 +69,10 @@ public final class Settings {
       }
       String key = keyForEnv(defaults, e.getKey());
       if (key == null) {
-        throw new ConfigException("unknown environment setting " + e.getKey()
-            + ": no setting maps to it (see conf/gpu-telemetry.properties for the keys)");
+        throw new ConfigException(
+            "unknown environment setting "
+                + e.getKey()
+                + ": no setting maps to it (see conf/gpu-telemetry.properties for the keys)");
       }
       merged.put(key, e.getValue().trim());
     }
@@ -76,7 +83,10 @@ public final class Settings {
     return new Settings(merged);
   }
 
-  /** A copy with some keys replaced (used by the standalone role to point clients at embedded services). */
+  /**
+   * A copy with some keys replaced (used by the standalone role to point clients at embedded
+   * services).
+   */
   public Settings with(Map<String, String> replacements) {
     Map<String, String> m = new LinkedHashMap<>(values);
     m.putAll(replacements);
@@ -102,8 +112,12 @@ public final class Settings {
 
   private static void checkKnown(Map<String, String> defaults, String key, String where) {
     if (!defaults.containsKey(key) && PASSTHROUGH.stream().noneMatch(key::startsWith)) {
-      throw new ConfigException("unknown setting '" + key + "' " + where
-          + " (see conf/gpu-telemetry.properties for the keys)");
+      throw new ConfigException(
+          "unknown setting '"
+              + key
+              + "' "
+              + where
+              + " (see conf/gpu-telemetry.properties for the keys)");
     }
   }
 
@@ -121,7 +135,8 @@ public final class Settings {
     for (String prefix : PASSTHROUGH) {
       String envPrefix = envName(prefix);
       if (envVar.startsWith(envPrefix) && envVar.length() > envPrefix.length()) {
-        return prefix + envVar.substring(envPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
+        return prefix
+            + envVar.substring(envPrefix.length()).toLowerCase(Locale.ROOT).replace('_', '.');
       }
     }
     return null;
@@ -226,11 +241,16 @@ public final class Settings {
     }
     long n = Long.parseLong(m.group(1));
     switch (m.group(2)) {
-      case "ms": return Duration.ofMillis(n);
-      case "s": return Duration.ofSeconds(n);
-      case "m": return Duration.ofMinutes(n);
-      case "h": return Duration.ofHours(n);
-      default: return Duration.ofDays(n);
+      case "ms":
+        return Duration.ofMillis(n);
+      case "s":
+        return Duration.ofSeconds(n);
+      case "m":
+        return Duration.ofMinutes(n);
+      case "h":
+        return Duration.ofHours(n);
+      default:
+        return Duration.ofDays(n);
     }
   }
 
@@ -265,11 +285,12 @@ public final class Settings {
   /** Keys under a prefix with the prefix removed (for client passthrough). */
   public Map<String, String> withPrefix(String prefix) {
     Map<String, String> out = new LinkedHashMap<>();
-    values.forEach((k, v) -> {
-      if (k.startsWith(prefix) && !v.isEmpty()) {
-        out.put(k.substring(prefix.length()), v);
-      }
-    });
+    values.forEach(
+        (k, v) -> {
+          if (k.startsWith(prefix) && !v.isEmpty()) {
+            out.put(k.substring(prefix.length()), v);
+          }
+        });
     return out;
   }
 
@@ -277,8 +298,12 @@ public final class Settings {
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder();
-    values.forEach((k, v) -> sb.append(k).append('=')
-        .append(SECRET.matcher(k).matches() && !v.isEmpty() ? "****" : v).append('\n'));
+    values.forEach(
+        (k, v) ->
+            sb.append(k)
+                .append('=')
+                .append(SECRET.matcher(k).matches() && !v.isEmpty() ? "****" : v)
+                .append('\n'));
     return sb.toString();
   }
 }

@@ -9,10 +9,10 @@ import java.util.Map;
 
 /**
  * A validated event in canonical form. Its values are held by field ({@link EventFields}): strings,
- * and numbers as the JSON had them (Integer or Long for integers, Double otherwise); {@link #body()}
- * is the canonical JSON object (with event_id set and ts in UTC), built on first use when the event
- * came through the streaming fast path. {@link #storeId()} is the MongoDB key: the id scoped by its
- * source.
+ * and numbers as the JSON had them (Integer or Long for integers, Double otherwise); {@link
+ * #body()} is the canonical JSON object (with event_id set and ts in UTC), built on first use when
+ * the event came through the streaming fast path. {@link #storeId()} is the MongoDB key: the id
+ * scoped by its source.
  */
 public final class Event {
   private final EventType type;
@@ -41,7 +41,9 @@ public final class Event {
     }
   }
 
-  /** An event from values by field index (as read by the fast path); the body is built on demand. */
+  /**
+   * An event from values by field index (as read by the fast path); the body is built on demand.
+   */
   Event(EventType type, Object[] values, Instant ts) {
     this.type = type;
     this.values = values;
@@ -130,12 +132,17 @@ public final class Event {
     return body;
   }
 
-  /** The canonical JSON as published to Kafka: as received when it already was canonical, else serialised from the body. */
+  /**
+   * The canonical JSON as published to Kafka: as received when it already was canonical, else
+   * serialised from the body.
+   */
   public byte[] json() {
     return json != null ? json : EventParser.toBytes(body());
   }
 
-  /** Sets the canonical body when the caller already holds it (the fast path over a parsed tree). */
+  /**
+   * Sets the canonical body when the caller already holds it (the fast path over a parsed tree).
+   */
   void body(ObjectNode canonical) {
     this.body = canonical;
   }
@@ -144,7 +151,10 @@ public final class Event {
     this.json = canonical;
   }
 
-  /** The MongoDB _id: scope + "/" + event id. Scopes cannot contain '/', so keys never collide across scopes. */
+  /**
+   * The MongoDB _id: scope + "/" + event id. Scopes cannot contain '/', so keys never collide
+   * across scopes.
+   */
   public String storeId() {
     return scope + "/" + eventId;
   }

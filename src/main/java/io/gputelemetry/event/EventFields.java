@@ -6,10 +6,10 @@ import java.util.Map;
 
 /**
  * The canonical fields of each event type, with the constraints of its JSON Schema, as plain
- * checks: the fast path of {@link EventParser} validates an event with these in one pass and
- * leaves anything they do not accept to the full schema validator, which then gives the precise
- * reason. {@code EventFieldsTest} proves these tables equal the shipped schemas (names, required
- * set, types, bounds, lengths, patterns), so the two cannot drift apart.
+ * checks: the fast path of {@link EventParser} validates an event with these in one pass and leaves
+ * anything they do not accept to the full schema validator, which then gives the precise reason.
+ * {@code EventFieldsTest} proves these tables equal the shipped schemas (names, required set,
+ * types, bounds, lengths, patterns), so the two cannot drift apart.
  */
 public final class EventFields {
   private EventFields() {}
@@ -20,7 +20,10 @@ public final class EventFields {
     ID,
     /** ts: an RFC 3339 date-time, stored as a BSON date. */
     TS,
-    /** A string with a length range and optionally a character class (first and following characters). */
+    /**
+     * A string with a length range and optionally a character class (first and following
+     * characters).
+     */
     TEXT,
     /** A JSON integer in a range. */
     INT,
@@ -30,10 +33,15 @@ public final class EventFields {
 
   /** Character classes of the schema's patterns. */
   public enum Chars {
-    ANY, NAME, TENANT;
+    ANY,
+    NAME,
+    TENANT;
 
     boolean first(char c) {
-      return this == ANY || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+      return this == ANY
+          || (c >= 'a' && c <= 'z')
+          || (c >= 'A' && c <= 'Z')
+          || (c >= '0' && c <= '9');
     }
 
     boolean rest(char c) {
@@ -46,8 +54,16 @@ public final class EventFields {
   }
 
   /** One field: its position in the event's value array, kind and bounds. */
-  public record Field(String name, int index, Kind kind, boolean required, double min, boolean exclusiveMin,
-      double max, int maxLength, Chars chars) {
+  public record Field(
+      String name,
+      int index,
+      Kind kind,
+      boolean required,
+      double min,
+      boolean exclusiveMin,
+      double max,
+      int maxLength,
+      Chars chars) {
 
     /** Whether a string value is certainly valid (false: let the schema validator decide). */
     public boolean acceptsText(String s) {
@@ -139,7 +155,8 @@ public final class EventFields {
     return new Field(name, next++, Kind.INT, required, min, false, max, 0, Chars.ANY);
   }
 
-  private static Field number(String name, boolean required, double min, boolean exclusiveMin, double max) {
+  private static Field number(
+      String name, boolean required, double min, boolean exclusiveMin, double max) {
     return new Field(name, next++, Kind.NUM, required, min, exclusiveMin, max, 0, Chars.ANY);
   }
 
@@ -191,8 +208,24 @@ public final class EventFields {
     G_TEMPERATURE = number("temperature_c", true, -50, false, 200);
     G_SM_CLOCK = integer("sm_clock_mhz", false, 0, 100000);
     G_XID = integer("xid_errors", false, 0, MAX_SAFE_INTEGER);
-    GPU_SAMPLE = new Fields(List.of(G_EVENT_ID, G_TS, G_NODE, G_GPU_UUID, G_GPU_INDEX, G_GPU_MODEL, G_MODEL,
-        G_UTILIZATION, G_MEMORY_USED, G_MEMORY_TOTAL, G_POWER, G_ENERGY, G_TEMPERATURE, G_SM_CLOCK, G_XID));
+    GPU_SAMPLE =
+        new Fields(
+            List.of(
+                G_EVENT_ID,
+                G_TS,
+                G_NODE,
+                G_GPU_UUID,
+                G_GPU_INDEX,
+                G_GPU_MODEL,
+                G_MODEL,
+                G_UTILIZATION,
+                G_MEMORY_USED,
+                G_MEMORY_TOTAL,
+                G_POWER,
+                G_ENERGY,
+                G_TEMPERATURE,
+                G_SM_CLOCK,
+                G_XID));
 
     next = 0;
     T_EVENT_ID = id();
@@ -205,8 +238,19 @@ public final class EventFields {
     T_LATENCY = number("latency_ms", false, 0, false, 86_400_000);
     T_GPU_UUID = text("gpu_uuid", false, 128, Chars.NAME);
     T_NODE = text("node", false, 253, Chars.NAME);
-    TOKEN_USAGE = new Fields(List.of(T_EVENT_ID, T_TS, T_TENANT, T_MODEL, T_PROVIDER, T_INPUT, T_OUTPUT,
-        T_LATENCY, T_GPU_UUID, T_NODE));
+    TOKEN_USAGE =
+        new Fields(
+            List.of(
+                T_EVENT_ID,
+                T_TS,
+                T_TENANT,
+                T_MODEL,
+                T_PROVIDER,
+                T_INPUT,
+                T_OUTPUT,
+                T_LATENCY,
+                T_GPU_UUID,
+                T_NODE));
   }
 
   public static Fields of(EventType type) {

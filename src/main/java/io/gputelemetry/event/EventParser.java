@@ -37,22 +37,29 @@ import java.util.Set;
  */
 public final class EventParser {
   /** Strict JSON: duplicate keys, trailing content, deep nesting and NaN are errors. */
-  public static final ObjectMapper MAPPER = JsonMapper.builder(JsonFactory.builder()
-          .streamReadConstraints(StreamReadConstraints.builder()
-              .maxNestingDepth(32).maxStringLength(1 << 20).maxNumberLength(64).build())
-          .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-          .build())
-      .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-      .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-      .build();
+  public static final ObjectMapper MAPPER =
+      JsonMapper.builder(
+              JsonFactory.builder()
+                  .streamReadConstraints(
+                      StreamReadConstraints.builder()
+                          .maxNestingDepth(32)
+                          .maxStringLength(1 << 20)
+                          .maxNumberLength(64)
+                          .build())
+                  .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+                  .build())
+          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
+          .build();
 
-  private static final Map<String, String> TOKEN_ALIASES = Map.of(
-      "gen_ai.usage.input_tokens", "input_tokens",
-      "gen_ai.usage.output_tokens", "output_tokens",
-      "gen_ai.provider.name", "provider",
-      "gen_ai.system", "provider",
-      "gen_ai.response.model", "model",
-      "gen_ai.request.model", "model");
+  private static final Map<String, String> TOKEN_ALIASES =
+      Map.of(
+          "gen_ai.usage.input_tokens", "input_tokens",
+          "gen_ai.usage.output_tokens", "output_tokens",
+          "gen_ai.provider.name", "provider",
+          "gen_ai.system", "provider",
+          "gen_ai.response.model", "model",
+          "gen_ai.request.model", "model");
 
   private final Map<EventType, JsonSchema> schemas = new EnumMap<>(EventType.class);
   private final Duration maxFutureSkew;
@@ -64,7 +71,8 @@ public final class EventParser {
     this.maxAge = maxAge;
     this.fast = new FastPath(maxFutureSkew, maxAge);
     JsonSchemaFactory factory = JsonSchemaFactory.getInstance(SpecVersion.VersionFlag.V202012);
-    SchemaValidatorsConfig cfg = SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
+    SchemaValidatorsConfig cfg =
+        SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
     for (EventType t : EventType.values()) {
       try (InputStream in = schemaStream(t)) {
         schemas.put(t, factory.getSchema(in, cfg));
@@ -76,8 +84,10 @@ public final class EventParser {
 
   /** The schema shipped in the jar, as a stream. */
   public static InputStream schemaStream(EventType t) {
-    InputStream in = EventParser.class.getClassLoader()
-        .getResourceAsStream("schemas/" + t.schemaName() + ".schema.json");
+    InputStream in =
+        EventParser.class
+            .getClassLoader()
+            .getResourceAsStream("schemas/" + t.schemaName() + ".schema.json");
     if (in == null) {
       throw new IllegalStateException("schema " + t.schemaName() + " missing from the classpath");
     }
@@ -87,20 +97,25 @@ public final class EventParser {
   /** Parses raw bytes (one JSON object). */
   public ParseResult parse(EventType type, byte[] bytes, Instant now, String tenantOverride) {
     Event e = fast.read(type, bytes, now, tenantOverride);
-    return e != null ? ParseResult.ok(e) : parseFully(type, bytes, 0, bytes.length, now, tenantOverride);
+    return e != null
+        ? ParseResult.ok(e)
+        : parseFully(type, bytes, 0, bytes.length, now, tenantOverride);
   }
 
   /**
    * Parses one event from a slice of a request body (an element of an array, a line of NDJSON). An
-   * accepted event that was already canonical is published as received, without serialising it again.
+   * accepted event that was already canonical is published as received, without serialising it
+   * again.
    */
-  public ParseResult parse(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
+  public ParseResult parse(
+      EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
     Event e = fast.read(type, buf, off, len, now, tenantOverride, true);
     return e != null ? ParseResult.ok(e) : parseFully(type, buf, off, len, now, tenantOverride);
   }
 
   /** The full path only: schema validation of the whole tree, whatever the event looks like. */
-  ParseResult parseFully(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
+  ParseResult parseFully(
+      EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
     JsonNode node;
     try {
       node = MAPPER.readTree(buf, off, len);
@@ -115,8 +130,9 @@ public final class EventParser {
 
   /**
    * Canonicalises and validates one parsed event. {@code now} is the reference for the time bounds
-   * (the processor passes the Kafka record's timestamp, so a replay does not reject what ingest accepted).
-   * An accepted object in canonical form becomes the event's body itself (ts normalised in place).
+   * (the processor passes the Kafka record's timestamp, so a replay does not reject what ingest
+   * accepted). An accepted object in canonical form becomes the event's body itself (ts normalised
+   * in place).
    */
   public ParseResult parse(EventType type, JsonNode node, Instant now, String tenantOverride) {
     if (node instanceof ObjectNode o) {
@@ -131,7 +147,8 @@ public final class EventParser {
   /** The full path only, on a parsed tree (which it does not modify). */
   ParseResult parseFully(EventType type, JsonNode node, Instant now, String tenantOverride) {
     if (!node.isObject()) {
-      return ParseResult.rejected(new Violation("", "expected a JSON object, got " + kind(node), "not_object"));
+      return ParseResult.rejected(
+          new Violation("", "expected a JSON object, got " + kind(node), "not_object"));
     }
     ObjectNode body = node.deepCopy();
     List<Violation> violations = new ArrayList<>();
@@ -159,11 +176,13 @@ public final class EventParser {
       return ParseResult.rejected(new Violation("ts", "not an RFC 3339 date-time", "bad_format"));
     }
     if (ts.isAfter(now.plus(maxFutureSkew))) {
-      return ParseResult.rejected(new Violation("ts", "more than " + human(maxFutureSkew)
-          + " in the future", "too_far_in_future"));
+      return ParseResult.rejected(
+          new Violation(
+              "ts", "more than " + human(maxFutureSkew) + " in the future", "too_far_in_future"));
     }
     if (ts.isBefore(now.minus(maxAge))) {
-      return ParseResult.rejected(new Violation("ts", "older than the maximum age of " + human(maxAge), "too_old"));
+      return ParseResult.rejected(
+          new Violation("ts", "older than the maximum age of " + human(maxAge), "too_old"));
     }
     body.put("ts", ts.toString());
     String id = body.path("event_id").asText(null);
@@ -175,8 +194,9 @@ public final class EventParser {
   }
 
   /**
-   * The id of an event that came without one: a hash of its canonical content (sorted keys, ts in UTC),
-   * so that a retried request is stored once, and two truly identical id-less requests count once.
+   * The id of an event that came without one: a hash of its canonical content (sorted keys, ts in
+   * UTC), so that a retried request is stored once, and two truly identical id-less requests count
+   * once.
    */
   public static String deriveId(ObjectNode canonicalWithoutId) {
     try {
@@ -200,7 +220,11 @@ public final class EventParser {
       return;
     }
     if (!usage.isObject()) {
-      violations.add(new Violation("usage", "expected an object with prompt_tokens and completion_tokens", "wrong_type"));
+      violations.add(
+          new Violation(
+              "usage",
+              "expected an object with prompt_tokens and completion_tokens",
+              "wrong_type"));
       return;
     }
     JsonNode prompt = usage.get("prompt_tokens");
@@ -213,19 +237,23 @@ public final class EventParser {
     }
     JsonNode total = usage.get("total_tokens");
     if (total != null && prompt != null && completion != null) {
-      if (!total.canConvertToLong() || !prompt.canConvertToLong() || !completion.canConvertToLong()
+      if (!total.canConvertToLong()
+          || !prompt.canConvertToLong()
+          || !completion.canConvertToLong()
           || total.asLong() != prompt.asLong() + completion.asLong()) {
-        violations.add(new Violation("usage.total_tokens",
-            "must equal prompt_tokens + completion_tokens", "conflict"));
+        violations.add(
+            new Violation(
+                "usage.total_tokens", "must equal prompt_tokens + completion_tokens", "conflict"));
       }
     }
   }
 
-  private static void putCanonical(ObjectNode body, String field, JsonNode value, String from,
-      List<Violation> violations) {
+  private static void putCanonical(
+      ObjectNode body, String field, JsonNode value, String from, List<Violation> violations) {
     JsonNode existing = body.get(field);
     if (existing != null && !existing.equals(value)) {
-      violations.add(new Violation(from, "conflicts with " + field + " given in the same event", "conflict"));
+      violations.add(
+          new Violation(from, "conflicts with " + field + " given in the same event", "conflict"));
       return;
     }
     body.set(field, value);
@@ -233,23 +261,36 @@ public final class EventParser {
 
   private static Violation toViolation(ValidationMessage m) {
     String path = m.getInstanceLocation().toString();
-    // JSON Pointer ("/usage/prompt_tokens") or JSONPath ("$.usage.prompt_tokens") to a dotted field name.
+    // JSON Pointer ("/usage/prompt_tokens") or JSONPath ("$.usage.prompt_tokens") to a dotted field
+    // name.
     String field = path.replaceFirst("^\\$\\.?", "").replaceFirst("^/", "").replace('/', '.');
     String type = m.getType();
     String message = m.getMessage();
     int colon = message.indexOf(": ");
-    String reason = colon >= 0 && (message.startsWith("$") || message.startsWith("/")) ? message.substring(colon + 2) : message;
+    String reason =
+        colon >= 0 && (message.startsWith("$") || message.startsWith("/"))
+            ? message.substring(colon + 2)
+            : message;
     switch (type) {
       case "required":
-        return new Violation(join(field, m.getProperty()), "required field is missing", "missing_field");
+        return new Violation(
+            join(field, m.getProperty()), "required field is missing", "missing_field");
       case "additionalProperties":
-        return new Violation(join(field, m.getProperty()), "unknown field (see the schema for the allowed fields)",
+        return new Violation(
+            join(field, m.getProperty()),
+            "unknown field (see the schema for the allowed fields)",
             "unknown_field");
       case "type":
         return new Violation(field, reason, "wrong_type");
-      case "minimum": case "maximum": case "exclusiveMinimum": case "exclusiveMaximum":
+      case "minimum":
+      case "maximum":
+      case "exclusiveMinimum":
+      case "exclusiveMaximum":
         return new Violation(field, reason, "out_of_range");
-      case "pattern": case "format": case "minLength": case "maxLength":
+      case "pattern":
+      case "format":
+      case "minLength":
+      case "maxLength":
         return new Violation(field, reason, "bad_format");
       default:
         return new Violation(field, reason, "invalid");
@@ -261,7 +302,8 @@ public final class EventParser {
   }
 
   private static Violation jsonError(IOException e) {
-    String msg = e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
+    String msg =
+        e instanceof JsonProcessingException jpe ? jpe.getOriginalMessage() : e.getMessage();
     if (msg == null || msg.contains("com.fasterxml") || msg.contains("java.")) {
       msg = "malformed JSON";
     }
@@ -278,8 +320,15 @@ public final class EventParser {
   }
 
   private static String kind(JsonNode n) {
-    return n.isArray() ? "an array" : n.isTextual() ? "a string" : n.isNumber() ? "a number"
-        : n.isBoolean() ? "a boolean" : n.isNull() ? "null" : n.getNodeType().name().toLowerCase();
+    return n.isArray()
+        ? "an array"
+        : n.isTextual()
+            ? "a string"
+            : n.isNumber()
+                ? "a number"
+                : n.isBoolean()
+                    ? "a boolean"
+                    : n.isNull() ? "null" : n.getNodeType().name().toLowerCase();
   }
 
   static String human(Duration d) {

@@ -1,6 +1,8 @@
 package io.gputelemetry.event;
 
-/** The two event streams of the pipeline, each with its schema and the field that scopes its ids. */
+/**
+ * The two event streams of the pipeline, each with its schema and the field that scopes its ids.
+ */
 public enum EventType {
   GPU_SAMPLE("gpu.metrics.v1", "gpu_uuid", "gpu_metrics"),
   TOKEN_USAGE("token.usage.v1", "tenant", "token_usage");

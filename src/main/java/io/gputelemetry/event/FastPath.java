@@ -17,8 +17,8 @@ import java.util.Map;
  * the JSON Schema validator. It only ever accepts: anything it is not sure of (an alias, a missing
  * id, a value out of bounds, a malformed document, an unusual date-time form) returns null, and
  * {@link EventParser} runs the full path, which accepts or rejects with the precise reason. So the
- * fast path changes how fast an event is judged, never the verdict or the stored form
- * ({@code FastPathEquivalenceTest} compares the two on valid, mutated and random events).
+ * fast path changes how fast an event is judged, never the verdict or the stored form ({@code
+ * FastPathEquivalenceTest} compares the two on valid, mutated and random events).
  */
 final class FastPath {
   private final Duration maxFutureSkew;
@@ -29,7 +29,10 @@ final class FastPath {
     this.maxAge = maxAge;
   }
 
-  /** Reads one JSON object from bytes (the tenant override applies to token events only) without building a tree; null when the full path must decide. */
+  /**
+   * Reads one JSON object from bytes (the tenant override applies to token events only) without
+   * building a tree; null when the full path must decide.
+   */
   Event read(EventType type, byte[] bytes, Instant now, String tenantOverride) {
     return read(type, bytes, 0, bytes.length, now, tenantOverride, false);
   }
@@ -39,7 +42,14 @@ final class FastPath {
    * JSON is already exactly canonical (ts as UTC in {@link Instant#toString()} form, the tenant as
    * bound) keeps that slice as the JSON it is published with, so it is not serialised again.
    */
-  Event read(EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride, boolean keepJson) {
+  Event read(
+      EventType type,
+      byte[] buf,
+      int off,
+      int len,
+      Instant now,
+      String tenantOverride,
+      boolean keepJson) {
     EventFields.Fields fields = EventFields.of(type);
     Object[] values = new Object[fields.size()];
     Instant ts = null;
@@ -69,12 +79,16 @@ final class FastPath {
             values[f.index()] = s;
           }
           case TS -> {
-            if (v != JsonToken.VALUE_STRING || (ts = Timestamps.parse(tsText = p.getText())) == null) {
+            if (v != JsonToken.VALUE_STRING
+                || (ts = Timestamps.parse(tsText = p.getText())) == null) {
               return null;
             }
           }
           case INT, NUM -> {
-            Object n = f.kind() == EventFields.Kind.INT && v != JsonToken.VALUE_NUMBER_INT ? null : number(p, v);
+            Object n =
+                f.kind() == EventFields.Kind.INT && v != JsonToken.VALUE_NUMBER_INT
+                    ? null
+                    : number(p, v);
             if (n == null || !f.acceptsNumber(((Number) n).doubleValue())) {
               return null;
             }
@@ -94,8 +108,12 @@ final class FastPath {
     }
     Object tenantGiven = values[EventFields.T_TENANT.index()];
     Event e = finish(type, fields, values, seen, ts, now, tenantOverride);
-    if (e != null && keepJson && tsText.equals(ts.toString())
-        && (tenantOverride == null || type != EventType.TOKEN_USAGE || tenantOverride.equals(tenantGiven))) {
+    if (e != null
+        && keepJson
+        && tsText.equals(ts.toString())
+        && (tenantOverride == null
+            || type != EventType.TOKEN_USAGE
+            || tenantOverride.equals(tenantGiven))) {
       e.json(Arrays.copyOfRange(buf, off, off + len));
     }
     return e;
@@ -137,7 +155,10 @@ final class FastPath {
           if (!(v.isInt() || v.isLong() || v.isDouble()) || !f.acceptsNumber(v.doubleValue())) {
             return null;
           }
-          values[f.index()] = v.isInt() ? (Object) v.intValue() : v.isLong() ? (Object) v.longValue() : v.doubleValue();
+          values[f.index()] =
+              v.isInt()
+                  ? (Object) v.intValue()
+                  : v.isLong() ? (Object) v.longValue() : v.doubleValue();
         }
         default -> {
           return null;
@@ -155,8 +176,14 @@ final class FastPath {
     return e;
   }
 
-  private Event finish(EventType type, EventFields.Fields fields, Object[] values, long seen, Instant ts,
-      Instant now, String tenantOverride) {
+  private Event finish(
+      EventType type,
+      EventFields.Fields fields,
+      Object[] values,
+      long seen,
+      Instant ts,
+      Instant now,
+      String tenantOverride) {
     if (tenantOverride != null && type == EventType.TOKEN_USAGE) {
       if (!EventFields.T_TENANT.acceptsText(tenantOverride)) {
         return null;
@@ -179,7 +206,8 @@ final class FastPath {
   private static Object number(JsonParser p, JsonToken v) throws IOException {
     if (v == JsonToken.VALUE_NUMBER_INT) {
       JsonParser.NumberType nt = p.getNumberType();
-      return nt == JsonParser.NumberType.INT ? (Object) p.getIntValue()
+      return nt == JsonParser.NumberType.INT
+          ? (Object) p.getIntValue()
           : nt == JsonParser.NumberType.LONG ? (Object) p.getLongValue() : null;
     }
     if (v == JsonToken.VALUE_NUMBER_FLOAT) {

@@ -21,7 +21,9 @@ public record ParseResult(Event event, List<Violation> violations) {
     return event != null;
   }
 
-  /** A short, bounded-cardinality reason for metrics and DLQ headers: the first violation's code. */
+  /**
+   * A short, bounded-cardinality reason for metrics and DLQ headers: the first violation's code.
+   */
   public String reasonCode() {
     return violations.isEmpty() ? "none" : violations.get(0).code();
   }

@@ -3,23 +3,30 @@ package io.gputelemetry.event;
 import java.time.Instant;
 
 /**
- * A fast reader for the RFC 3339 date-times events carry in practice:
- * {@code YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)}, upper-case separators, 1-9 fraction
- * digits, seconds 00-59, offsets up to ±14:00. Anything else (leap seconds, lower-case 't' or 'z',
+ * A fast reader for the RFC 3339 date-times events carry in practice: {@code
+ * YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM)}, upper-case separators, 1-9 fraction digits,
+ * seconds 00-59, offsets up to ±14:00. Anything else (leap seconds, lower-case 't' or 'z',
  * out-of-range fields) returns null and is left to {@code OffsetDateTime.parse} and the schema's
- * format check, which give the precise error. The result is the same instant that
- * {@code OffsetDateTime.parse(s).toInstant()} gives.
+ * format check, which give the precise error. The result is the same instant that {@code
+ * OffsetDateTime.parse(s).toInstant()} gives.
  */
 public final class Timestamps {
   private Timestamps() {}
 
-  private static final int[] DAYS_BEFORE_MONTH = {0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334};
+  private static final int[] DAYS_BEFORE_MONTH = {
+    0, 0, 31, 59, 90, 120, 151, 181, 212, 243, 273, 304, 334
+  };
 
   /** The instant, or null when {@code s} is not in the form above. */
   public static Instant parse(String s) {
     int n = s.length();
-    if (n < 20 || n > 40 || s.charAt(4) != '-' || s.charAt(7) != '-' || s.charAt(10) != 'T'
-        || s.charAt(13) != ':' || s.charAt(16) != ':') {
+    if (n < 20
+        || n > 40
+        || s.charAt(4) != '-'
+        || s.charAt(7) != '-'
+        || s.charAt(10) != 'T'
+        || s.charAt(13) != ':'
+        || s.charAt(16) != ':') {
       return null;
     }
     int year = digits(s, 0, 4);
@@ -28,8 +35,17 @@ public final class Timestamps {
     int hour = digits(s, 11, 2);
     int minute = digits(s, 14, 2);
     int second = digits(s, 17, 2);
-    if (year < 0 || month < 1 || month > 12 || day < 1 || day > daysIn(year, month) || hour < 0 || hour > 23
-        || minute < 0 || minute > 59 || second < 0 || second > 59) {
+    if (year < 0
+        || month < 1
+        || month > 12
+        || day < 1
+        || day > daysIn(year, month)
+        || hour < 0
+        || hour > 23
+        || minute < 0
+        || minute > 59
+        || second < 0
+        || second > 59) {
       return null;
     }
     int i = 19;

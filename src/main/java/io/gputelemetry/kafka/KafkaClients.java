@@ -30,7 +30,8 @@ public final class KafkaClients {
     m.put("linger.ms", "5");
     m.put("batch.size", "131072");
     m.put("compression.type", "lz4");
-    m.put("delivery.timeout.ms", Long.toString(Math.max(120_000, k.requestTimeout().toMillis() * 2)));
+    m.put(
+        "delivery.timeout.ms", Long.toString(Math.max(120_000, k.requestTimeout().toMillis() * 2)));
     m.putAll(k.producer());
     // Non-negotiable: an event is acknowledged only once all in-sync replicas have it, and a retry
     // never writes it twice.
@@ -39,7 +40,8 @@ public final class KafkaClients {
     return m;
   }
 
-  public static Map<String, String> consumer(AppConfig.Kafka k, AppConfig.Processor p, String clientId) {
+  public static Map<String, String> consumer(
+      AppConfig.Kafka k, AppConfig.Processor p, String clientId) {
     Map<String, String> m = common(k);
     m.put("client.id", clientId);
     m.put("group.id", p.groupId());
@@ -47,7 +49,9 @@ public final class KafkaClients {
     m.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
     m.put("auto.offset.reset", "earliest");
     m.put("max.poll.records", Integer.toString(p.maxBatchRecords()));
-    m.put("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
+    m.put(
+        "partition.assignment.strategy",
+        "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
     m.put("isolation.level", "read_committed");
     m.putAll(k.consumer());
     // Offsets are committed by the processor after MongoDB acknowledged the batch, never before.

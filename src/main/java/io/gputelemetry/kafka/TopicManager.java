@@ -23,25 +23,38 @@ public final class TopicManager {
   }
 
   public static Future<Void> ensureTopics(KafkaAdminClient admin, AppConfig.Kafka k) {
-    return admin.listTopics().compose(existing -> {
-      List<NewTopic> missing = new ArrayList<>();
-      for (String t : topics(k)) {
-        if (!existing.contains(t)) {
-          Map<String, String> cfg = new HashMap<>();
-          if (k.minInsyncReplicas() > 0) {
-            cfg.put("min.insync.replicas", Integer.toString(k.minInsyncReplicas()));
-          }
-          missing.add(new NewTopic(t, k.partitions(), k.replicationFactor()).setConfig(cfg));
-        }
-      }
-      if (missing.isEmpty()) {
-        return Future.succeededFuture();
-      }
-      return admin.createTopics(missing)
-          .onSuccess(v -> missing.forEach(t -> LOG.info("created topic {} ({} partitions, replication {})",
-              t.getName(), t.getNumPartitions(), t.getReplicationFactor())))
-          .recover(err -> isExists(err) ? Future.succeededFuture() : Future.failedFuture(err));
-    });
+    return admin
+        .listTopics()
+        .compose(
+            existing -> {
+              List<NewTopic> missing = new ArrayList<>();
+              for (String t : topics(k)) {
+                if (!existing.contains(t)) {
+                  Map<String, String> cfg = new HashMap<>();
+                  if (k.minInsyncReplicas() > 0) {
+                    cfg.put("min.insync.replicas", Integer.toString(k.minInsyncReplicas()));
+                  }
+                  missing.add(
+                      new NewTopic(t, k.partitions(), k.replicationFactor()).setConfig(cfg));
+                }
+              }
+              if (missing.isEmpty()) {
+                return Future.succeededFuture();
+              }
+              return admin
+                  .createTopics(missing)
+                  .onSuccess(
+                      v ->
+                          missing.forEach(
+                              t ->
+                                  LOG.info(
+                                      "created topic {} ({} partitions, replication {})",
+                                      t.getName(),
+                                      t.getNumPartitions(),
+                                      t.getReplicationFactor())))
+                  .recover(
+                      err -> isExists(err) ? Future.succeededFuture() : Future.failedFuture(err));
+            });
   }
 
   private static boolean isExists(Throwable err) {

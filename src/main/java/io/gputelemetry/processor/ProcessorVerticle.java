@@ -23,7 +23,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.json.JsonObject;
-import org.bson.RawBsonDocument;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -47,11 +46,12 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
+import org.bson.RawBsonDocument;
 
 /**
  * The processor: poll a batch, validate, store it (unordered, idempotent), send what cannot be
- * stored to the DLQ, and only then commit the batch's offsets. One batch is stored while the next is
- * prepared, so memory is bounded by two batches of processor.max-batch-records whatever the
+ * stored to the DLQ, and only then commit the batch's offsets. One batch is stored while the next
+ * is prepared, so memory is bounded by two batches of processor.max-batch-records whatever the
  * backlog; while the store is down the loop retries with backoff and does not poll (consumption
  * paused).
  */
@@ -72,10 +72,15 @@ public class ProcessorVerticle extends VerticleBase {
   private KafkaAdminClient admin;
   private volatile boolean stopping;
   private final Promise<Void> loopDone = Promise.promise();
+
   /** The batch being stored (completes when it is committed or dropped). */
   private Future<Void> persisting = Future.succeededFuture();
-  /** Incremented when a batch is re-read: batches polled before that are dropped and re-read too. */
+
+  /**
+   * Incremented when a batch is re-read: batches polled before that are dropped and re-read too.
+   */
   private long epoch;
+
   private boolean backoffBeforePoll;
   private long pausedSince;
   private long lagTimer = -1;
@@ -83,8 +88,10 @@ public class ProcessorVerticle extends VerticleBase {
   private final PriceBook prices;
   private final LiveRates live;
   private final Set<String> modelGauges = new HashSet<>();
+
   /** The estimate of an event whose GPU has no price in force. */
   private static final double UNPRICED = Double.NEGATIVE_INFINITY;
+
   private long refreshTimer = -1;
 
   public ProcessorVerticle(AppConfig config, Telemetry telemetry, Health health, PriceBook prices) {
@@ -92,8 +99,11 @@ public class ProcessorVerticle extends VerticleBase {
     this.telemetry = telemetry;
     this.health = health;
     this.prices = prices;
-    this.live = new LiveRates(config.accounting().window().toMillis(),
-        config.accounting().allowedLateness().toMillis(), prices);
+    this.live =
+        new LiveRates(
+            config.accounting().window().toMillis(),
+            config.accounting().allowedLateness().toMillis(),
+            prices);
     topicTypes.put(config.kafka().gpuMetricsTopic(), EventType.GPU_SAMPLE);
     topicTypes.put(config.kafka().tokenUsageTopic(), EventType.TOKEN_USAGE);
   }
@@ -124,26 +134,35 @@ public class ProcessorVerticle extends VerticleBase {
     consumer.exceptionHandler(e -> LOG.warn("kafka consumer: {}", e.getMessage()));
     consumer.partitionsAssignedHandler(tps -> LOG.info("assigned {}", names(tps)));
     consumer.partitionsRevokedHandler(tps -> LOG.info("revoked {}", names(tps)));
-    telemetry.initProcessor(List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
+    telemetry.initProcessor(
+        List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
         List.of(MongoStore.GPU_METRICS, MongoStore.TOKEN_USAGE, MongoStore.GPUS, "dlq"));
     health.register("mongo", store::ping);
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");
     lagTimer = vertx.setPeriodic(5000, t -> updateLag());
-    refreshTimer = vertx.setPeriodic(config.accounting().refreshInterval().toMillis(), t -> {
-      refreshInventory();
-      // Per-GPU gauges of GPUs this processor no longer hears from (moved partitions, retired GPUs).
-      telemetry.sweepGpus(config.api().gpuStaleAfter().multipliedBy(5));
-    });
+    refreshTimer =
+        vertx.setPeriodic(
+            config.accounting().refreshInterval().toMillis(),
+            t -> {
+              refreshInventory();
+              // Per-GPU gauges of GPUs this processor no longer hears from (moved partitions,
+              // retired GPUs).
+              telemetry.sweepGpus(config.api().gpuStaleAfter().multipliedBy(5));
+            });
     retry("indexes", store::ensureIndexes)
         .onSuccess(v -> health.condition("store-schema", null))
         .compose(v -> retry("topics", () -> TopicManager.ensureTopics(admin, k)))
         .compose(v -> consumer.subscribe(Set.of(k.gpuMetricsTopic(), k.tokenUsageTopic())))
-        .onSuccess(v -> {
-          LOG.info("processor consuming {} and {} as group {}", k.gpuMetricsTopic(), k.tokenUsageTopic(),
-              config.processor().groupId());
-          loop();
-        })
+        .onSuccess(
+            v -> {
+              LOG.info(
+                  "processor consuming {} and {} as group {}",
+                  k.gpuMetricsTopic(),
+                  k.tokenUsageTopic(),
+                  config.processor().groupId());
+              loop();
+            })
         .onFailure(e -> loopDone.tryComplete());
     return Future.succeededFuture();
   }
@@ -160,11 +179,14 @@ public class ProcessorVerticle extends VerticleBase {
       p.tryFail("stopping");
       return;
     }
-    op.get().onSuccess(p::tryComplete).onFailure(e -> {
-      long delay = backoff(n);
-      LOG.warn("{} not ready ({}); retrying in {} ms", what, e.getMessage(), delay);
-      vertx.setTimer(delay, t -> attempt(what, op, p, n + 1));
-    });
+    op.get()
+        .onSuccess(p::tryComplete)
+        .onFailure(
+            e -> {
+              long delay = backoff(n);
+              LOG.warn("{} not ready ({}); retrying in {} ms", what, e.getMessage(), delay);
+              vertx.setTimer(delay, t -> attempt(what, op, p, n + 1));
+            });
   }
 
   private long backoff(int attempt) {
@@ -187,19 +209,22 @@ public class ProcessorVerticle extends VerticleBase {
       return;
     }
     long pollEpoch = epoch;
-    consumer.poll(config.processor().pollTimeout()).onComplete(ar -> {
-      if (ar.failed()) {
-        LOG.warn("poll failed: {}", ar.cause().toString());
-        persisting.onComplete(x -> next(true));
-        return;
-      }
-      Future<Void> prior = persisting;
-      if (!ar.result().isEmpty()) {
-        Batch batch = prepare(ar.result(), pollEpoch);
-        persisting = prior.transform(x -> persist(batch));
-      }
-      prior.onComplete(x -> next(false));
-    });
+    consumer
+        .poll(config.processor().pollTimeout())
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                LOG.warn("poll failed: {}", ar.cause().toString());
+                persisting.onComplete(x -> next(true));
+                return;
+              }
+              Future<Void> prior = persisting;
+              if (!ar.result().isEmpty()) {
+                Batch batch = prepare(ar.result(), pollEpoch);
+                persisting = prior.transform(x -> persist(batch));
+              }
+              prior.onComplete(x -> next(false));
+            });
   }
 
   private void next(boolean pause) {
@@ -224,15 +249,23 @@ public class ProcessorVerticle extends VerticleBase {
       if (value == null || value.length == 0) {
         batch.deadLetter(r, "empty_record", "record has no value");
       } else if (value.length > config.processor().maxRecordBytes()) {
-        batch.deadLetter(r, "too_large", "record of " + value.length + " bytes exceeds processor.max-record-bytes ("
-            + config.processor().maxRecordBytes() + ")");
+        batch.deadLetter(
+            r,
+            "too_large",
+            "record of "
+                + value.length
+                + " bytes exceeds processor.max-record-bytes ("
+                + config.processor().maxRecordBytes()
+                + ")");
       } else {
         ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
         if (pr.ok()) {
           batch.add(pr.event(), r, rates);
         } else {
-          batch.deadLetter(r, pr.reasonCode(), pr.violations().stream().map(Violation::toString)
-              .collect(Collectors.joining("; ")));
+          batch.deadLetter(
+              r,
+              pr.reasonCode(),
+              pr.violations().stream().map(Violation::toString).collect(Collectors.joining("; ")));
         }
       }
     }
@@ -246,8 +279,8 @@ public class ProcessorVerticle extends VerticleBase {
   /**
    * Stores, dead-letters and commits one batch. Fails only when stopping mid-retry (nothing
    * committed). A batch that fails for any other reason (a bug, not an outage) is re-read: every
-   * partition goes back to its committed offset before the next poll, and the batch prepared
-   * behind it is dropped (its records come again), so nothing is skipped.
+   * partition goes back to its committed offset before the next poll, and the batch prepared behind
+   * it is dropped (its records come again), so nothing is skipped.
    */
   private Future<Void> persist(Batch batch) {
     if (batch.epoch != epoch) {
@@ -256,43 +289,58 @@ public class ProcessorVerticle extends VerticleBase {
     return store(batch)
         .compose(v -> sendDeadLetters(batch))
         .compose(v -> commit(batch))
-        .recover(err -> {
-          if (stopping) {
-            return Future.failedFuture(err);
-          }
-          LOG.error("batch failed unexpectedly, re-reading it", err);
-          epoch++;
-          backoffBeforePoll = true;
-          return rewind();
-        });
+        .recover(
+            err -> {
+              if (stopping) {
+                return Future.failedFuture(err);
+              }
+              LOG.error("batch failed unexpectedly, re-reading it", err);
+              epoch++;
+              backoffBeforePoll = true;
+              return rewind();
+            });
   }
 
   private Future<Void> store(Batch b) {
-    Future<WriteOutcome> gpu = write(MongoStore.GPU_METRICS, b.gpuDocs.size(), () -> writer.insert(MongoStore.GPU_METRICS, b.gpuDocs));
-    Future<WriteOutcome> tok = write(MongoStore.TOKEN_USAGE, b.tokenDocs.size(), () -> writer.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
-    return Future.all(gpu, tok).compose(cf -> {
-      account(b, EventType.GPU_SAMPLE, gpu.result());
-      account(b, EventType.TOKEN_USAGE, tok.result());
-      Map<String, Event> newest = new HashMap<>();
-      Map<String, Instant> oldestTs = new HashMap<>();
-      for (int i = 0; i < b.gpuDocs.size(); i++) {
-        if (gpu.result().rejected().containsKey(i)) {
-          continue;
-        }
-        Event e = b.gpuEvents.get(i);
-        newest.merge(e.scope(), e, (x, y) -> newer(x, y) ? x : y);
-        oldestTs.merge(e.scope(), e.ts(), (x, y) -> x.isBefore(y) ? x : y);
-      }
-      // The per-GPU gauges show the newest sample: set once per GPU and batch.
-      List<JsonObject> inventory = new ArrayList<>(newest.size());
-      for (Event e : newest.values()) {
-        gauges(e);
-        inventory.add(Documents.toDocument(e, b.received));
-      }
-      Map<String, JsonObject> oldest = new HashMap<>();
-      oldestTs.forEach((uuid, ts) -> oldest.put(uuid, Documents.date(ts)));
-      return write(MongoStore.GPUS, inventory.size(), () -> store.updateInventory(inventory, oldest));
-    }).mapEmpty();
+    Future<WriteOutcome> gpu =
+        write(
+            MongoStore.GPU_METRICS,
+            b.gpuDocs.size(),
+            () -> writer.insert(MongoStore.GPU_METRICS, b.gpuDocs));
+    Future<WriteOutcome> tok =
+        write(
+            MongoStore.TOKEN_USAGE,
+            b.tokenDocs.size(),
+            () -> writer.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
+    return Future.all(gpu, tok)
+        .compose(
+            cf -> {
+              account(b, EventType.GPU_SAMPLE, gpu.result());
+              account(b, EventType.TOKEN_USAGE, tok.result());
+              Map<String, Event> newest = new HashMap<>();
+              Map<String, Instant> oldestTs = new HashMap<>();
+              for (int i = 0; i < b.gpuDocs.size(); i++) {
+                if (gpu.result().rejected().containsKey(i)) {
+                  continue;
+                }
+                Event e = b.gpuEvents.get(i);
+                newest.merge(e.scope(), e, (x, y) -> newer(x, y) ? x : y);
+                oldestTs.merge(e.scope(), e.ts(), (x, y) -> x.isBefore(y) ? x : y);
+              }
+              // The per-GPU gauges show the newest sample: set once per GPU and batch.
+              List<JsonObject> inventory = new ArrayList<>(newest.size());
+              for (Event e : newest.values()) {
+                gauges(e);
+                inventory.add(Documents.toDocument(e, b.received));
+              }
+              Map<String, JsonObject> oldest = new HashMap<>();
+              oldestTs.forEach((uuid, ts) -> oldest.put(uuid, Documents.date(ts)));
+              return write(
+                  MongoStore.GPUS,
+                  inventory.size(),
+                  () -> store.updateInventory(inventory, oldest));
+            })
+        .mapEmpty();
   }
 
   /**
@@ -329,8 +377,12 @@ public class ProcessorVerticle extends VerticleBase {
       long ts = e.ts().toEpochMilli();
       e2e.record(Math.max(0, now - ts), TimeUnit.MILLISECONDS);
       if ((gpuType ? b.gpuUnpriced : b.tokenUnpriced).get(i)) {
-        telemetry.unpriced(gpuType ? e.text(EventFields.G_GPU_MODEL)
-            : String.valueOf(live.gpuModelOf(Objects.requireNonNullElse(e.text(EventFields.T_GPU_UUID), ""))));
+        telemetry.unpriced(
+            gpuType
+                ? e.text(EventFields.G_GPU_MODEL)
+                : String.valueOf(
+                    live.gpuModelOf(
+                        Objects.requireNonNullElse(e.text(EventFields.T_GPU_UUID), ""))));
       }
       if (gpuType) {
         if (now - ts > lateness) {
@@ -341,8 +393,10 @@ public class ProcessorVerticle extends VerticleBase {
       String model = e.text(EventFields.T_MODEL);
       long in = e.integer(EventFields.T_INPUT, 0);
       long outTok = e.integer(EventFields.T_OUTPUT, 0);
-      long[] sum = tokens.computeIfAbsent(model, m -> new HashMap<>())
-          .computeIfAbsent(e.text(EventFields.T_TENANT), t -> new long[3]);
+      long[] sum =
+          tokens
+              .computeIfAbsent(model, m -> new HashMap<>())
+              .computeIfAbsent(e.text(EventFields.T_TENANT), t -> new long[3]);
       sum[0] += in;
       sum[1] += outTok;
       sum[2]++;
@@ -351,10 +405,12 @@ public class ProcessorVerticle extends VerticleBase {
         late++;
       }
     }
-    tokens.forEach((model, byTenant) -> {
-      registerModel(model);
-      byTenant.forEach((tenant, sum) -> telemetry.tokens(model, tenant, sum[0], sum[1], sum[2]));
-    });
+    tokens.forEach(
+        (model, byTenant) -> {
+          registerModel(model);
+          byTenant.forEach(
+              (tenant, sum) -> telemetry.tokens(model, tenant, sum[0], sum[1], sum[2]));
+        });
     if (late > 0) {
       telemetry.eventsLate(topic, late);
     }
@@ -365,11 +421,19 @@ public class ProcessorVerticle extends VerticleBase {
   }
 
   private void gauges(Event e) {
-    telemetry.gpuSample(e.text(EventFields.G_GPU_UUID), e.text(EventFields.G_NODE), e.text(EventFields.G_GPU_MODEL),
-        e.number(EventFields.G_UTILIZATION, 0), e.number(EventFields.G_MEMORY_USED, 0),
-        e.number(EventFields.G_MEMORY_TOTAL, 0), e.number(EventFields.G_POWER, 0),
-        e.number(EventFields.G_TEMPERATURE, 0), e.number(EventFields.G_SM_CLOCK, 0),
-        e.number(EventFields.G_XID, 0), e.number(EventFields.G_ENERGY, 0), e.ts().toEpochMilli());
+    telemetry.gpuSample(
+        e.text(EventFields.G_GPU_UUID),
+        e.text(EventFields.G_NODE),
+        e.text(EventFields.G_GPU_MODEL),
+        e.number(EventFields.G_UTILIZATION, 0),
+        e.number(EventFields.G_MEMORY_USED, 0),
+        e.number(EventFields.G_MEMORY_TOTAL, 0),
+        e.number(EventFields.G_POWER, 0),
+        e.number(EventFields.G_TEMPERATURE, 0),
+        e.number(EventFields.G_SM_CLOCK, 0),
+        e.number(EventFields.G_XID, 0),
+        e.number(EventFields.G_ENERGY, 0),
+        e.ts().toEpochMilli());
   }
 
   /**
@@ -386,7 +450,9 @@ public class ProcessorVerticle extends VerticleBase {
     String gpuModel = gpuUuid == null ? null : live.gpuModelOf(gpuUuid);
     boolean unpriced = gpuModel != null && prices.priceAt(gpuModel, ts) == null;
     // One rate per model and batch: the window does not move within a batch.
-    LiveRates.Rates r = rates.computeIfAbsent(e.text(EventFields.T_MODEL), m -> live.rates(m, System.currentTimeMillis()));
+    LiveRates.Rates r =
+        rates.computeIfAbsent(
+            e.text(EventFields.T_MODEL), m -> live.rates(m, System.currentTimeMillis()));
     if (r.unpriced() || unpriced) {
       return UNPRICED;
     }
@@ -400,20 +466,38 @@ public class ProcessorVerticle extends VerticleBase {
   }
 
   private void refreshInventory() {
-    store.client().findWithOptions(MongoStore.GPUS, new JsonObject(), new io.vertx.ext.mongo.FindOptions()
-            .setFields(new JsonObject().put("model", 1).put("gpu_model", 1).put("first_seen", 1).put("last_seen", 1)
-                .put("last.energy_mj", 1).put("last.power_w", 1)))
-        .onSuccess(docs -> {
-          List<LiveRates.GpuState> states = new ArrayList<>(docs.size());
-          for (JsonObject d : docs) {
-            JsonObject last = d.getJsonObject("last", new JsonObject());
-            states.add(new LiveRates.GpuState(d.getString("_id"), d.getString("model"), d.getString("gpu_model"),
-                UsageService.millis(d.getValue("first_seen")), UsageService.millis(d.getValue("last_seen")),
-                last.getValue("energy_mj") instanceof Number n ? n.longValue() : null, num(last, "power_w")));
-          }
-          live.updateInventory(states, System.currentTimeMillis());
-          live.models().forEach(this::registerModel);
-        })
+    store
+        .client()
+        .findWithOptions(
+            MongoStore.GPUS,
+            new JsonObject(),
+            new io.vertx.ext.mongo.FindOptions()
+                .setFields(
+                    new JsonObject()
+                        .put("model", 1)
+                        .put("gpu_model", 1)
+                        .put("first_seen", 1)
+                        .put("last_seen", 1)
+                        .put("last.energy_mj", 1)
+                        .put("last.power_w", 1)))
+        .onSuccess(
+            docs -> {
+              List<LiveRates.GpuState> states = new ArrayList<>(docs.size());
+              for (JsonObject d : docs) {
+                JsonObject last = d.getJsonObject("last", new JsonObject());
+                states.add(
+                    new LiveRates.GpuState(
+                        d.getString("_id"),
+                        d.getString("model"),
+                        d.getString("gpu_model"),
+                        UsageService.millis(d.getValue("first_seen")),
+                        UsageService.millis(d.getValue("last_seen")),
+                        last.getValue("energy_mj") instanceof Number n ? n.longValue() : null,
+                        num(last, "power_w")));
+              }
+              live.updateInventory(states, System.currentTimeMillis());
+              live.models().forEach(this::registerModel);
+            })
         .onFailure(e -> LOG.debug("inventory refresh failed: {}", e.getMessage()));
   }
 
@@ -433,116 +517,179 @@ public class ProcessorVerticle extends VerticleBase {
     return p.future();
   }
 
-  private <T> void writeAttempt(String collection, int documents, Supplier<Future<T>> op, Promise<T> p, int n) {
+  private <T> void writeAttempt(
+      String collection, int documents, Supplier<Future<T>> op, Promise<T> p, int n) {
     Timer.Sample sample = Timer.start();
-    op.get().onSuccess(r -> {
-      sample.stop(telemetry.batchWrite(collection));
-      if (pausedSince != 0) {
-        double paused = (System.nanoTime() - pausedSince) / 1e9;
-        telemetry.addPausedSeconds(paused);
-        telemetry.setPaused(false);
-        pausedSince = 0;
-        health.condition("store-writes", null);
-        LOG.info("store writes succeed again after {} s; consumption resumed", String.format("%.1f", paused));
-      }
-      p.complete(r);
-    }).onFailure(err -> {
-      telemetry.writeFailure(collection, "infrastructure", documents);
-      if (pausedSince == 0) {
-        pausedSince = System.nanoTime();
-        telemetry.setPaused(true);
-      }
-      health.condition("store-writes", "writes to " + collection + " failing: " + err.getMessage());
-      if (stopping) {
-        p.fail(err);
-        return;
-      }
-      long delay = backoff(n);
-      telemetry.storeRetry();
-      LOG.warn("write to {} failed ({}); consumption paused, retry {} in {} ms", collection, err.getMessage(), n + 1, delay);
-      vertx.setTimer(delay, t -> writeAttempt(collection, documents, op, p, n + 1));
-    });
+    op.get()
+        .onSuccess(
+            r -> {
+              sample.stop(telemetry.batchWrite(collection));
+              if (pausedSince != 0) {
+                double paused = (System.nanoTime() - pausedSince) / 1e9;
+                telemetry.addPausedSeconds(paused);
+                telemetry.setPaused(false);
+                pausedSince = 0;
+                health.condition("store-writes", null);
+                LOG.info(
+                    "store writes succeed again after {} s; consumption resumed",
+                    String.format("%.1f", paused));
+              }
+              p.complete(r);
+            })
+        .onFailure(
+            err -> {
+              telemetry.writeFailure(collection, "infrastructure", documents);
+              if (pausedSince == 0) {
+                pausedSince = System.nanoTime();
+                telemetry.setPaused(true);
+              }
+              health.condition(
+                  "store-writes", "writes to " + collection + " failing: " + err.getMessage());
+              if (stopping) {
+                p.fail(err);
+                return;
+              }
+              long delay = backoff(n);
+              telemetry.storeRetry();
+              LOG.warn(
+                  "write to {} failed ({}); consumption paused, retry {} in {} ms",
+                  collection,
+                  err.getMessage(),
+                  n + 1,
+                  delay);
+              vertx.setTimer(delay, t -> writeAttempt(collection, documents, op, p, n + 1));
+            });
   }
 
   private Future<Void> sendDeadLetters(Batch b) {
     if (b.deadLetters.isEmpty()) {
       return Future.succeededFuture();
     }
-    return write("dlq", b.deadLetters.size(), () -> {
-      List<Future<?>> sends = new ArrayList<>();
-      for (DeadLetter d : b.pendingDeadLetters()) {
-        ConsumerRecord<String, byte[]> r = d.record;
-        KafkaProducerRecord<String, byte[]> out = KafkaProducerRecord.create(config.kafka().dlqTopic(), r.key(), r.value());
-        out.addHeader("dlq.reason", d.reason);
-        out.addHeader("dlq.error", d.detail.length() > 4000 ? d.detail.substring(0, 4000) : d.detail);
-        out.addHeader("dlq.source.topic", r.topic());
-        out.addHeader("dlq.source.partition", Integer.toString(r.partition()));
-        out.addHeader("dlq.source.offset", Long.toString(r.offset()));
-        out.addHeader("dlq.source.timestamp", Long.toString(r.timestamp()));
-        sends.add(dlqProducer.send(out).onSuccess(md -> {
-          d.sent = true;
-          telemetry.eventsDlq(r.topic(), d.reason, 1);
-          stats.dlq.incrementAndGet();
-          LOG.debug("dead-lettered {}-{}@{}: {}", r.topic(), r.partition(), r.offset(), d.reason);
-        }));
-      }
-      return Future.all(sends).mapEmpty();
-    });
+    return write(
+        "dlq",
+        b.deadLetters.size(),
+        () -> {
+          List<Future<?>> sends = new ArrayList<>();
+          for (DeadLetter d : b.pendingDeadLetters()) {
+            ConsumerRecord<String, byte[]> r = d.record;
+            KafkaProducerRecord<String, byte[]> out =
+                KafkaProducerRecord.create(config.kafka().dlqTopic(), r.key(), r.value());
+            out.addHeader("dlq.reason", d.reason);
+            out.addHeader(
+                "dlq.error", d.detail.length() > 4000 ? d.detail.substring(0, 4000) : d.detail);
+            out.addHeader("dlq.source.topic", r.topic());
+            out.addHeader("dlq.source.partition", Integer.toString(r.partition()));
+            out.addHeader("dlq.source.offset", Long.toString(r.offset()));
+            out.addHeader("dlq.source.timestamp", Long.toString(r.timestamp()));
+            sends.add(
+                dlqProducer
+                    .send(out)
+                    .onSuccess(
+                        md -> {
+                          d.sent = true;
+                          telemetry.eventsDlq(r.topic(), d.reason, 1);
+                          stats.dlq.incrementAndGet();
+                          LOG.debug(
+                              "dead-lettered {}-{}@{}: {}",
+                              r.topic(),
+                              r.partition(),
+                              r.offset(),
+                              d.reason);
+                        }));
+          }
+          return Future.all(sends).mapEmpty();
+        });
   }
 
   private Future<Void> commit(Batch b) {
     Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
     b.nextOffsets.forEach((tp, next) -> offsets.put(tp, new OffsetAndMetadata(next, "")));
-    return consumer.commit(offsets)
+    return consumer
+        .commit(offsets)
         .onSuccess(v -> telemetry.committed())
-        .recover(err -> {
-          // The group moved on (rebalance): the new owner re-reads these records; storing is idempotent.
-          telemetry.commitFailed();
-          LOG.warn("offset commit failed ({}); the records will be re-read and stored once", err.getMessage());
-          return Future.succeededFuture();
-        })
+        .recover(
+            err -> {
+              // The group moved on (rebalance): the new owner re-reads these records; storing is
+              // idempotent.
+              telemetry.commitFailed();
+              LOG.warn(
+                  "offset commit failed ({}); the records will be re-read and stored once",
+                  err.getMessage());
+              return Future.succeededFuture();
+            })
         .mapEmpty();
   }
 
-  /** Seeks every assigned partition back to its committed offset (the beginning where none is committed yet). */
+  /**
+   * Seeks every assigned partition back to its committed offset (the beginning where none is
+   * committed yet).
+   */
   private Future<Void> rewind() {
-    return consumer.assignment().compose(tps -> {
-      List<Future<?>> seeks = new ArrayList<>();
-      for (TopicPartition tp : tps) {
-        seeks.add(consumer.committed(tp)
-            .compose(c -> c != null ? consumer.seek(tp, c.getOffset()) : consumer.seekToBeginning(tp)));
-      }
-      return Future.join(seeks);
-    }).<Void>mapEmpty().recover(e -> Future.succeededFuture());
+    return consumer
+        .assignment()
+        .compose(
+            tps -> {
+              List<Future<?>> seeks = new ArrayList<>();
+              for (TopicPartition tp : tps) {
+                seeks.add(
+                    consumer
+                        .committed(tp)
+                        .compose(
+                            c ->
+                                c != null
+                                    ? consumer.seek(tp, c.getOffset())
+                                    : consumer.seekToBeginning(tp)));
+              }
+              return Future.join(seeks);
+            })
+        .<Void>mapEmpty()
+        .recover(e -> Future.succeededFuture());
   }
 
   private void updateLag() {
     if (consumer == null) {
       return;
     }
-    consumer.assignment().compose(tps -> {
-      if (tps.isEmpty()) {
-        telemetry.retainLag(Set.of());
-        stats.lag.set(0);
-        return Future.succeededFuture();
-      }
-      return consumer.endOffsets(tps).compose(ends -> {
-        List<Future<?>> fs = new ArrayList<>();
-        Map<TopicPartition, Long> lag = new HashMap<>();
-        for (TopicPartition tp : tps) {
-          fs.add(consumer.position(tp).onSuccess(pos -> lag.put(tp, Math.max(0, ends.getOrDefault(tp, pos) - pos))));
-        }
-        return Future.join(fs).onComplete(ar -> {
-          Set<String> keys = new HashSet<>();
-          lag.forEach((tp, l) -> {
-            telemetry.lag(tp.getTopic(), tp.getPartition(), l);
-            keys.add(tp.getTopic() + "/" + tp.getPartition());
-          });
-          telemetry.retainLag(keys);
-          stats.lag.set(lag.values().stream().mapToLong(Long::longValue).sum());
-        });
-      });
-    }).onFailure(e -> LOG.debug("lag update failed: {}", e.getMessage()));
+    consumer
+        .assignment()
+        .compose(
+            tps -> {
+              if (tps.isEmpty()) {
+                telemetry.retainLag(Set.of());
+                stats.lag.set(0);
+                return Future.succeededFuture();
+              }
+              return consumer
+                  .endOffsets(tps)
+                  .compose(
+                      ends -> {
+                        List<Future<?>> fs = new ArrayList<>();
+                        Map<TopicPartition, Long> lag = new HashMap<>();
+                        for (TopicPartition tp : tps) {
+                          fs.add(
+                              consumer
+                                  .position(tp)
+                                  .onSuccess(
+                                      pos ->
+                                          lag.put(
+                                              tp, Math.max(0, ends.getOrDefault(tp, pos) - pos))));
+                        }
+                        return Future.join(fs)
+                            .onComplete(
+                                ar -> {
+                                  Set<String> keys = new HashSet<>();
+                                  lag.forEach(
+                                      (tp, l) -> {
+                                        telemetry.lag(tp.getTopic(), tp.getPartition(), l);
+                                        keys.add(tp.getTopic() + "/" + tp.getPartition());
+                                      });
+                                  telemetry.retainLag(keys);
+                                  stats.lag.set(
+                                      lag.values().stream().mapToLong(Long::longValue).sum());
+                                });
+                      });
+            })
+        .onFailure(e -> LOG.debug("lag update failed: {}", e.getMessage()));
   }
 
   @Override
@@ -555,25 +702,39 @@ public class ProcessorVerticle extends VerticleBase {
       vertx.cancelTimer(refreshTimer);
     }
     long timeout = config.processor().shutdownTimeout().toMillis();
-    return loopDone.future()
+    return loopDone
+        .future()
         .timeout(timeout, TimeUnit.MILLISECONDS)
-        .recover(e -> {
-          LOG.warn("batch in flight did not finish within {} ms; its offsets stay uncommitted", timeout);
-          return Future.succeededFuture();
-        })
+        .recover(
+            e -> {
+              LOG.warn(
+                  "batch in flight did not finish within {} ms; its offsets stay uncommitted",
+                  timeout);
+              return Future.succeededFuture();
+            })
         .eventually(() -> consumer.close())
         .eventually(() -> dlqProducer.close())
         .eventually(() -> admin.close())
-        .eventually(() -> {
-          writer.close();
-          return store.close();
-        })
-        .onComplete(ar -> LOG.info("processor stopped: {} consumed, {} stored, {} duplicates, {} dead-lettered",
-            stats.consumed.get(), stats.stored.get(), stats.duplicates.get(), stats.dlq.get()));
+        .eventually(
+            () -> {
+              writer.close();
+              return store.close();
+            })
+        .onComplete(
+            ar ->
+                LOG.info(
+                    "processor stopped: {} consumed, {} stored, {} duplicates, {} dead-lettered",
+                    stats.consumed.get(),
+                    stats.stored.get(),
+                    stats.duplicates.get(),
+                    stats.dlq.get()));
   }
 
   private static String names(Set<TopicPartition> tps) {
-    return tps.stream().map(tp -> tp.getTopic() + "-" + tp.getPartition()).sorted().collect(Collectors.joining(","));
+    return tps.stream()
+        .map(tp -> tp.getTopic() + "-" + tp.getPartition())
+        .sorted()
+        .collect(Collectors.joining(","));
   }
 
   /** A record bound for the DLQ, with why. */

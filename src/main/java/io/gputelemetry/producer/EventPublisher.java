@@ -37,7 +37,9 @@ public final class EventPublisher {
   private final AtomicLong acked = new AtomicLong();
   private final List<Consumer<Event>> ackListeners = new CopyOnWriteArrayList<>();
 
-  /** What Kafka answered for a batch: how many were acknowledged, and the first error if any failed. */
+  /**
+   * What Kafka answered for a batch: how many were acknowledged, and the first error if any failed.
+   */
   public record Outcome(int acknowledged, int failed, Throwable firstError) {}
 
   public EventPublisher(Vertx vertx, AppConfig.Kafka config, Telemetry telemetry, String clientId) {
@@ -55,8 +57,9 @@ public final class EventPublisher {
 
   /** Publishes one event; fails when Kafka did not acknowledge it. */
   public Future<Void> publish(Event e, String source) {
-    return publishAll(List.of(e), source).compose(o -> o.failed() == 0 ? Future.succeededFuture()
-        : Future.failedFuture(o.firstError()));
+    return publishAll(List.of(e), source)
+        .compose(
+            o -> o.failed() == 0 ? Future.succeededFuture() : Future.failedFuture(o.firstError()));
   }
 
   /**
@@ -73,37 +76,44 @@ public final class EventPublisher {
     inFlight.addAndGet(n);
     Throwable[] errors = new Throwable[n];
     AtomicInteger remaining = new AtomicInteger(n);
-    Runnable answered = () -> {
-      if (remaining.decrementAndGet() == 0) {
-        ctx.runOnContext(v -> done.tryComplete(settle(events, errors, source)));
-      }
-    };
-    ctx.executeBlocking(() -> {
-      for (int i = 0; i < n; i++) {
-        Event e = events.get(i);
-        int index = i;
-        try {
-          producer.send(new ProducerRecord<>(KafkaClients.topic(config, e.type()), e.kafkaKey(), e.json()),
-              (md, err) -> {
-                errors[index] = err;
-                answered.run();
-              });
-        } catch (RuntimeException err) {
-          errors[index] = err;
-          answered.run();
-        }
-      }
-      return null;
-    }, false).onFailure(err -> {
-      // The worker refused the task (Vert.x closing): nothing was sent.
-      for (int i = 0; i < n; i++) {
-        if (errors[i] == null) {
-          errors[i] = err;
-        }
-      }
-      inFlight.addAndGet(-n);
-      done.tryComplete(new Outcome(0, n, err));
-    });
+    Runnable answered =
+        () -> {
+          if (remaining.decrementAndGet() == 0) {
+            ctx.runOnContext(v -> done.tryComplete(settle(events, errors, source)));
+          }
+        };
+    ctx.executeBlocking(
+            () -> {
+              for (int i = 0; i < n; i++) {
+                Event e = events.get(i);
+                int index = i;
+                try {
+                  producer.send(
+                      new ProducerRecord<>(
+                          KafkaClients.topic(config, e.type()), e.kafkaKey(), e.json()),
+                      (md, err) -> {
+                        errors[index] = err;
+                        answered.run();
+                      });
+                } catch (RuntimeException err) {
+                  errors[index] = err;
+                  answered.run();
+                }
+              }
+              return null;
+            },
+            false)
+        .onFailure(
+            err -> {
+              // The worker refused the task (Vert.x closing): nothing was sent.
+              for (int i = 0; i < n; i++) {
+                if (errors[i] == null) {
+                  errors[i] = err;
+                }
+              }
+              inFlight.addAndGet(-n);
+              done.tryComplete(new Outcome(0, n, err));
+            });
     return done.future();
   }
 
@@ -148,16 +158,24 @@ public final class EventPublisher {
 
   /** Sends whatever is buffered now (on a worker: flush blocks until the broker answered). */
   public Future<Void> flush() {
-    return vertx.getOrCreateContext().executeBlocking(() -> {
-      producer.flush();
-      return null;
-    }, false);
+    return vertx
+        .getOrCreateContext()
+        .executeBlocking(
+            () -> {
+              producer.flush();
+              return null;
+            },
+            false);
   }
 
   public Future<Void> close() {
-    return vertx.getOrCreateContext().executeBlocking(() -> {
-      producer.close(Duration.ofMillis(config.requestTimeout().toMillis()));
-      return null;
-    }, false);
+    return vertx
+        .getOrCreateContext()
+        .executeBlocking(
+            () -> {
+              producer.close(Duration.ofMillis(config.requestTimeout().toMillis()));
+              return null;
+            },
+            false);
   }
 }

@@ -1,9 +1,8 @@
 package io.gputelemetry.producer;
 
-import io.gputelemetry.accounting.GpuProfiles;
-
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gputelemetry.accounting.GpuProfiles;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;
@@ -18,10 +17,10 @@ import java.util.SplittableRandom;
 import java.util.UUID;
 
 /**
- * A simulated inference fleet: nodes x GPUs, each GPU serving one LLM. Requests arrive as a
- * Poisson process with heavy-tailed token counts; each GPU's utilisation, power, energy counter,
- * temperature and clocks follow the tokens it served. Everything but the wall-clock timestamps is
- * a function of the seed; event ids carry the run id, so no two runs share an id.
+ * A simulated inference fleet: nodes x GPUs, each GPU serving one LLM. Requests arrive as a Poisson
+ * process with heavy-tailed token counts; each GPU's utilisation, power, energy counter,
+ * temperature and clocks follow the tokens it served. Everything but the wall-clock timestamps is a
+ * function of the seed; event ids carry the run id, so no two runs share an id.
  */
 public final class FleetSimulator {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
@@ -50,7 +49,13 @@ public final class FleetSimulator {
     Instant nextSample;
     Instant lastSample;
 
-    Gpu(String uuid, String node, int index, GpuProfiles.Profile profile, String model, double weightsMib) {
+    Gpu(
+        String uuid,
+        String node,
+        int index,
+        GpuProfiles.Profile profile,
+        String model,
+        double weightsMib) {
       this.uuid = uuid;
       this.node = node;
       this.index = index;
@@ -60,7 +65,11 @@ public final class FleetSimulator {
     }
   }
 
-  public FleetSimulator(AppConfig.Simulator config, GpuProfiles profiles, EventParser parser, String runId,
+  public FleetSimulator(
+      AppConfig.Simulator config,
+      GpuProfiles profiles,
+      EventParser parser,
+      String runId,
       Instant start) {
     this.config = config;
     this.parser = parser;
@@ -69,15 +78,19 @@ public final class FleetSimulator {
     int total = config.nodes() * config.gpusPerNode();
     Duration interval = config.sampleInterval();
     for (int n = 0; n < config.nodes(); n++) {
-      GpuProfiles.Profile profile = profiles.require(config.gpuModels().get(n % config.gpuModels().size()),
-          "simulator.gpu-models");
+      GpuProfiles.Profile profile =
+          profiles.require(
+              config.gpuModels().get(n % config.gpuModels().size()), "simulator.gpu-models");
       String node = String.format("sim-node-%02d", n + 1);
       for (int i = 0; i < config.gpusPerNode(); i++) {
         int global = n * config.gpusPerNode() + i;
-        String uuid = "GPU-" + UUID.nameUUIDFromBytes((config.seed() + "/" + node + "/" + i)
-            .getBytes(StandardCharsets.UTF_8));
+        String uuid =
+            "GPU-"
+                + UUID.nameUUIDFromBytes(
+                    (config.seed() + "/" + node + "/" + i).getBytes(StandardCharsets.UTF_8));
         String model = config.models().get(global % config.models().size());
-        double weights = Math.min(profile.memoryMib() * 0.6, 2000 + 400.0 * (model.hashCode() & 0x3f));
+        double weights =
+            Math.min(profile.memoryMib() * 0.6, 2000 + 400.0 * (model.hashCode() & 0x3f));
         Gpu g = new Gpu(uuid, node, i, profile, model, weights);
         g.energyMj = 1_000_000.0 * (1 + random.nextInt(1000));
         // Spread the GPUs' samples over the interval instead of a burst per tick.
@@ -110,8 +123,8 @@ public final class FleetSimulator {
   }
 
   /**
-   * Advances the simulation to {@code now}: the requests that arrived in {@code dt} and the
-   * samples that fell due, at most {@code maxRequests} requests (for --count).
+   * Advances the simulation to {@code now}: the requests that arrived in {@code dt} and the samples
+   * that fell due, at most {@code maxRequests} requests (for --count).
    */
   public List<Event> advance(Instant now, Duration dt, long maxRequests) {
     List<Event> out = new ArrayList<>();
@@ -131,36 +144,44 @@ public final class FleetSimulator {
   private Event request(Instant now, Duration dt) {
     Gpu g = gpus.get(random.nextInt(gpus.size()));
     String tenant = config.tenants().get(pickTenant());
-    long input = Math.min(32_000, Math.max(1, Math.round(Math.exp(Math.log(600) + 0.9 * gaussian()))));
+    long input =
+        Math.min(32_000, Math.max(1, Math.round(Math.exp(Math.log(600) + 0.9 * gaussian()))));
     // Pareto(alpha 1.6, scale 40): most answers are short, a few are very long.
     long output = Math.min(8_192, Math.round(40 / Math.pow(1 - random.nextDouble(), 1 / 1.6)));
     double perStream = Math.max(10, g.profile.simTokensPerSecond() / 40);
     double latency = 60 + input * 0.02 + output * 1000 / perStream;
     g.tokensSinceSample += input * 0.1 + output;
     Instant ts = now.minusNanos((long) (random.nextDouble() * dt.toNanos()));
-    ObjectNode body = JSON.objectNode()
-        .put("event_id", "sim-" + runId + "-r" + (++requestSeq))
-        .put("ts", ts.toString())
-        .put("tenant", tenant)
-        .put("model", g.model)
-        .put("provider", "vllm")
-        .put("input_tokens", input)
-        .put("output_tokens", output)
-        .put("latency_ms", Math.round(latency * 10) / 10.0)
-        .put("gpu_uuid", g.uuid)
-        .put("node", g.node);
+    ObjectNode body =
+        JSON.objectNode()
+            .put("event_id", "sim-" + runId + "-r" + (++requestSeq))
+            .put("ts", ts.toString())
+            .put("tenant", tenant)
+            .put("model", g.model)
+            .put("provider", "vllm")
+            .put("input_tokens", input)
+            .put("output_tokens", output)
+            .put("latency_ms", Math.round(latency * 10) / 10.0)
+            .put("gpu_uuid", g.uuid)
+            .put("node", g.node);
     return valid(EventType.TOKEN_USAGE, body, now);
   }
 
   private Event sample(Gpu g, Instant at) {
     double secs = Math.max(1e-3, Duration.between(g.lastSample, at).toNanos() / 1e9);
     double capacity = g.profile.simTokensPerSecond() * secs;
-    double util = Math.min(100, (g.tokensSinceSample > 0 ? 8 : 0) + 100 * g.tokensSinceSample / capacity
-        + gaussian() * 1.5);
+    double util =
+        Math.min(
+            100,
+            (g.tokensSinceSample > 0 ? 8 : 0)
+                + 100 * g.tokensSinceSample / capacity
+                + gaussian() * 1.5);
     util = Math.max(0, util);
     double load = util / 100;
-    double power = g.profile.idlePowerW() + (g.profile.maxPowerW() - g.profile.idlePowerW()) * Math.pow(load, 0.8)
-        + gaussian() * g.profile.maxPowerW() * 0.005;
+    double power =
+        g.profile.idlePowerW()
+            + (g.profile.maxPowerW() - g.profile.idlePowerW()) * Math.pow(load, 0.8)
+            + gaussian() * g.profile.maxPowerW() * 0.005;
     power = Math.max(g.profile.idlePowerW() * 0.9, Math.min(g.profile.maxPowerW(), power));
     g.energyMj += power * secs * 1000;
     double target = 32 + 50 * load;
@@ -172,29 +193,31 @@ public final class FleetSimulator {
     int clock = util < 1 ? 210 : (int) Math.round(g.profile.maxSmClockMhz() * (0.75 + 0.25 * load));
     g.tokensSinceSample = 0;
     g.lastSample = at;
-    ObjectNode body = JSON.objectNode()
-        .put("event_id", "sim-" + runId + "-s" + (++sampleSeq))
-        .put("ts", at.toString())
-        .put("node", g.node)
-        .put("gpu_uuid", g.uuid)
-        .put("gpu_index", g.index)
-        .put("gpu_model", g.profile.name())
-        .put("model", g.model)
-        .put("utilization_pct", round1(util))
-        .put("memory_used_mib", Math.round(g.weightsMib + kvCache))
-        .put("memory_total_mib", g.profile.memoryMib())
-        .put("power_w", round1(power))
-        .put("energy_mj", Math.round(g.energyMj))
-        .put("temperature_c", round1(g.temperature))
-        .put("sm_clock_mhz", clock)
-        .put("xid_errors", g.xid);
+    ObjectNode body =
+        JSON.objectNode()
+            .put("event_id", "sim-" + runId + "-s" + (++sampleSeq))
+            .put("ts", at.toString())
+            .put("node", g.node)
+            .put("gpu_uuid", g.uuid)
+            .put("gpu_index", g.index)
+            .put("gpu_model", g.profile.name())
+            .put("model", g.model)
+            .put("utilization_pct", round1(util))
+            .put("memory_used_mib", Math.round(g.weightsMib + kvCache))
+            .put("memory_total_mib", g.profile.memoryMib())
+            .put("power_w", round1(power))
+            .put("energy_mj", Math.round(g.energyMj))
+            .put("temperature_c", round1(g.temperature))
+            .put("sm_clock_mhz", clock)
+            .put("xid_errors", g.xid);
     return valid(EventType.GPU_SAMPLE, body, at);
   }
 
   private Event valid(EventType type, ObjectNode body, Instant now) {
     ParseResult r = parser.parse(type, body, now, null);
     if (!r.ok()) {
-      throw new IllegalStateException("simulator produced an invalid " + type.schemaName() + " event: " + r.violations());
+      throw new IllegalStateException(
+          "simulator produced an invalid " + type.schemaName() + " event: " + r.violations());
     }
     return r.event();
   }

@@ -1,7 +1,6 @@
 package io.gputelemetry.producer;
 
 import io.gputelemetry.accounting.GpuProfiles;
-
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;
@@ -41,7 +40,8 @@ public class ProducerVerticle extends VerticleBase {
   private Instant last;
   private long lastSkipWarning;
   private volatile boolean stopping;
-  private final List<java.util.function.Consumer<Event>> ackListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<java.util.function.Consumer<Event>> ackListeners =
+      new java.util.concurrent.CopyOnWriteArrayList<>();
 
   public ProducerVerticle(AppConfig config, Telemetry telemetry, Health health) {
     this.config = config;
@@ -59,7 +59,10 @@ public class ProducerVerticle extends VerticleBase {
     return publisher;
   }
 
-  /** Completes when a bounded simulation (--duration / --count) has emitted everything and Kafka acknowledged it. */
+  /**
+   * Completes when a bounded simulation (--duration / --count) has emitted everything and Kafka
+   * acknowledged it.
+   */
   public Future<Void> simulationDone() {
     return simulationDone.future();
   }
@@ -79,29 +82,44 @@ public class ProducerVerticle extends VerticleBase {
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     publisher = new EventPublisher(vertx, k, telemetry, id);
     ackListeners.forEach(publisher::onAck);
-    telemetry.initProducer(List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
+    telemetry.initProducer(
+        List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
         config.ingest().enabled() ? List.of("/v1/gpu-metrics", "/v1/token-usage") : List.of());
     health.register("kafka", () -> admin.describeCluster());
     health.condition("topics", "topics not ensured yet");
     if (config.simulator().enabled()) {
-      EventParser parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
+      EventParser parser =
+          new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
       started = Instant.now();
-      simulator = new FleetSimulator(config.simulator(), GpuProfiles.load(), parser,
-          RunIds.next(config.dataDir()), started);
+      simulator =
+          new FleetSimulator(
+              config.simulator(),
+              GpuProfiles.load(),
+              parser,
+              RunIds.next(config.dataDir()),
+              started);
     } else {
       simulationDone.tryComplete();
     }
     ensureTopics(0);
-    topicsReady.future().onSuccess(v -> {
-      health.condition("topics", null);
-      if (simulator != null && !stopping) {
-        LOG.info("simulating {} GPUs on {} nodes at {} requests/s (seed {}, run {})", simulator.gpuCount(),
-            config.simulator().nodes(), config.simulator().rate(), config.simulator().seed(), simulator.runId());
-        started = Instant.now();
-        last = started;
-        timer = vertx.setPeriodic(TICK_MS, t -> tick());
-      }
-    });
+    topicsReady
+        .future()
+        .onSuccess(
+            v -> {
+              health.condition("topics", null);
+              if (simulator != null && !stopping) {
+                LOG.info(
+                    "simulating {} GPUs on {} nodes at {} requests/s (seed {}, run {})",
+                    simulator.gpuCount(),
+                    config.simulator().nodes(),
+                    config.simulator().rate(),
+                    config.simulator().seed(),
+                    simulator.runId());
+                started = Instant.now();
+                last = started;
+                timer = vertx.setPeriodic(TICK_MS, t -> tick());
+              }
+            });
     return Future.succeededFuture();
   }
 
@@ -109,11 +127,14 @@ public class ProducerVerticle extends VerticleBase {
     if (stopping) {
       return;
     }
-    TopicManager.ensureTopics(admin, config.kafka()).onSuccess(topicsReady::tryComplete).onFailure(e -> {
-      long delay = Math.min(10_000, 250L << Math.min(attempt, 6));
-      LOG.warn("cannot ensure topics ({}); retrying in {} ms", e.getMessage(), delay);
-      vertx.setTimer(delay, t -> ensureTopics(attempt + 1));
-    });
+    TopicManager.ensureTopics(admin, config.kafka())
+        .onSuccess(topicsReady::tryComplete)
+        .onFailure(
+            e -> {
+              long delay = Math.min(10_000, 250L << Math.min(attempt, 6));
+              LOG.warn("cannot ensure topics ({}); retrying in {} ms", e.getMessage(), delay);
+              vertx.setTimer(delay, t -> ensureTopics(attempt + 1));
+            });
   }
 
   private void tick() {
@@ -128,18 +149,26 @@ public class ProducerVerticle extends VerticleBase {
     if (publisher.inFlight() > s.maxInFlight()) {
       // Kafka is behind: wait instead of queueing without bound.
       if (now.toEpochMilli() - lastSkipWarning > 10_000) {
-        LOG.warn("{} events await Kafka's acknowledgement; the simulator waits", publisher.inFlight());
+        LOG.warn(
+            "{} events await Kafka's acknowledgement; the simulator waits", publisher.inFlight());
         lastSkipWarning = now.toEpochMilli();
       }
       return;
     }
     List<Event> events = simulator.advance(now, Duration.between(last, now), remaining);
     last = now;
-    publisher.publishAll(events, "simulator").onSuccess(o -> {
-      if (o.failed() > 0) {
-        LOG.warn("Kafka did not acknowledge {} of {} events: {}", o.failed(), events.size(), o.firstError().getMessage());
-      }
-    });
+    publisher
+        .publishAll(events, "simulator")
+        .onSuccess(
+            o -> {
+              if (o.failed() > 0) {
+                LOG.warn(
+                    "Kafka did not acknowledge {} of {} events: {}",
+                    o.failed(),
+                    events.size(),
+                    o.firstError().getMessage());
+              }
+            });
   }
 
   private void finish() {
@@ -152,7 +181,9 @@ public class ProducerVerticle extends VerticleBase {
 
   private void awaitAcks() {
     if (publisher.inFlight() == 0) {
-      LOG.info("simulation finished: {} requests, {} events acknowledged by Kafka", simulator.requestsGenerated(),
+      LOG.info(
+          "simulation finished: {} requests, {} events acknowledged by Kafka",
+          simulator.requestsGenerated(),
           publisher.acked());
       simulationDone.tryComplete();
     } else {
@@ -166,7 +197,9 @@ public class ProducerVerticle extends VerticleBase {
     if (timer >= 0) {
       vertx.cancelTimer(timer);
     }
-    return publisher.flush().timeout(config.kafka().requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+    return publisher
+        .flush()
+        .timeout(config.kafka().requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .eventually(() -> publisher.close())
         .eventually(() -> admin.close());
   }

@@ -19,7 +19,8 @@ public final class RunIds {
 
   public static String next(Path dataDir) {
     if (dataDir == null) {
-      return Long.toString(System.currentTimeMillis(), 36) + String.format("%04x", new SecureRandom().nextInt(1 << 16));
+      return Long.toString(System.currentTimeMillis(), 36)
+          + String.format("%04x", new SecureRandom().nextInt(1 << 16));
     }
     try {
       Files.createDirectories(dataDir);
@@ -34,7 +35,8 @@ public final class RunIds {
       Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
       return "n" + n;
     } catch (IOException | NumberFormatException e) {
-      throw new IllegalStateException("cannot keep the simulator run counter in " + dataDir + ": " + e.getMessage(), e);
+      throw new IllegalStateException(
+          "cannot keep the simulator run counter in " + dataDir + ": " + e.getMessage(), e);
     }
   }
 }

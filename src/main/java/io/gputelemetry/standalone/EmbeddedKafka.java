@@ -21,7 +21,9 @@ public final class EmbeddedKafka implements AutoCloseable {
   private final int port;
   private KafkaRaftServer server;
 
-  /** @param logDir where the broker keeps its log; formatted on first use, reused after. */
+  /**
+   * @param logDir where the broker keeps its log; formatted on first use, reused after.
+   */
   public EmbeddedKafka(Path logDir, int port) {
     this.logDir = logDir;
     this.port = port == 0 ? freePort() : port;
@@ -40,7 +42,9 @@ public final class EmbeddedKafka implements AutoCloseable {
       p.put("process.roles", "broker,controller");
       p.put("node.id", "1");
       p.put("controller.quorum.voters", "1@127.0.0.1:" + controllerPort);
-      p.put("listeners", "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
+      p.put(
+          "listeners",
+          "PLAINTEXT://127.0.0.1:" + port + ",CONTROLLER://127.0.0.1:" + controllerPort);
       p.put("advertised.listeners", "PLAINTEXT://127.0.0.1:" + port);
       p.put("controller.listener.names", "CONTROLLER");
       p.put("listener.security.protocol.map", "PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT");
@@ -62,9 +66,13 @@ public final class EmbeddedKafka implements AutoCloseable {
       }
       if (!Files.exists(logDir.resolve("meta.properties"))) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
-        int rc = StorageTool.execute(new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", props.toString()}, new PrintStream(out, true, StandardCharsets.UTF_8));
+        int rc =
+            StorageTool.execute(
+                new String[] {"format", "-t", Uuid.randomUuid().toString(), "-c", props.toString()},
+                new PrintStream(out, true, StandardCharsets.UTF_8));
         if (rc != 0) {
-          throw new IllegalStateException("formatting the embedded Kafka log failed: " + out.toString(StandardCharsets.UTF_8));
+          throw new IllegalStateException(
+              "formatting the embedded Kafka log failed: " + out.toString(StandardCharsets.UTF_8));
         }
       }
       KafkaRaftServer s = new KafkaRaftServer(KafkaConfig.fromProps(p), Time.SYSTEM);
@@ -86,10 +94,13 @@ public final class EmbeddedKafka implements AutoCloseable {
     if (s == null) {
       return;
     }
-    Thread stopper = new Thread(() -> {
-      s.shutdown();
-      s.awaitShutdown();
-    }, "embedded-kafka-stop");
+    Thread stopper =
+        new Thread(
+            () -> {
+              s.shutdown();
+              s.awaitShutdown();
+            },
+            "embedded-kafka-stop");
     stopper.setDaemon(true);
     stopper.start();
     try {

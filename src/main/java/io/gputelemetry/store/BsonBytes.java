@@ -7,10 +7,10 @@ import org.bson.RawBsonDocument;
 /**
  * Writes one flat BSON document into a byte array: the few element types the stored events use,
  * with field names encoded once in advance. The BSON library's writer does the same with a state
- * machine, name validation and a byte at a time through an output interface; on the processor's
- * hot path that was a quarter of its CPU. Strings are encoded exactly as the library encodes them
- * (code point by code point, lone surrogates as three bytes); {@code EventWriterTest} compares the
- * bytes with the library's for random events.
+ * machine, name validation and a byte at a time through an output interface; on the processor's hot
+ * path that was a quarter of its CPU. Strings are encoded exactly as the library encodes them (code
+ * point by code point, lone surrogates as three bytes); {@code EventWriterTest} compares the bytes
+ * with the library's for random events.
  */
 final class BsonBytes {
   private byte[] buf;

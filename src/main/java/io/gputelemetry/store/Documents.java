@@ -20,7 +20,9 @@ public final class Documents {
     doc.put("ts", date(e.ts()));
     doc.put("received_at", date(receivedAt));
     if (e.type() == EventType.TOKEN_USAGE) {
-      doc.put("total_tokens", e.body().path("input_tokens").asLong() + e.body().path("output_tokens").asLong());
+      doc.put(
+          "total_tokens",
+          e.body().path("input_tokens").asLong() + e.body().path("output_tokens").asLong());
     }
     return doc;
   }

@@ -44,12 +44,15 @@ public final class EventWriter implements AutoCloseable {
   public EventWriter(Vertx vertx, AppConfig.Mongo config) {
     this.vertx = vertx;
     long t = config.timeout().toMillis();
-    MongoClientSettings settings = MongoClientSettings.builder()
-        .applyConnectionString(new ConnectionString(config.connectionString()))
-        .applyToClusterSettings(b -> b.serverSelectionTimeout(t, TimeUnit.MILLISECONDS))
-        .applyToSocketSettings(b -> b.connectTimeout((int) t, TimeUnit.MILLISECONDS)
-            .readTimeout((int) (t * 3), TimeUnit.MILLISECONDS))
-        .build();
+    MongoClientSettings settings =
+        MongoClientSettings.builder()
+            .applyConnectionString(new ConnectionString(config.connectionString()))
+            .applyToClusterSettings(b -> b.serverSelectionTimeout(t, TimeUnit.MILLISECONDS))
+            .applyToSocketSettings(
+                b ->
+                    b.connectTimeout((int) t, TimeUnit.MILLISECONDS)
+                        .readTimeout((int) (t * 3), TimeUnit.MILLISECONDS))
+            .build();
     this.client = MongoClients.create(settings);
     this.database = client.getDatabase(config.database());
   }
@@ -57,10 +60,12 @@ public final class EventWriter implements AutoCloseable {
   /**
    * The stored form of an event, encoded once: _id scoped by source, the event's fields (ts and
    * received_at as BSON dates), total_tokens for token events, and the live estimate: {@code
-   * unpriced: true}, or {@code cost_per_token_usd} and {@code cost_usd} when {@code costPerToken} is
-   * a number. Encoded here into a byte array ({@link BsonBytes}), the driver copies it in one piece.
+   * unpriced: true}, or {@code cost_per_token_usd} and {@code cost_usd} when {@code costPerToken}
+   * is a number. Encoded here into a byte array ({@link BsonBytes}), the driver copies it in one
+   * piece.
    */
-  public static RawBsonDocument toBson(Event e, long receivedAtMillis, boolean unpriced, double costPerToken) {
+  public static RawBsonDocument toBson(
+      Event e, long receivedAtMillis, boolean unpriced, double costPerToken) {
     BsonBytes w = new BsonBytes(384);
     w.string(ID, e.storeId());
     byte[][] names = e.type() == EventType.GPU_SAMPLE ? GPU_NAMES : TOKEN_NAMES;
@@ -106,7 +111,9 @@ public final class EventWriter implements AutoCloseable {
   private static final byte[][] TOKEN_NAMES = names(EventType.TOKEN_USAGE);
 
   private static byte[][] names(EventType type) {
-    return EventFields.of(type).all().stream().map(f -> BsonBytes.name(f.name())).toArray(byte[][]::new);
+    return EventFields.of(type).all().stream()
+        .map(f -> BsonBytes.name(f.name()))
+        .toArray(byte[][]::new);
   }
 
   /**
@@ -123,30 +130,34 @@ public final class EventWriter implements AutoCloseable {
     }
     Context ctx = vertx.getOrCreateContext();
     Promise<BulkWriteResult> p = Promise.promise();
-    database.getCollection(collection, BsonDocument.class)
+    database
+        .getCollection(collection, BsonDocument.class)
         .bulkWrite(ops, new BulkWriteOptions().ordered(false))
-        .subscribe(new Subscriber<BulkWriteResult>() {
-          @Override
-          public void onSubscribe(Subscription s) {
-            s.request(1);
-          }
+        .subscribe(
+            new Subscriber<BulkWriteResult>() {
+              @Override
+              public void onSubscribe(Subscription s) {
+                s.request(1);
+              }
 
-          @Override
-          public void onNext(BulkWriteResult r) {
-            ctx.runOnContext(v -> p.tryComplete(r));
-          }
+              @Override
+              public void onNext(BulkWriteResult r) {
+                ctx.runOnContext(v -> p.tryComplete(r));
+              }
 
-          @Override
-          public void onError(Throwable t) {
-            ctx.runOnContext(v -> p.tryFail(t));
-          }
+              @Override
+              public void onError(Throwable t) {
+                ctx.runOnContext(v -> p.tryFail(t));
+              }
 
-          @Override
-          public void onComplete() {
-            // onNext completed the promise.
-          }
-        });
-    return p.future().map(r -> WriteOutcome.allInserted(docs.size())).recover(err -> classify(err, docs.size()));
+              @Override
+              public void onComplete() {
+                // onNext completed the promise.
+              }
+            });
+    return p.future()
+        .map(r -> WriteOutcome.allInserted(docs.size()))
+        .recover(err -> classify(err, docs.size()));
   }
 
   static Future<WriteOutcome> classify(Throwable err, int size) {
@@ -160,7 +171,9 @@ public final class EventWriter implements AutoCloseable {
       if (StoreFailures.isDuplicate(e.getCode())) {
         duplicates.add(e.getIndex());
       } else if (StoreFailures.isDataError(e.getCode())) {
-        rejected.put(e.getIndex(), "store refused the document (code " + e.getCode() + "): " + e.getMessage());
+        rejected.put(
+            e.getIndex(),
+            "store refused the document (code " + e.getCode() + "): " + e.getMessage());
       } else {
         return Future.failedFuture(err);
       }

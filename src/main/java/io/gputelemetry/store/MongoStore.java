@@ -17,7 +17,10 @@ import java.util.concurrent.TimeUnit;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
-/** The MongoDB side through the Vert.x client: indexes, the GPU inventory, health; raw events go through {@link EventWriter}. */
+/**
+ * The MongoDB side through the Vert.x client: indexes, the GPU inventory, health; raw events go
+ * through {@link EventWriter}.
+ */
 public final class MongoStore {
   public static final String GPU_METRICS = "gpu_metrics";
   public static final String TOKEN_USAGE = "token_usage";
@@ -53,18 +56,37 @@ public final class MongoStore {
   public Future<Void> ensureIndexes() {
     long ttl = config.retention().toSeconds();
     IndexOptions ttlOptions = new IndexOptions().name(TTL_INDEX).expireAfter(ttl, TimeUnit.SECONDS);
-    Future<Void> metrics = client.createIndexes(GPU_METRICS, List.of(
-        new IndexModel(new JsonObject().put("gpu_uuid", 1).put("ts", 1), new IndexOptions().name("gpu_uuid_ts")),
-        new IndexModel(new JsonObject().put("node", 1).put("ts", 1), new IndexOptions().name("node_ts")),
-        new IndexModel(new JsonObject().put("ts", 1), ttlOptions)));
-    Future<Void> tokens = client.createIndexes(TOKEN_USAGE, List.of(
-        new IndexModel(new JsonObject().put("model", 1).put("ts", 1), new IndexOptions().name("model_ts")),
-        new IndexModel(new JsonObject().put("tenant", 1).put("ts", 1), new IndexOptions().name("tenant_ts")),
-        new IndexModel(new JsonObject().put("ts", 1), new IndexOptions(ttlOptions))));
-    Future<Void> gpus = client.createIndexes(GPUS, List.of(
-        new IndexModel(new JsonObject().put("node", 1), new IndexOptions().name("node")),
-        new IndexModel(new JsonObject().put("gpu_model", 1), new IndexOptions().name("gpu_model")),
-        new IndexModel(new JsonObject().put("model", 1), new IndexOptions().name("model"))));
+    Future<Void> metrics =
+        client.createIndexes(
+            GPU_METRICS,
+            List.of(
+                new IndexModel(
+                    new JsonObject().put("gpu_uuid", 1).put("ts", 1),
+                    new IndexOptions().name("gpu_uuid_ts")),
+                new IndexModel(
+                    new JsonObject().put("node", 1).put("ts", 1),
+                    new IndexOptions().name("node_ts")),
+                new IndexModel(new JsonObject().put("ts", 1), ttlOptions)));
+    Future<Void> tokens =
+        client.createIndexes(
+            TOKEN_USAGE,
+            List.of(
+                new IndexModel(
+                    new JsonObject().put("model", 1).put("ts", 1),
+                    new IndexOptions().name("model_ts")),
+                new IndexModel(
+                    new JsonObject().put("tenant", 1).put("ts", 1),
+                    new IndexOptions().name("tenant_ts")),
+                new IndexModel(new JsonObject().put("ts", 1), new IndexOptions(ttlOptions))));
+    Future<Void> gpus =
+        client.createIndexes(
+            GPUS,
+            List.of(
+                new IndexModel(new JsonObject().put("node", 1), new IndexOptions().name("node")),
+                new IndexModel(
+                    new JsonObject().put("gpu_model", 1), new IndexOptions().name("gpu_model")),
+                new IndexModel(
+                    new JsonObject().put("model", 1), new IndexOptions().name("model"))));
     return Future.all(
             metrics.recover(e -> retention(GPU_METRICS, ttl, e)),
             tokens.recover(e -> retention(TOKEN_USAGE, ttl, e)),
@@ -79,8 +101,14 @@ public final class MongoStore {
       return Future.failedFuture(cause);
     }
     LOG.info("changing the retention of {} to {} s", collection, ttlSeconds);
-    return client.runCommand("collMod", new JsonObject().put("collMod", collection)
-            .put("index", new JsonObject().put("name", TTL_INDEX).put("expireAfterSeconds", ttlSeconds)))
+    return client
+        .runCommand(
+            "collMod",
+            new JsonObject()
+                .put("collMod", collection)
+                .put(
+                    "index",
+                    new JsonObject().put("name", TTL_INDEX).put("expireAfterSeconds", ttlSeconds)))
         .mapEmpty();
   }
 
@@ -94,7 +122,8 @@ public final class MongoStore {
    * seen move only outward ($min/$max), and the last state is replaced only by a strictly newer
    * sample (ties broken by event id), so a replay or a late sample never rolls it back.
    */
-  public Future<Void> updateInventory(List<JsonObject> newestPerGpu, Map<String, JsonObject> oldestTs) {
+  public Future<Void> updateInventory(
+      List<JsonObject> newestPerGpu, Map<String, JsonObject> oldestTs) {
     if (newestPerGpu.isEmpty()) {
       return Future.succeededFuture();
     }
@@ -103,32 +132,49 @@ public final class MongoStore {
       String uuid = s.getString("gpu_uuid");
       JsonObject ts = s.getJsonObject("ts");
       JsonObject state = inventoryState(s);
-      ops.add(BulkOperation.createUpdate(new JsonObject().put("_id", uuid),
-          new JsonObject()
-              .put("$min", new JsonObject().put("first_seen", oldestTs.getOrDefault(uuid, ts)))
-              .put("$max", new JsonObject().put("last_seen", ts))
-              .put("$setOnInsert", state),
-          true, false));
-      ops.add(BulkOperation.createUpdate(
-          new JsonObject().put("_id", uuid).put("$or", new JsonArray()
-              .add(new JsonObject().put("last.ts", new JsonObject().put("$lt", ts)))
-              .add(new JsonObject().put("last.ts", ts)
-                  .put("last.event_id", new JsonObject().put("$lt", s.getString("event_id"))))),
-          new JsonObject().put("$set", state), false, false));
+      ops.add(
+          BulkOperation.createUpdate(
+              new JsonObject().put("_id", uuid),
+              new JsonObject()
+                  .put("$min", new JsonObject().put("first_seen", oldestTs.getOrDefault(uuid, ts)))
+                  .put("$max", new JsonObject().put("last_seen", ts))
+                  .put("$setOnInsert", state),
+              true,
+              false));
+      ops.add(
+          BulkOperation.createUpdate(
+              new JsonObject()
+                  .put("_id", uuid)
+                  .put(
+                      "$or",
+                      new JsonArray()
+                          .add(new JsonObject().put("last.ts", new JsonObject().put("$lt", ts)))
+                          .add(
+                              new JsonObject()
+                                  .put("last.ts", ts)
+                                  .put(
+                                      "last.event_id",
+                                      new JsonObject().put("$lt", s.getString("event_id"))))),
+              new JsonObject().put("$set", state),
+              false,
+              false));
     }
-    return client.bulkWriteWithOptions(GPUS, ops, new BulkWriteOptions().setOrdered(true)).mapEmpty();
+    return client
+        .bulkWriteWithOptions(GPUS, ops, new BulkWriteOptions().setOrdered(true))
+        .mapEmpty();
   }
 
   private static JsonObject inventoryState(JsonObject s) {
     JsonObject last = s.copy();
     last.remove("_id");
     last.remove("received_at");
-    JsonObject state = new JsonObject()
-        .put("gpu_uuid", s.getString("gpu_uuid"))
-        .put("node", s.getString("node"))
-        .put("gpu_model", s.getString("gpu_model"))
-        .put("memory_total_mib", s.getValue("memory_total_mib"))
-        .put("last", last);
+    JsonObject state =
+        new JsonObject()
+            .put("gpu_uuid", s.getString("gpu_uuid"))
+            .put("node", s.getString("node"))
+            .put("gpu_model", s.getString("gpu_model"))
+            .put("memory_total_mib", s.getValue("memory_total_mib"))
+            .put("last", last);
     if (s.containsKey("gpu_index")) {
       state.put("gpu_index", s.getValue("gpu_index"));
     }

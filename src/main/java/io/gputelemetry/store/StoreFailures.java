@@ -12,9 +12,11 @@ import java.util.Set;
  */
 public final class StoreFailures {
   public static final int DUPLICATE_KEY = 11000;
+
   /** Server error codes that mean "try again", even when reported per document. */
-  private static final Set<Integer> TRANSIENT = Set.of(
-      6, 7, 50, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100);
+  private static final Set<Integer> TRANSIENT =
+      Set.of(
+          6, 7, 50, 89, 91, 112, 189, 262, 9001, 10107, 11600, 11601, 11602, 13435, 13436, 64, 100);
 
   private StoreFailures() {}
 

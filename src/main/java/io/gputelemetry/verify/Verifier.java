@@ -7,6 +7,12 @@ import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
 import io.gputelemetry.store.MongoStore;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.mongo.FindOptions;
+import io.vertx.ext.mongo.MongoClient;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -18,12 +24,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
-import io.vertx.ext.mongo.MongoClient;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.ListOffsetsResult;
 import org.apache.kafka.clients.admin.OffsetSpec;
@@ -53,106 +53,156 @@ public final class Verifier {
   /** Runs every check; 0 when all passed, 1 otherwise. */
   public int run() {
     Vertx vertx = Vertx.vertx();
-    Map<String, Object> admin = new HashMap<>(KafkaClients.admin(config.kafka(), "gpu-telemetry-verify"));
+    Map<String, Object> admin =
+        new HashMap<>(KafkaClients.admin(config.kafka(), "gpu-telemetry-verify"));
     admin.put("request.timeout.ms", Long.toString(TIMEOUT.toMillis()));
     admin.put("default.api.timeout.ms", Long.toString(TIMEOUT.toMillis()));
     MongoClient mongo = MongoClient.create(vertx, MongoStore.clientConfig(config.mongo()));
     try (Admin kafka = Admin.create(admin)) {
-      boolean kafkaUp = check("Kafka reachable at " + config.kafka().bootstrapServers(), () -> {
-        int n = kafka.describeCluster().nodes().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS).size();
-        return n + " broker(s)";
-      });
+      boolean kafkaUp =
+          check(
+              "Kafka reachable at " + config.kafka().bootstrapServers(),
+              () -> {
+                int n =
+                    kafka
+                        .describeCluster()
+                        .nodes()
+                        .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)
+                        .size();
+                return n + " broker(s)";
+              });
       Map<String, TopicDescription> topics = new HashMap<>();
       if (kafkaUp) {
-        check("topics present " + TopicManager.topics(config.kafka()), () -> {
-          Set<String> names = kafka.listTopics().names().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-          List<String> missing = TopicManager.topics(config.kafka()).stream().filter(t -> !names.contains(t)).toList();
-          if (!missing.isEmpty()) {
-            throw new IllegalStateException("missing " + missing);
-          }
-          topics.putAll(kafka.describeTopics(TopicManager.topics(config.kafka())).allTopicNames()
-              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
-          return topics.values().stream().map(t -> t.name() + ":" + t.partitions().size() + "p")
-              .collect(Collectors.joining(" "));
-        });
-      }
-      boolean mongoUp = check("MongoDB reachable (database " + config.mongo().database() + ")", () -> {
-        await(mongo.runCommand("ping", new JsonObject().put("ping", 1)));
-        return "ping ok";
-      });
-      if (mongoUp) {
-        check("collections and indexes present", () -> {
-          List<String> collections = await(mongo.getCollections());
-          Map<String, List<String>> expected = Map.of(
-              MongoStore.GPU_METRICS, List.of("gpu_uuid_ts", "node_ts", MongoStore.TTL_INDEX),
-              MongoStore.TOKEN_USAGE, List.of("model_ts", "tenant_ts", MongoStore.TTL_INDEX),
-              MongoStore.GPUS, List.of("node", "gpu_model", "model"));
-          List<String> problems = new ArrayList<>();
-          for (Map.Entry<String, List<String>> e : expected.entrySet()) {
-            if (!collections.contains(e.getKey())) {
-              problems.add("collection " + e.getKey() + " missing");
-              continue;
-            }
-            JsonArray idx = await(mongo.listIndexes(e.getKey()));
-            Set<String> names = new HashSet<>();
-            idx.forEach(o -> names.add(((JsonObject) o).getString("name")));
-            for (String want : e.getValue()) {
-              if (!names.contains(want)) {
-                problems.add(e.getKey() + " index " + want + " missing");
+        check(
+            "topics present " + TopicManager.topics(config.kafka()),
+            () -> {
+              Set<String> names =
+                  kafka.listTopics().names().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+              List<String> missing =
+                  TopicManager.topics(config.kafka()).stream()
+                      .filter(t -> !names.contains(t))
+                      .toList();
+              if (!missing.isEmpty()) {
+                throw new IllegalStateException("missing " + missing);
               }
-            }
-          }
-          if (!problems.isEmpty()) {
-            throw new IllegalStateException(String.join(", ", problems));
-          }
-          return "3 collections, 9 indexes";
-        });
+              topics.putAll(
+                  kafka
+                      .describeTopics(TopicManager.topics(config.kafka()))
+                      .allTopicNames()
+                      .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS));
+              return topics.values().stream()
+                  .map(t -> t.name() + ":" + t.partitions().size() + "p")
+                  .collect(Collectors.joining(" "));
+            });
+      }
+      boolean mongoUp =
+          check(
+              "MongoDB reachable (database " + config.mongo().database() + ")",
+              () -> {
+                await(mongo.runCommand("ping", new JsonObject().put("ping", 1)));
+                return "ping ok";
+              });
+      if (mongoUp) {
+        check(
+            "collections and indexes present",
+            () -> {
+              List<String> collections = await(mongo.getCollections());
+              Map<String, List<String>> expected =
+                  Map.of(
+                      MongoStore.GPU_METRICS,
+                          List.of("gpu_uuid_ts", "node_ts", MongoStore.TTL_INDEX),
+                      MongoStore.TOKEN_USAGE,
+                          List.of("model_ts", "tenant_ts", MongoStore.TTL_INDEX),
+                      MongoStore.GPUS, List.of("node", "gpu_model", "model"));
+              List<String> problems = new ArrayList<>();
+              for (Map.Entry<String, List<String>> e : expected.entrySet()) {
+                if (!collections.contains(e.getKey())) {
+                  problems.add("collection " + e.getKey() + " missing");
+                  continue;
+                }
+                JsonArray idx = await(mongo.listIndexes(e.getKey()));
+                Set<String> names = new HashSet<>();
+                idx.forEach(o -> names.add(((JsonObject) o).getString("name")));
+                for (String want : e.getValue()) {
+                  if (!names.contains(want)) {
+                    problems.add(e.getKey() + " index " + want + " missing");
+                  }
+                }
+              }
+              if (!problems.isEmpty()) {
+                throw new IllegalStateException(String.join(", ", problems));
+              }
+              return "3 collections, 9 indexes";
+            });
       }
       if (kafkaUp && !topics.isEmpty()) {
         Map<TopicPartition, Long> committed = new HashMap<>();
-        check("consumer group '" + config.processor().groupId() + "' lag at most " + config.verify().maxLag(), () -> {
-          Map<TopicPartition, OffsetAndMetadata> offsets = kafka.listConsumerGroupOffsets(config.processor().groupId())
-              .partitionsToOffsetAndMetadata().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-          Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
-          for (String t : List.of(config.kafka().gpuMetricsTopic(), config.kafka().tokenUsageTopic())) {
-            topics.get(t).partitions().forEach(p -> latest.put(new TopicPartition(t, p.partition()), OffsetSpec.latest()));
-          }
-          Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends = kafka.listOffsets(latest).all()
-              .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
-          long lag = 0;
-          long total = 0;
-          for (TopicPartition tp : latest.keySet()) {
-            OffsetAndMetadata om = offsets.get(tp);
-            long c = om == null ? 0 : om.offset();
-            committed.put(tp, c);
-            lag += Math.max(0, ends.get(tp).offset() - c);
-            total += c;
-          }
-          if (total == 0 && ends.values().stream().anyMatch(i -> i.offset() > 0)) {
-            throw new IllegalStateException("the group has committed nothing yet (lag " + lag + ")");
-          }
-          if (lag > config.verify().maxLag()) {
-            throw new IllegalStateException("lag " + lag + " records");
-          }
-          return "lag " + lag + " records over " + latest.size() + " partitions";
-        });
+        check(
+            "consumer group '"
+                + config.processor().groupId()
+                + "' lag at most "
+                + config.verify().maxLag(),
+            () -> {
+              Map<TopicPartition, OffsetAndMetadata> offsets =
+                  kafka
+                      .listConsumerGroupOffsets(config.processor().groupId())
+                      .partitionsToOffsetAndMetadata()
+                      .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+              Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
+              for (String t :
+                  List.of(config.kafka().gpuMetricsTopic(), config.kafka().tokenUsageTopic())) {
+                topics
+                    .get(t)
+                    .partitions()
+                    .forEach(
+                        p -> latest.put(new TopicPartition(t, p.partition()), OffsetSpec.latest()));
+              }
+              Map<TopicPartition, ListOffsetsResult.ListOffsetsResultInfo> ends =
+                  kafka.listOffsets(latest).all().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+              long lag = 0;
+              long total = 0;
+              for (TopicPartition tp : latest.keySet()) {
+                OffsetAndMetadata om = offsets.get(tp);
+                long c = om == null ? 0 : om.offset();
+                committed.put(tp, c);
+                lag += Math.max(0, ends.get(tp).offset() - c);
+                total += c;
+              }
+              if (total == 0 && ends.values().stream().anyMatch(i -> i.offset() > 0)) {
+                throw new IllegalStateException(
+                    "the group has committed nothing yet (lag " + lag + ")");
+              }
+              if (lag > config.verify().maxLag()) {
+                throw new IllegalStateException("lag " + lag + " records");
+              }
+              return "lag " + lag + " records over " + latest.size() + " partitions";
+            });
         if (mongoUp && !committed.isEmpty()) {
-          check("completeness: last " + config.verify().samplePerPartition()
-              + " committed records per partition are stored or dead-lettered", () -> completeness(mongo, committed));
+          check(
+              "completeness: last "
+                  + config.verify().samplePerPartition()
+                  + " committed records per partition are stored or dead-lettered",
+              () -> completeness(mongo, committed));
         }
       }
     } finally {
       mongo.close();
       vertx.close();
     }
-    out.println(failures == 0 ? "verify: all checks passed" : "verify: " + failures + " check(s) failed");
+    out.println(
+        failures == 0 ? "verify: all checks passed" : "verify: " + failures + " check(s) failed");
     return failures == 0 ? 0 : 1;
   }
 
-  private String completeness(MongoClient mongo, Map<TopicPartition, Long> committed) throws Exception {
+  private String completeness(MongoClient mongo, Map<TopicPartition, Long> committed)
+      throws Exception {
     EventParser parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
-    Map<String, EventType> types = Map.of(config.kafka().gpuMetricsTopic(), EventType.GPU_SAMPLE,
-        config.kafka().tokenUsageTopic(), EventType.TOKEN_USAGE);
+    Map<String, EventType> types =
+        Map.of(
+            config.kafka().gpuMetricsTopic(),
+            EventType.GPU_SAMPLE,
+            config.kafka().tokenUsageTopic(),
+            EventType.TOKEN_USAGE);
     Map<String, Object> props = new HashMap<>(KafkaClients.common(config.kafka()));
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
     props.put("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer");
@@ -182,10 +232,15 @@ public final class Verifier {
             next = r.offset() + 1;
             sampled++;
             String source = r.topic() + "/" + r.partition() + "/" + r.offset();
-            ParseResult pr = r.value() == null || r.value().length > config.processor().maxRecordBytes() ? null
-                : parser.parse(types.get(r.topic()), r.value(), Instant.ofEpochMilli(r.timestamp()), null);
+            ParseResult pr =
+                r.value() == null || r.value().length > config.processor().maxRecordBytes()
+                    ? null
+                    : parser.parse(
+                        types.get(r.topic()), r.value(), Instant.ofEpochMilli(r.timestamp()), null);
             if (pr != null && pr.ok()) {
-              wanted.computeIfAbsent(pr.event().type(), k -> new HashSet<>()).add(pr.event().storeId());
+              wanted
+                  .computeIfAbsent(pr.event().type(), k -> new HashSet<>())
+                  .add(pr.event().storeId());
             } else if (!dlqSources.contains(source)) {
               unaccounted.add(source + " (invalid, not in the DLQ)");
             }
@@ -197,17 +252,28 @@ public final class Verifier {
       List<String> ids = new ArrayList<>(e.getValue());
       for (int i = 0; i < ids.size(); i += 1000) {
         List<String> chunk = ids.subList(i, Math.min(ids.size(), i + 1000));
-        List<JsonObject> found = await(mongo.findWithOptions(e.getKey().collection(),
-            new JsonObject().put("_id", new JsonObject().put("$in", new JsonArray(new ArrayList<>(chunk)))),
-            new FindOptions().setFields(new JsonObject().put("_id", 1))));
-        Set<String> present = found.stream().map(d -> d.getString("_id")).collect(Collectors.toSet());
-        chunk.stream().filter(id -> !present.contains(id)).limit(20)
+        List<JsonObject> found =
+            await(
+                mongo.findWithOptions(
+                    e.getKey().collection(),
+                    new JsonObject()
+                        .put(
+                            "_id",
+                            new JsonObject().put("$in", new JsonArray(new ArrayList<>(chunk)))),
+                    new FindOptions().setFields(new JsonObject().put("_id", 1))));
+        Set<String> present =
+            found.stream().map(d -> d.getString("_id")).collect(Collectors.toSet());
+        chunk.stream()
+            .filter(id -> !present.contains(id))
+            .limit(20)
             .forEach(id -> unaccounted.add(e.getKey().collection() + " " + id + " not stored"));
       }
     }
     if (!unaccounted.isEmpty()) {
-      throw new IllegalStateException(unaccounted.size() + " record(s) unaccounted for, e.g. "
-          + unaccounted.subList(0, Math.min(5, unaccounted.size())));
+      throw new IllegalStateException(
+          unaccounted.size()
+              + " record(s) unaccounted for, e.g. "
+              + unaccounted.subList(0, Math.min(5, unaccounted.size())));
     }
     return sampled + " records checked";
   }
@@ -216,16 +282,23 @@ public final class Verifier {
   private Set<String> readDlqSources(Map<String, Object> props) {
     Set<String> sources = new HashSet<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props)) {
-      List<TopicPartition> tps = c.partitionsFor(config.kafka().dlqTopic()).stream()
-          .map(p -> new TopicPartition(p.topic(), p.partition())).toList();
+      List<TopicPartition> tps =
+          c.partitionsFor(config.kafka().dlqTopic()).stream()
+              .map(p -> new TopicPartition(p.topic(), p.partition()))
+              .toList();
       c.assign(tps);
       c.seekToBeginning(tps);
       Map<TopicPartition, Long> ends = c.endOffsets(tps);
       long deadline = System.nanoTime() + TIMEOUT.toNanos();
-      while (System.nanoTime() < deadline && tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
+      while (System.nanoTime() < deadline
+          && tps.stream().anyMatch(tp -> c.position(tp) < ends.get(tp))) {
         for (ConsumerRecord<String, byte[]> r : c.poll(Duration.ofMillis(500))) {
-          sources.add(header(r, "dlq.source.topic") + "/" + header(r, "dlq.source.partition") + "/"
-              + header(r, "dlq.source.offset"));
+          sources.add(
+              header(r, "dlq.source.topic")
+                  + "/"
+                  + header(r, "dlq.source.partition")
+                  + "/"
+                  + header(r, "dlq.source.offset"));
         }
       }
     }
@@ -249,13 +322,24 @@ public final class Verifier {
       return true;
     } catch (Exception e) {
       failures++;
-      Throwable cause = e instanceof java.util.concurrent.ExecutionException && e.getCause() != null ? e.getCause() : e;
-      out.println("FAIL  " + name + " — " + (cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage()));
+      Throwable cause =
+          e instanceof java.util.concurrent.ExecutionException && e.getCause() != null
+              ? e.getCause()
+              : e;
+      out.println(
+          "FAIL  "
+              + name
+              + " — "
+              + (cause.getMessage() == null
+                  ? cause.getClass().getSimpleName()
+                  : cause.getMessage()));
       return false;
     }
   }
 
   private static <T> T await(Future<T> f) throws Exception {
-    return f.toCompletionStage().toCompletableFuture().get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
+    return f.toCompletionStage()
+        .toCompletableFuture()
+        .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
   }
 }

@@ -69,7 +69,9 @@ public final class ApiRoutes {
         throw new BadParameter("to", "must be after from");
       }
       if (to - from > config.maxRange().toMillis()) {
-        throw new BadParameter("to", "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
+        throw new BadParameter(
+            "to",
+            "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
       }
       String g = ctx.request().getParam("groupBy", "model").toUpperCase(Locale.ROOT);
       try {
@@ -82,11 +84,14 @@ public final class ApiRoutes {
       if (s != null) {
         Duration d = Settings.parseDuration(s);
         if (d == null || d.toMillis() < 1000) {
-          throw new BadParameter("step", "must be a duration of at least 1s, such as 30s, 5m, 1h or 1d");
+          throw new BadParameter(
+              "step", "must be a duration of at least 1s, such as 30s, 5m, 1h or 1d");
         }
         step = d.toMillis();
         if ((to - from + step - 1) / step > config.maxSteps()) {
-          throw new BadParameter("step", "too small for the range: more than " + config.maxSteps() + " steps (api.max-steps)");
+          throw new BadParameter(
+              "step",
+              "too small for the range: more than " + config.maxSteps() + " steps (api.max-steps)");
         }
       }
     } catch (BadParameter e) {
@@ -94,31 +99,41 @@ public final class ApiRoutes {
       return;
     }
     long t0 = System.nanoTime();
-    usage.usage(from, to, step, groupBy).onSuccess(r -> {
-      LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);
-      HttpServerVerticle.json(ctx.response(), 200, toJson(r));
-    }).onFailure(e -> unavailable(ctx, e));
+    usage
+        .usage(from, to, step, groupBy)
+        .onSuccess(
+            r -> {
+              LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);
+              HttpServerVerticle.json(ctx.response(), 200, toJson(r));
+            })
+        .onFailure(e -> unavailable(ctx, e));
   }
 
   private JsonObject toJson(UsageCalculator.Report r) {
     JsonArray groups = new JsonArray();
-    r.groups().forEach((key, t) -> {
-      JsonObject g = line(t).put("key", key);
-      if (r.groupBy() == UsageCalculator.GroupBy.MODEL) {
-        PriceBook.ListPrice lp = prices.listPrice(key);
-        if (lp != null) {
-          g.put("list_price_cost_usd", t.inputTokens * lp.inputUsdPer1m() / 1e6 + t.outputTokens * lp.outputUsdPer1m() / 1e6);
-        }
-      }
-      g.put("series", series(r, r.groupSeries().get(key)));
-      groups.add(g);
-    });
+    r.groups()
+        .forEach(
+            (key, t) -> {
+              JsonObject g = line(t).put("key", key);
+              if (r.groupBy() == UsageCalculator.GroupBy.MODEL) {
+                PriceBook.ListPrice lp = prices.listPrice(key);
+                if (lp != null) {
+                  g.put(
+                      "list_price_cost_usd",
+                      t.inputTokens * lp.inputUsdPer1m() / 1e6
+                          + t.outputTokens * lp.outputUsdPer1m() / 1e6);
+                }
+              }
+              g.put("series", series(r, r.groupSeries().get(key)));
+              groups.add(g);
+            });
     UsageCalculator.Totals f = r.fleet();
-    JsonObject totals = line(f)
-        .put("fleet_gpu_cost_usd", f.costUsd)
-        .put("idle_cost_usd", r.idle().costUsd)
-        .put("allocated_cost_usd", f.costUsd - r.idle().costUsd)
-        .put("idle_energy_j", r.idle().energyJ);
+    JsonObject totals =
+        line(f)
+            .put("fleet_gpu_cost_usd", f.costUsd)
+            .put("idle_cost_usd", r.idle().costUsd)
+            .put("allocated_cost_usd", f.costUsd - r.idle().costUsd)
+            .put("idle_energy_j", r.idle().energyJ);
     return new JsonObject()
         .put("from", Instant.ofEpochMilli(r.from()).toString())
         .put("to", Instant.ofEpochMilli(r.to()).toString())
@@ -181,22 +196,31 @@ public final class ApiRoutes {
       query.put("model", model);
     }
     long now = System.currentTimeMillis();
-    mongo.findWithOptions(MongoStore.GPUS, query, new FindOptions().setSort(new JsonObject().put("_id", 1)))
-        .onSuccess(docs -> {
-          JsonArray out = new JsonArray();
-          int matched = 0;
-          for (JsonObject d : docs) {
-            JsonObject g = gpuJson(d, now);
-            if (status != null && !status.equals(g.getString("status"))) {
-              continue;
-            }
-            if (matched++ >= offset && out.size() < limit) {
-              out.add(g);
-            }
-          }
-          HttpServerVerticle.json(ctx.response(), 200, new JsonObject().put("total", matched).put("offset", offset)
-              .put("limit", limit).put("gpus", out));
-        })
+    mongo
+        .findWithOptions(
+            MongoStore.GPUS, query, new FindOptions().setSort(new JsonObject().put("_id", 1)))
+        .onSuccess(
+            docs -> {
+              JsonArray out = new JsonArray();
+              int matched = 0;
+              for (JsonObject d : docs) {
+                JsonObject g = gpuJson(d, now);
+                if (status != null && !status.equals(g.getString("status"))) {
+                  continue;
+                }
+                if (matched++ >= offset && out.size() < limit) {
+                  out.add(g);
+                }
+              }
+              HttpServerVerticle.json(
+                  ctx.response(),
+                  200,
+                  new JsonObject()
+                      .put("total", matched)
+                      .put("offset", offset)
+                      .put("limit", limit)
+                      .put("gpus", out));
+            })
         .onFailure(e -> unavailable(ctx, e));
   }
 
@@ -208,15 +232,19 @@ public final class ApiRoutes {
       last.put("ts", Instant.ofEpochMilli(UsageService.millis(last.getValue("ts"))).toString());
     }
     double util = last.getDouble("utilization_pct", 0.0);
-    String status = now - lastSeen > config.gpuStaleAfter().toMillis() ? "stale"
-        : util < config.gpuIdleBelowPct() ? "idle" : "active";
+    String status =
+        now - lastSeen > config.gpuStaleAfter().toMillis()
+            ? "stale"
+            : util < config.gpuIdleBelowPct() ? "idle" : "active";
     return new JsonObject()
         .put("gpu_uuid", d.getString("_id"))
         .put("node", d.getString("node"))
         .put("gpu_model", d.getString("gpu_model"))
         .put("model", d.getString("model"))
         .put("status", status)
-        .put("first_seen", Instant.ofEpochMilli(UsageService.millis(d.getValue("first_seen"))).toString())
+        .put(
+            "first_seen",
+            Instant.ofEpochMilli(UsageService.millis(d.getValue("first_seen"))).toString())
         .put("last_seen", Instant.ofEpochMilli(lastSeen).toString())
         .put("last", last);
   }
@@ -235,31 +263,66 @@ public final class ApiRoutes {
       return;
     }
     long now = System.currentTimeMillis();
-    mongo.findOne(MongoStore.GPUS, new JsonObject().put("_id", uuid), null).compose(doc -> {
-      if (doc == null) {
-        HttpServerVerticle.json(ctx.response(), 404, new JsonObject().put("error", "no GPU " + uuid).put("code", "not_found"));
-        return io.vertx.core.Future.succeededFuture();
-      }
-      JsonObject q = new JsonObject().put("gpu_uuid", uuid).put("ts", new JsonObject()
-          .put("$gte", new JsonObject().put("$date", Instant.ofEpochMilli(now - window.toMillis()).toString())));
-      return mongo.findWithOptions(MongoStore.GPU_METRICS, q, new FindOptions()
-              .setSort(new JsonObject().put("ts", -1)).setLimit(2000)
-              .setFields(new JsonObject().put("ts", 1).put("utilization_pct", 1).put("memory_used_mib", 1)
-                  .put("power_w", 1).put("temperature_c", 1).put("sm_clock_mhz", 1).put("energy_mj", 1)))
-          .onSuccess(samples -> {
-            JsonArray series = new JsonArray();
-            for (int i = samples.size() - 1; i >= 0; i--) {
-              JsonObject s = samples.get(i).copy();
-              s.remove("_id");
-              s.put("ts", Instant.ofEpochMilli(UsageService.millis(s.getValue("ts"))).toString());
-              series.add(s);
-            }
-            JsonObject g = gpuJson(doc, now);
-            g.put("latest_sample", g.getJsonObject("last"));
-            g.put("window_seconds", window.toSeconds()).put("series", series);
-            HttpServerVerticle.json(ctx.response(), 200, g);
-          }).mapEmpty();
-    }).onFailure(e -> unavailable(ctx, e));
+    mongo
+        .findOne(MongoStore.GPUS, new JsonObject().put("_id", uuid), null)
+        .compose(
+            doc -> {
+              if (doc == null) {
+                HttpServerVerticle.json(
+                    ctx.response(),
+                    404,
+                    new JsonObject().put("error", "no GPU " + uuid).put("code", "not_found"));
+                return io.vertx.core.Future.succeededFuture();
+              }
+              JsonObject q =
+                  new JsonObject()
+                      .put("gpu_uuid", uuid)
+                      .put(
+                          "ts",
+                          new JsonObject()
+                              .put(
+                                  "$gte",
+                                  new JsonObject()
+                                      .put(
+                                          "$date",
+                                          Instant.ofEpochMilli(now - window.toMillis())
+                                              .toString())));
+              return mongo
+                  .findWithOptions(
+                      MongoStore.GPU_METRICS,
+                      q,
+                      new FindOptions()
+                          .setSort(new JsonObject().put("ts", -1))
+                          .setLimit(2000)
+                          .setFields(
+                              new JsonObject()
+                                  .put("ts", 1)
+                                  .put("utilization_pct", 1)
+                                  .put("memory_used_mib", 1)
+                                  .put("power_w", 1)
+                                  .put("temperature_c", 1)
+                                  .put("sm_clock_mhz", 1)
+                                  .put("energy_mj", 1)))
+                  .onSuccess(
+                      samples -> {
+                        JsonArray series = new JsonArray();
+                        for (int i = samples.size() - 1; i >= 0; i--) {
+                          JsonObject s = samples.get(i).copy();
+                          s.remove("_id");
+                          s.put(
+                              "ts",
+                              Instant.ofEpochMilli(UsageService.millis(s.getValue("ts")))
+                                  .toString());
+                          series.add(s);
+                        }
+                        JsonObject g = gpuJson(doc, now);
+                        g.put("latest_sample", g.getJsonObject("last"));
+                        g.put("window_seconds", window.toSeconds()).put("series", series);
+                        HttpServerVerticle.json(ctx.response(), 200, g);
+                      })
+                  .mapEmpty();
+            })
+        .onFailure(e -> unavailable(ctx, e));
   }
 
   private static Instant instant(RoutingContext ctx, String name, boolean required) {
@@ -294,13 +357,22 @@ public final class ApiRoutes {
   }
 
   private static void badRequest(RoutingContext ctx, BadParameter e) {
-    HttpServerVerticle.json(ctx.response(), 400, new JsonObject().put("error", e.parameter + " " + e.getMessage())
-        .put("code", "bad_parameter").put("parameter", e.parameter));
+    HttpServerVerticle.json(
+        ctx.response(),
+        400,
+        new JsonObject()
+            .put("error", e.parameter + " " + e.getMessage())
+            .put("code", "bad_parameter")
+            .put("parameter", e.parameter));
   }
 
   private static void unavailable(RoutingContext ctx, Throwable e) {
     LOG.warn("query failed: {}", e.toString());
-    HttpServerVerticle.json(ctx.response(), 503, new JsonObject().put("error", "the store is unavailable; retry later")
-        .put("code", "unavailable"));
+    HttpServerVerticle.json(
+        ctx.response(),
+        503,
+        new JsonObject()
+            .put("error", "the store is unavailable; retry later")
+            .put("code", "unavailable"));
   }
 }

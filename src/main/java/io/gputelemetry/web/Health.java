@@ -11,8 +11,8 @@ import java.util.function.Supplier;
 
 /**
  * Readiness: named asynchronous checks run on a timer (never on the request path), plus conditions
- * components raise themselves (e.g. "store writes failing"). Ready when every check passed last time
- * and no condition is raised.
+ * components raise themselves (e.g. "store writes failing"). Ready when every check passed last
+ * time and no condition is raised.
  */
 public final class Health {
   private static final long INTERVAL_MS = 2000;
@@ -39,7 +39,9 @@ public final class Health {
     }
   }
 
-  /** Raises (message non-null) or clears (null) a named condition that makes the process not ready. */
+  /**
+   * Raises (message non-null) or clears (null) a named condition that makes the process not ready.
+   */
   public void condition(String name, String message) {
     if (message == null) {
       conditions.remove(name);
@@ -56,10 +58,12 @@ public final class Health {
     } catch (RuntimeException e) {
       f = Future.failedFuture(e);
     }
-    f.timeout(INTERVAL_MS * 2, TimeUnit.MILLISECONDS).onComplete(ar -> {
-      results.put(name, ar.succeeded() ? "UP" : describe(ar.cause()));
-      update();
-    });
+    f.timeout(INTERVAL_MS * 2, TimeUnit.MILLISECONDS)
+        .onComplete(
+            ar -> {
+              results.put(name, ar.succeeded() ? "UP" : describe(ar.cause()));
+              update();
+            });
   }
 
   private static String describe(Throwable t) {

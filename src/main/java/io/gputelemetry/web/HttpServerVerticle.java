@@ -27,7 +27,8 @@ public class HttpServerVerticle extends VerticleBase {
   private final List<Consumer<Router>> routes;
   private HttpServer server;
 
-  public HttpServerVerticle(AppConfig.Http config, Telemetry telemetry, Health health, List<Consumer<Router>> routes) {
+  public HttpServerVerticle(
+      AppConfig.Http config, Telemetry telemetry, Health health, List<Consumer<Router>> routes) {
     this.config = config;
     this.telemetry = telemetry;
     this.health = health;
@@ -43,19 +44,38 @@ public class HttpServerVerticle extends VerticleBase {
   public Future<?> start() {
     Router router = Router.router(vertx);
     router.get("/metrics").handler(PrometheusScrapingHandler.create(telemetry.registry()));
-    router.get("/health/live").handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
-    router.get("/health/ready").handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, health.status()));
+    router
+        .get("/health/live")
+        .handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
+    router
+        .get("/health/ready")
+        .handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, health.status()));
     routes.forEach(r -> r.accept(router));
-    router.route().last().handler(ctx -> json(ctx.response(), 404,
-        new JsonObject().put("error", "not found").put("path", ctx.normalizedPath())));
-    router.errorHandler(500, ctx -> {
-      LOG.error("unhandled error on {} {}", ctx.request().method(), ctx.normalizedPath(), ctx.failure());
-      json(ctx.response(), 500, new JsonObject().put("error", "internal error"));
-    });
+    router
+        .route()
+        .last()
+        .handler(
+            ctx ->
+                json(
+                    ctx.response(),
+                    404,
+                    new JsonObject().put("error", "not found").put("path", ctx.normalizedPath())));
+    router.errorHandler(
+        500,
+        ctx -> {
+          LOG.error(
+              "unhandled error on {} {}",
+              ctx.request().method(),
+              ctx.normalizedPath(),
+              ctx.failure());
+          json(ctx.response(), 500, new JsonObject().put("error", "internal error"));
+        });
     // HTTP/1.1 only: the cleartext HTTP/2 upgrade (h2c) that Java's HttpClient attempts by default
     // garbled large responses such as /metrics; scrapers and ingest clients speak HTTP/1.1.
-    return vertx.createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
-        .requestHandler(router).listen(config.port(), config.host())
+    return vertx
+        .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .requestHandler(router)
+        .listen(config.port(), config.host())
         .onSuccess(s -> server = s);
   }
 

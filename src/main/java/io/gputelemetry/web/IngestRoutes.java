@@ -12,7 +12,6 @@ import io.gputelemetry.event.Violation;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.producer.EventPublisher;
-import io.vertx.core.Future;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.json.JsonArray;
@@ -68,11 +67,18 @@ public final class IngestRoutes {
       router.post(route).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
       router.post(route).handler(ctx -> ingest(ctx, route, type));
     }
-    router.errorHandler(413, ctx -> {
-      String route = ctx.normalizedPath();
-      long start = ctx.get("start") == null ? System.nanoTime() : ctx.<Long>get("start");
-      reply(ctx, route, start, 413, error("request body exceeds " + config.maxBodyBytes() + " bytes", "too_large"));
-    });
+    router.errorHandler(
+        413,
+        ctx -> {
+          String route = ctx.normalizedPath();
+          long start = ctx.get("start") == null ? System.nanoTime() : ctx.<Long>get("start");
+          reply(
+              ctx,
+              route,
+              start,
+              413,
+              error("request body exceeds " + config.maxBodyBytes() + " bytes", "too_large"));
+        });
   }
 
   private void precheck(RoutingContext ctx, String route) {
@@ -81,21 +87,36 @@ public final class IngestRoutes {
     String tenant = authenticate(ctx.request().getHeader("Authorization"));
     if (tenant == null) {
       ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      reply(ctx, route, start, 401, error("missing or invalid API key (Authorization: Bearer <key>)", "unauthorized"));
+      reply(
+          ctx,
+          route,
+          start,
+          401,
+          error("missing or invalid API key (Authorization: Bearer <key>)", "unauthorized"));
       return;
     }
     ctx.put("tenant", tenant.isEmpty() ? null : tenant);
     String ct = contentType(ctx.request().getHeader("Content-Type"));
     if (!ct.equals("application/json") && !ct.equals("application/x-ndjson")) {
-      reply(ctx, route, start, 415, error("Content-Type must be application/json or application/x-ndjson, got '"
-          + (ct.isEmpty() ? "none" : ct) + "'", "unsupported_media_type"));
+      reply(
+          ctx,
+          route,
+          start,
+          415,
+          error(
+              "Content-Type must be application/json or application/x-ndjson, got '"
+                  + (ct.isEmpty() ? "none" : ct)
+                  + "'",
+              "unsupported_media_type"));
       return;
     }
     ctx.put("ndjson", ct.equals("application/x-ndjson"));
     ctx.next();
   }
 
-  /** "" when authentication is off or the key is unbound, the bound tenant, or null when refused. */
+  /**
+   * "" when authentication is off or the key is unbound, the bound tenant, or null when refused.
+   */
   private String authenticate(String header) {
     if (keyDigests.isEmpty()) {
       return "";
@@ -118,7 +139,12 @@ public final class IngestRoutes {
     long start = ctx.get("start");
     Buffer body = ctx.body().buffer();
     if (body == null || body.length() == 0) {
-      reply(ctx, route, start, 400, error("empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
+      reply(
+          ctx,
+          route,
+          start,
+          400,
+          error("empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
       return;
     }
     String tenant = ctx.get("tenant");
@@ -126,7 +152,8 @@ public final class IngestRoutes {
     // Each event as a slice of the body, read in place; a body that is not a plain array of
     // objects (or one object) is parsed as a whole instead, for the precise error.
     List<JsonNode> nodes = null;
-    List<int[]> slices = Boolean.TRUE.equals(ctx.get("ndjson")) ? ndjsonLines(bytes) : elements(bytes);
+    List<int[]> slices =
+        Boolean.TRUE.equals(ctx.get("ndjson")) ? ndjsonLines(bytes) : elements(bytes);
     if (slices == null) {
       nodes = new ArrayList<>();
       JsonNode root;
@@ -134,12 +161,21 @@ public final class IngestRoutes {
         root = EventParser.MAPPER.readTree(bytes);
       } catch (Exception e) {
         ParseResult pr = parser.parse(type, bytes, Instant.now(), tenant);
-        Violation v = pr.violations().isEmpty() ? new Violation("", "invalid JSON", "parse_error") : pr.violations().get(0);
+        Violation v =
+            pr.violations().isEmpty()
+                ? new Violation("", "invalid JSON", "parse_error")
+                : pr.violations().get(0);
         reply(ctx, route, start, 400, error(v.reason(), v.code()));
         return;
       }
       if (root == null || root.isMissingNode()) {
-        reply(ctx, route, start, 400, error("empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
+        reply(
+            ctx,
+            route,
+            start,
+            400,
+            error(
+                "empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
         return;
       }
       if (root.isArray()) {
@@ -154,8 +190,14 @@ public final class IngestRoutes {
       return;
     }
     if (total > config.maxEvents()) {
-      reply(ctx, route, start, 413, error(total + " events exceed the limit of " + config.maxEvents() + " per request",
-          "too_many_events"));
+      reply(
+          ctx,
+          route,
+          start,
+          413,
+          error(
+              total + " events exceed the limit of " + config.maxEvents() + " per request",
+              "too_many_events"));
       return;
     }
     Instant now = Instant.now();
@@ -179,7 +221,12 @@ public final class IngestRoutes {
       telemetry.eventsRejected(topic, pr.reasonCode(), 1);
       for (Violation v : pr.violations()) {
         if (errors.size() < MAX_ERRORS_LISTED) {
-          errors.add(new JsonObject().put("index", i).put("field", v.field()).put("code", v.code()).put("reason", v.reason()));
+          errors.add(
+              new JsonObject()
+                  .put("index", i)
+                  .put("field", v.field())
+                  .put("code", v.code())
+                  .put("reason", v.reason()));
         }
       }
     }
@@ -190,24 +237,56 @@ public final class IngestRoutes {
     }
     if (publisher.inFlight() + accepted.size() > config.maxPending()) {
       telemetry.ingestBackpressure(route);
-      ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
-      reply(ctx, route, start, 503, error("Kafka is not keeping up; retry after the Retry-After delay "
-          + "(events are idempotent: resending is safe)", "backpressure"));
+      ctx.response()
+          .putHeader("Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
+      reply(
+          ctx,
+          route,
+          start,
+          503,
+          error(
+              "Kafka is not keeping up; retry after the Retry-After delay "
+                  + "(events are idempotent: resending is safe)",
+              "backpressure"));
       return;
     }
-    publisher.publishAll(accepted, "http").onComplete(ar -> {
-      long failed = ar.succeeded() ? ar.result().failed() : accepted.size();
-      if (failed > 0) {
-        ctx.response().putHeader("Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
-        reply(ctx, route, start, 503, error("Kafka did not acknowledge " + failed + " of " + accepted.size()
-            + " events; retry the request (events are idempotent: resending is safe)", "unavailable"));
-        return;
-      }
-      reply(ctx, route, start, rejectedCount == 0 ? 202 : 207, result(accepted.size(), rejectedCount, errors));
-    });
+    publisher
+        .publishAll(accepted, "http")
+        .onComplete(
+            ar -> {
+              long failed = ar.succeeded() ? ar.result().failed() : accepted.size();
+              if (failed > 0) {
+                ctx.response()
+                    .putHeader(
+                        "Retry-After", Long.toString(Math.max(1, config.retryAfter().toSeconds())));
+                reply(
+                    ctx,
+                    route,
+                    start,
+                    503,
+                    error(
+                        "Kafka did not acknowledge "
+                            + failed
+                            + " of "
+                            + accepted.size()
+                            + " events; retry the request (events are idempotent: resending is"
+                            + " safe)",
+                        "unavailable"));
+                return;
+              }
+              reply(
+                  ctx,
+                  route,
+                  start,
+                  rejectedCount == 0 ? 202 : 207,
+                  result(accepted.size(), rejectedCount, errors));
+            });
   }
 
-  /** NDJSON: one event per non-blank line, as {offset, length}; a line that is not JSON becomes that event's error. */
+  /**
+   * NDJSON: one event per non-blank line, as {offset, length}; a line that is not JSON becomes that
+   * event's error.
+   */
   private static List<int[]> ndjsonLines(byte[] bytes) {
     List<int[]> lines = new ArrayList<>();
     int lineStart = 0;

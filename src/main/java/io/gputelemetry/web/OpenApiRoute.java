@@ -5,7 +5,10 @@ import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.io.InputStream;
 
-/** Serves the API description shipped in the jar at /openapi.yaml, and the event schemas under /schemas/. */
+/**
+ * Serves the API description shipped in the jar at /openapi.yaml, and the event schemas under
+ * /schemas/.
+ */
 public final class OpenApiRoute {
   public static final String RESOURCE = "openapi.yaml";
 
@@ -14,12 +17,19 @@ public final class OpenApiRoute {
   public static void install(Router router) {
     Buffer doc = load();
     // A copy per answer: one buffer is not written by several event loops at once.
-    router.get("/openapi.yaml").handler(ctx -> ctx.response()
-        .putHeader("Content-Type", "application/yaml").end(doc.copy()));
+    router
+        .get("/openapi.yaml")
+        .handler(
+            ctx -> ctx.response().putHeader("Content-Type", "application/yaml").end(doc.copy()));
     for (String name : new String[] {"gpu.metrics.v1", "token.usage.v1"}) {
       Buffer schema = load("schemas/" + name + ".schema.json");
-      router.get("/schemas/" + name + ".schema.json").handler(ctx -> ctx.response()
-          .putHeader("Content-Type", "application/schema+json").end(schema.copy()));
+      router
+          .get("/schemas/" + name + ".schema.json")
+          .handler(
+              ctx ->
+                  ctx.response()
+                      .putHeader("Content-Type", "application/schema+json")
+                      .end(schema.copy()));
     }
   }
 

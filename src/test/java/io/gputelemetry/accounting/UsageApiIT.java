@@ -33,11 +33,17 @@ import org.junit.jupiter.api.io.TempDir;
  * three processors and after a replay, and clear 400s for bad parameters.
  */
 class UsageApiIT {
-  private final Instant t0 = Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(10, ChronoUnit.MINUTES);
+  private final Instant t0 =
+      Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(10, ChronoUnit.MINUTES);
 
   private Map<String, String> conf(Path dir, AccountingFixture f) throws Exception {
-    return Map.of("pricing.price-book", f.writePriceBook(dir).toString(), "accounting.allocation-interval", "30s",
-        "accounting.max-sample-gap", "3s");
+    return Map.of(
+        "pricing.price-book",
+        f.writePriceBook(dir).toString(),
+        "accounting.allocation-interval",
+        "30s",
+        "accounting.max-sample-gap",
+        "3s");
   }
 
   private void ingest(RunningPipeline p, AccountingFixture f) throws Exception {
@@ -46,7 +52,10 @@ class UsageApiIT {
     long expected = f.samples.size() + f.tokens.size() - 1;
     await().atMost(Duration.ofSeconds(60)).until(() -> stored(p) >= expected);
     // The late event arrives after the rest was stored.
-    post(p, IngestRoutes.TOKEN_ROUTE, new JsonArray(f.tokens.subList(f.tokens.size() - 1, f.tokens.size())));
+    post(
+        p,
+        IngestRoutes.TOKEN_ROUTE,
+        new JsonArray(f.tokens.subList(f.tokens.size() - 1, f.tokens.size())));
     await().atMost(Duration.ofSeconds(60)).until(() -> stored(p) >= expected + 1);
   }
 
@@ -55,20 +64,32 @@ class UsageApiIT {
   }
 
   private static void post(RunningPipeline p, String route, JsonArray events) throws Exception {
-    HttpResponse<String> r = p.post(route, "application/json", events.encode().getBytes(StandardCharsets.UTF_8), null);
+    HttpResponse<String> r =
+        p.post(route, "application/json", events.encode().getBytes(StandardCharsets.UTF_8), null);
     assertEquals(202, r.statusCode(), r.body());
   }
 
   private JsonObject usage(RunningPipeline p, String base, String groupBy) throws Exception {
-    HttpResponse<String> r = p.get(base + "/api/v1/usage?from=" + t0 + "&to=" + t0.plusSeconds(60)
-        + "&groupBy=" + groupBy + "&step=30s");
+    HttpResponse<String> r =
+        p.get(
+            base
+                + "/api/v1/usage?from="
+                + t0
+                + "&to="
+                + t0.plusSeconds(60)
+                + "&groupBy="
+                + groupBy
+                + "&step=30s");
     assertEquals(200, r.statusCode(), r.body());
     return new JsonObject(r.body());
   }
 
   private static JsonObject group(JsonObject report, String key) {
-    return report.getJsonArray("groups").stream().map(JsonObject.class::cast)
-        .filter(g -> g.getString("key").equals(key)).findFirst().orElseThrow(() -> new AssertionError("no group " + key));
+    return report.getJsonArray("groups").stream()
+        .map(JsonObject.class::cast)
+        .filter(g -> g.getString("key").equals(key))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no group " + key));
   }
 
   private static void near(double expected, double actual, String what) {
@@ -76,8 +97,8 @@ class UsageApiIT {
   }
 
   @Test
-  void tenantCostAndEnergyMatchTheHandArithmeticThroughOneAndThreeProcessorsAndAReplay(@TempDir Path dir)
-      throws Exception {
+  void tenantCostAndEnergyMatchTheHandArithmeticThroughOneAndThreeProcessorsAndAReplay(
+      @TempDir Path dir) throws Exception {
     AccountingFixture f = new AccountingFixture(t0);
     JsonObject one;
     try (RunningPipeline p = new RunningPipeline(conf(dir, f))) {
@@ -86,19 +107,32 @@ class UsageApiIT {
       near(A_COST, group(one, "A").getDouble("cost_usd"), "A cost");
       near(A_ENERGY, group(one, "A").getDouble("energy_j"), "A energy");
       near(A_INPUT + A_OUTPUT, group(one, "A").getDouble("total_tokens"), "A tokens");
-      near(B_COST, group(one, "B").getDouble("cost_usd"), "B cost (includes the late event's share)");
+      near(
+          B_COST,
+          group(one, "B").getDouble("cost_usd"),
+          "B cost (includes the late event's share)");
       near(B_ENERGY, group(one, "B").getDouble("energy_j"), "B energy");
       near(B_INPUT + B_OUTPUT, group(one, "B").getDouble("total_tokens"), "B tokens");
-      near(B_COST / (B_INPUT + B_OUTPUT) * 1e6, group(one, "B").getDouble("cost_per_1m_tokens_usd"), "B $/1M tokens");
-      near(B_ENERGY / (B_INPUT + B_OUTPUT), group(one, "B").getDouble("joules_per_token"), "B J/token");
+      near(
+          B_COST / (B_INPUT + B_OUTPUT) * 1e6,
+          group(one, "B").getDouble("cost_per_1m_tokens_usd"),
+          "B $/1M tokens");
+      near(
+          B_ENERGY / (B_INPUT + B_OUTPUT),
+          group(one, "B").getDouble("joules_per_token"),
+          "B J/token");
       near(C_TOKENS, group(one, "C").getDouble("unmetered_tokens"), "C unmetered");
       JsonObject totals = one.getJsonObject("totals");
       near(FLEET_COST, totals.getDouble("fleet_gpu_cost_usd"), "fleet cost");
       near(IDLE_COST, totals.getDouble("idle_cost_usd"), "idle cost");
       near(FLEET_ENERGY, totals.getDouble("energy_j"), "fleet energy");
       near(UNPRICED_SECONDS, totals.getDouble("unpriced_gpu_seconds"), "unpriced GPU seconds");
-      double sum = one.getJsonArray("groups").stream().map(JsonObject.class::cast).mapToDouble(g -> g.getDouble("cost_usd"))
-          .sum() + one.getJsonObject("idle").getDouble("cost_usd");
+      double sum =
+          one.getJsonArray("groups").stream()
+                  .map(JsonObject.class::cast)
+                  .mapToDouble(g -> g.getDouble("cost_usd"))
+                  .sum()
+              + one.getJsonObject("idle").getDouble("cost_usd");
       near(FLEET_COST, sum, "tenants + idle = fleet");
       JsonObject byModel = usage(p, p.processorUrl(), "model");
       near(M1_COST, group(byModel, "m1").getDouble("cost_usd"), "m1 cost");
@@ -116,8 +150,11 @@ class UsageApiIT {
       }
       resetGroup(p);
       Application replay = p.addProcessor();
-      await().atMost(Duration.ofSeconds(60)).until(() -> replay.processor().stats().duplicates.get() >= stored(p));
-      assertSameFigures(one, usage(p, "http://127.0.0.1:" + replay.httpPort(), "tenant"), "after a replay");
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> replay.processor().stats().duplicates.get() >= stored(p));
+      assertSameFigures(
+          one, usage(p, "http://127.0.0.1:" + replay.httpPort(), "tenant"), "after a replay");
     }
   }
 
@@ -126,25 +163,38 @@ class UsageApiIT {
     for (Object o : a.getJsonArray("groups")) {
       JsonObject g = (JsonObject) o;
       JsonObject h = group(b, g.getString("key"));
-      for (String field : List.of("cost_usd", "energy_j", "total_tokens", "requests", "gpu_seconds")) {
-        near(g.getDouble(field), h.getDouble(field), what + ": " + g.getString("key") + " " + field);
+      for (String field :
+          List.of("cost_usd", "energy_j", "total_tokens", "requests", "gpu_seconds")) {
+        near(
+            g.getDouble(field), h.getDouble(field), what + ": " + g.getString("key") + " " + field);
       }
     }
-    near(a.getJsonObject("totals").getDouble("idle_cost_usd"), b.getJsonObject("totals").getDouble("idle_cost_usd"), what);
+    near(
+        a.getJsonObject("totals").getDouble("idle_cost_usd"),
+        b.getJsonObject("totals").getDouble("idle_cost_usd"),
+        what);
   }
 
   private static void resetGroup(RunningPipeline p) throws Exception {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
       Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
-      for (String t : List.of(p.config().kafka().gpuMetricsTopic(), p.config().kafka().tokenUsageTopic())) {
+      for (String t :
+          List.of(p.config().kafka().gpuMetricsTopic(), p.config().kafka().tokenUsageTopic())) {
         for (int i = 0; i < 3; i++) {
           zero.put(new TopicPartition(t, i), new OffsetAndMetadata(0));
         }
       }
-      await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-        admin.alterConsumerGroupOffsets(p.processorConfig().processor().groupId(), zero).all().get(10, TimeUnit.SECONDS);
-        return true;
-      });
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                admin
+                    .alterConsumerGroupOffsets(p.processorConfig().processor().groupId(), zero)
+                    .all()
+                    .get(10, TimeUnit.SECONDS);
+                return true;
+              });
     }
   }
 
@@ -152,18 +202,22 @@ class UsageApiIT {
   void badParametersAnswer400NamingTheParameter() throws Exception {
     try (RunningPipeline p = new RunningPipeline(Map.of())) {
       String u = p.processorUrl() + "/api/v1/usage";
-      Map<String, String> cases = Map.of(
-          "?to=2026-01-01T00:00:00Z", "from",
-          "?from=yesterday&to=2026-01-01T00:00:00Z", "from",
-          "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
-          "?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
-          "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&groupBy=colour", "groupBy",
-          "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=1s", "step",
-          "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=soon", "step");
+      Map<String, String> cases =
+          Map.of(
+              "?to=2026-01-01T00:00:00Z", "from",
+              "?from=yesterday&to=2026-01-01T00:00:00Z", "from",
+              "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
+              "?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
+              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&groupBy=colour", "groupBy",
+              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=1s", "step",
+              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=soon", "step");
       for (Map.Entry<String, String> c : cases.entrySet()) {
         HttpResponse<String> r = p.get(u + c.getKey());
         assertEquals(400, r.statusCode(), c.getKey());
-        assertEquals(c.getValue(), new JsonObject(r.body()).getString("parameter"), c.getKey() + " " + r.body());
+        assertEquals(
+            c.getValue(),
+            new JsonObject(r.body()).getString("parameter"),
+            c.getKey() + " " + r.body());
       }
       assertEquals(400, p.get(p.processorUrl() + "/api/v1/gpus?status=sleeping").statusCode());
       assertEquals(400, p.get(p.processorUrl() + "/api/v1/gpus?limit=0").statusCode());
@@ -177,12 +231,21 @@ class UsageApiIT {
       JsonArray samples = new JsonArray();
       Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
       for (int i = 10; i >= 1; i--) {
-        samples.add(io.gputelemetry.support.Events.sample("GPU-busy").put("event_id", "b" + i)
-            .put("ts", now.minusSeconds(i).toString()).put("utilization_pct", 80.0).put("model", "m1"));
+        samples.add(
+            io.gputelemetry.support.Events.sample("GPU-busy")
+                .put("event_id", "b" + i)
+                .put("ts", now.minusSeconds(i).toString())
+                .put("utilization_pct", 80.0)
+                .put("model", "m1"));
       }
-      samples.add(io.gputelemetry.support.Events.sample("GPU-idle").put("utilization_pct", 1.0).put("model", "m2")
-          .put("node", "node-2"));
-      samples.add(io.gputelemetry.support.Events.sample("GPU-old").put("ts", now.minusSeconds(3600).toString()));
+      samples.add(
+          io.gputelemetry.support.Events.sample("GPU-idle")
+              .put("utilization_pct", 1.0)
+              .put("model", "m2")
+              .put("node", "node-2"));
+      samples.add(
+          io.gputelemetry.support.Events.sample("GPU-old")
+              .put("ts", now.minusSeconds(3600).toString()));
       post(p, IngestRoutes.GPU_ROUTE, samples);
       await().atMost(Duration.ofSeconds(30)).until(() -> p.store().count("gpus") == 3);
       JsonObject all = new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus").body());
@@ -190,17 +253,26 @@ class UsageApiIT {
       assertEquals("active", statusOf(p, "GPU-busy"));
       assertEquals("idle", statusOf(p, "GPU-idle"));
       assertEquals("stale", statusOf(p, "GPU-old"));
-      JsonObject node2 = new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus?node=node-2").body());
+      JsonObject node2 =
+          new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus?node=node-2").body());
       assertEquals(1, node2.getInteger("total"));
-      JsonObject one = new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus/GPU-busy?window=1m").body());
+      JsonObject one =
+          new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus/GPU-busy?window=1m").body());
       assertEquals(10, one.getJsonArray("series").size());
-      assertEquals(now.minusSeconds(1).toString(), one.getJsonObject("latest_sample").getString("ts"));
-      assertTrue(one.getJsonArray("series").getJsonObject(0).getString("ts").compareTo(
-          one.getJsonArray("series").getJsonObject(9).getString("ts")) < 0, "series in time order");
+      assertEquals(
+          now.minusSeconds(1).toString(), one.getJsonObject("latest_sample").getString("ts"));
+      assertTrue(
+          one.getJsonArray("series")
+                  .getJsonObject(0)
+                  .getString("ts")
+                  .compareTo(one.getJsonArray("series").getJsonObject(9).getString("ts"))
+              < 0,
+          "series in time order");
     }
   }
 
   private static String statusOf(RunningPipeline p, String gpu) throws Exception {
-    return new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus/" + gpu).body()).getString("status");
+    return new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus/" + gpu).body())
+        .getString("status");
   }
 }

@@ -20,7 +20,11 @@ class UsageCalculatorTest {
     assertEquals(expected, actual, Math.max(1e-9, Math.abs(expected) * 1e-4), what);
   }
 
-  private UsageCalculator.Report run(AccountingFixture f, PriceBook prices, UsageCalculator.GroupBy g, long step,
+  private UsageCalculator.Report run(
+      AccountingFixture f,
+      PriceBook prices,
+      UsageCalculator.GroupBy g,
+      long step,
       boolean shuffled) {
     long from = T0.toEpochMilli();
     UsageCalculator c = new UsageCalculator(from, from + 60_000, step, 30_000, 3_000, prices, null);
@@ -29,16 +33,27 @@ class UsageCalculatorTest {
     if (shuffled) {
       Collections.shuffle(samples, new java.util.Random(7));
       Collections.shuffle(tokens, new java.util.Random(7));
-      samples.addAll(f.samples.subList(0, 20));  // replayed duplicates are removed by the store, not here
+      samples.addAll(
+          f.samples.subList(0, 20)); // replayed duplicates are removed by the store, not here
       samples = new ArrayList<>(new java.util.LinkedHashSet<>(samples));
     }
     for (JsonObject s : samples) {
-      c.addSample(new UsageCalculator.Sample(s.getString("gpu_uuid"), Instant.parse(s.getString("ts")).toEpochMilli(),
-          s.getString("gpu_model"), s.getString("model"), s.getLong("energy_mj"), s.getDouble("power_w")));
+      c.addSample(
+          new UsageCalculator.Sample(
+              s.getString("gpu_uuid"),
+              Instant.parse(s.getString("ts")).toEpochMilli(),
+              s.getString("gpu_model"),
+              s.getString("model"),
+              s.getLong("energy_mj"),
+              s.getDouble("power_w")));
     }
     for (JsonObject t : tokens) {
-      c.addTokens(Instant.parse(t.getString("ts")).toEpochMilli(), t.getString("model"), t.getString("tenant"),
-          t.getLong("input_tokens"), t.getLong("output_tokens"));
+      c.addTokens(
+          Instant.parse(t.getString("ts")).toEpochMilli(),
+          t.getString("model"),
+          t.getString("tenant"),
+          t.getLong("input_tokens"),
+          t.getLong("output_tokens"));
     }
     return c.report(g);
   }
@@ -82,12 +97,14 @@ class UsageCalculatorTest {
     near(750 + 250, m.groups().get("m1").tokens(), "m1 tokens: A 3x150 + 300, B 150 + 100");
     near(IDLE_COST, m.idle().costUsd, "one step allocates on the same 30 s grid as two");
     UsageCalculator.Report g = run(f, prices, UsageCalculator.GroupBy.GPU_MODEL, 30_000, false);
-    // GA: g1's m1 time is allocated (0.09), g4's m3 time idle; GB: 0.23 allocated; GX: 0 (unpriced).
+    // GA: g1's m1 time is allocated (0.09), g4's m3 time idle; GB: 0.23 allocated; GX: 0
+    // (unpriced).
     near(0.09, g.groups().get(GA).costUsd, "GA allocated");
     near(0.23, g.groups().get(GB).costUsd, "GB allocated");
     near(0, g.groups().get(GX).costUsd, "GX unpriced");
     near(UNPRICED_SECONDS, g.groups().get(GX).unpricedGpuSeconds, "GX unpriced seconds");
-    double total = g.groups().values().stream().mapToDouble(t -> t.costUsd).sum() + g.idle().costUsd;
+    double total =
+        g.groups().values().stream().mapToDouble(t -> t.costUsd).sum() + g.idle().costUsd;
     near(FLEET_COST, total, "gpu models + idle = fleet");
   }
 

@@ -27,16 +27,21 @@ class SettingsTest {
   @Test
   void environmentVariableNameIsPrefixedUpperCaseWithUnderscores() {
     assertEquals("GPUTEL_HTTP_PORT", Settings.envName("http.port"));
-    assertEquals("GPUTEL_KAFKA_TOPIC_REPLICATION_FACTOR", Settings.envName("kafka.topic.replication-factor"));
+    assertEquals(
+        "GPUTEL_KAFKA_TOPIC_REPLICATION_FACTOR",
+        Settings.envName("kafka.topic.replication-factor"));
   }
 
   @Test
-  void flagsBeatEnvironmentWhichBeatsTheConfigFileWhichBeatsDefaults(@TempDir Path dir) throws Exception {
+  void flagsBeatEnvironmentWhichBeatsTheConfigFileWhichBeatsDefaults(@TempDir Path dir)
+      throws Exception {
     Path file = dir.resolve("c.properties");
     Files.writeString(file, "http.port=7000\nmongo.database=fromfile\nsimulator.rate=5\n");
-    Settings s = Settings.load(file,
-        Map.of("GPUTEL_HTTP_PORT", "7001", "GPUTEL_SIMULATOR_RATE", "6", "PATH", "/bin"),
-        Map.of("simulator.rate", "7"));
+    Settings s =
+        Settings.load(
+            file,
+            Map.of("GPUTEL_HTTP_PORT", "7001", "GPUTEL_SIMULATOR_RATE", "6", "PATH", "/bin"),
+            Map.of("simulator.rate", "7"));
     assertEquals("7001", s.raw("http.port"));
     assertEquals("fromfile", s.raw("mongo.database"));
     assertEquals("7", s.raw("simulator.rate"));
@@ -51,8 +56,12 @@ class SettingsTest {
 
   @Test
   void aBadValueNamesTheKeyTheEnvironmentVariableAndWhatWasExpected() {
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> AppConfig.from(Settings.load(null, Map.of(), Map.of("processor.max-batch-records", "lots"))));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () ->
+                AppConfig.from(
+                    Settings.load(null, Map.of(), Map.of("processor.max-batch-records", "lots"))));
     assertTrue(e.getMessage().contains("'processor.max-batch-records'"), e.getMessage());
     assertTrue(e.getMessage().contains("GPUTEL_PROCESSOR_MAX_BATCH_RECORDS"), e.getMessage());
     assertTrue(e.getMessage().contains("expected an integer"), e.getMessage());
@@ -60,24 +69,34 @@ class SettingsTest {
 
   @Test
   void unknownKeysAndEnvironmentVariablesAreRejected() {
-    assertThrows(ConfigException.class, () -> Settings.load(null, Map.of(), Map.of("http.prot", "1")));
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> Settings.load(null, Map.of("GPUTEL_HTTP_PROT", "1"), Map.of()));
+    assertThrows(
+        ConfigException.class, () -> Settings.load(null, Map.of(), Map.of("http.prot", "1")));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> Settings.load(null, Map.of("GPUTEL_HTTP_PROT", "1"), Map.of()));
     assertTrue(e.getMessage().contains("GPUTEL_HTTP_PROT"), e.getMessage());
   }
 
   @Test
   void durationsNeedAUnitAndRolesAreChecked() {
-    assertThrows(ConfigException.class,
-        () -> AppConfig.from(Settings.load(null, Map.of(), Map.of("simulator.sample-interval", "5"))));
-    ConfigException e = assertThrows(ConfigException.class,
-        () -> AppConfig.from(Settings.load(null, Map.of(), Map.of("role", "consumer"))));
+    assertThrows(
+        ConfigException.class,
+        () ->
+            AppConfig.from(
+                Settings.load(null, Map.of(), Map.of("simulator.sample-interval", "5"))));
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> AppConfig.from(Settings.load(null, Map.of(), Map.of("role", "consumer"))));
     assertTrue(e.getMessage().contains("one of producer processor standalone"), e.getMessage());
   }
 
   @Test
   void secretsAreMaskedWhenPrinted() {
-    Settings s = Settings.load(null, Map.of(), Map.of("mongo.connection-string", "mongodb://u:hunter2@db:27017"));
+    Settings s =
+        Settings.load(
+            null, Map.of(), Map.of("mongo.connection-string", "mongodb://u:hunter2@db:27017"));
     assertTrue(!s.toString().contains("hunter2"));
   }
 }

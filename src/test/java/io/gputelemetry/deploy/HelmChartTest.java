@@ -27,8 +27,8 @@ import io.fabric8.kubernetes.api.model.PodTemplateSpec;
 import io.fabric8.kubernetes.api.model.Probe;
 import io.fabric8.kubernetes.api.model.SecurityContext;
 import io.fabric8.kubernetes.api.model.Service;
-import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.ServicePort;
 import io.fabric8.kubernetes.api.model.Volume;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
@@ -62,8 +62,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 
 /**
  * The Helm chart lints, renders for the defaults and every ci/*-values.yaml scenario, and what it
- * renders is well-formed Kubernetes that fits together: selectors select the pods, autoscalers target
- * the right Deployments, secrets arrive by reference only, and the schema rejects bad values.
+ * renders is well-formed Kubernetes that fits together: selectors select the pods, autoscalers
+ * target the right Deployments, secrets arrive by reference only, and the schema rejects bad
+ * values.
  */
 class HelmChartTest {
 
@@ -74,9 +75,16 @@ class HelmChartTest {
   static final String PRODUCER = FULLNAME + "-producer";
   static final String PROCESSOR = FULLNAME + "-processor";
   static final Set<String> APP_COMPONENTS = Set.of("producer", "processor");
-  /** Settings whose values are secrets: they may only come from secretKeyRef (or the dev in-chart store). */
-  static final Set<String> SECRET_ENV = Set.of(
-      "GPUTEL_MONGO_CONNECTION_STRING", "GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG", "GPUTEL_INGEST_API_KEYS");
+
+  /**
+   * Settings whose values are secrets: they may only come from secretKeyRef (or the dev in-chart
+   * store).
+   */
+  static final Set<String> SECRET_ENV =
+      Set.of(
+          "GPUTEL_MONGO_CONNECTION_STRING",
+          "GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG",
+          "GPUTEL_INGEST_API_KEYS");
 
   // ---------------------------------------------------------------- rendering
 
@@ -108,7 +116,10 @@ class HelmChartTest {
     List<String> names = new ArrayList<>();
     names.add("defaults");
     try (Stream<Path> files = Files.list(CHART.resolve("ci"))) {
-      files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith("-values.yaml")).sorted()
+      files
+          .map(p -> p.getFileName().toString())
+          .filter(n -> n.endsWith("-values.yaml"))
+          .sorted()
           .forEach(n -> names.add(n.substring(0, n.length() - "-values.yaml".length())));
     }
     return names.stream();
@@ -123,8 +134,10 @@ class HelmChartTest {
   @Test
   void chartLintsCleanInStrictMode() {
     LintResult result = new Helm(CHART).lint().strict().call();
-    List<String> problems = result.getMessages().stream()
-        .filter(m -> !m.startsWith("[INFO]")).collect(Collectors.toList());
+    List<String> problems =
+        result.getMessages().stream()
+            .filter(m -> !m.startsWith("[INFO]"))
+            .collect(Collectors.toList());
     assertFalse(result.isFailed(), "helm lint --strict failed: " + result.getMessages());
     assertTrue(problems.isEmpty(), "helm lint reported: " + problems);
   }
@@ -132,8 +145,11 @@ class HelmChartTest {
   @Test
   void everyRequiredScenarioFileExists() throws IOException {
     Set<String> have = scenarios().collect(Collectors.toSet());
-    for (String required : List.of("defaults-monitoring", "keda", "hpa", "dev-inchart", "production", "autoscaling-off")) {
-      assertTrue(have.contains(required), "ci/" + required + "-values.yaml is missing; have " + have);
+    for (String required :
+        List.of(
+            "defaults-monitoring", "keda", "hpa", "dev-inchart", "production", "autoscaling-off")) {
+      assertTrue(
+          have.contains(required), "ci/" + required + "-values.yaml is missing; have " + have);
     }
   }
 
@@ -159,10 +175,12 @@ class HelmChartTest {
       checkScaledObject(chart, so);
     }
     for (PodDisruptionBudget pdb : chart.all(PodDisruptionBudget.class)) {
-      assertTrue(podTemplates(chart).values().stream()
+      assertTrue(
+          podTemplates(chart).values().stream()
               .anyMatch(t -> selects(pdb.getSpec().getSelector(), t.getMetadata().getLabels())),
           "PodDisruptionBudget " + pdb.getMetadata().getName() + " selects no pods");
-      assertTrue(pdb.getSpec().getMinAvailable() == null || pdb.getSpec().getMaxUnavailable() == null,
+      assertTrue(
+          pdb.getSpec().getMinAvailable() == null || pdb.getSpec().getMaxUnavailable() == null,
           "PDB sets both minAvailable and maxUnavailable");
     }
     for (Map<String, Object> sm : chart.custom("ServiceMonitor")) {
@@ -178,9 +196,13 @@ class HelmChartTest {
       String headless = sts.getSpec().getServiceName();
       Service svc = chart.one(Service.class, headless);
       assertEquals("None", svc.getSpec().getClusterIP(), "StatefulSet service must be headless");
-      assertTrue(selects(svc.getSpec().getSelector(), sts.getSpec().getTemplate().getMetadata().getLabels()));
+      assertTrue(
+          selects(
+              svc.getSpec().getSelector(), sts.getSpec().getTemplate().getMetadata().getLabels()));
       assertEquals(1, sts.getSpec().getVolumeClaimTemplates().size(), "one PVC template");
-      assertTrue(selects(sts.getSpec().getSelector(), sts.getSpec().getTemplate().getMetadata().getLabels()));
+      assertTrue(
+          selects(
+              sts.getSpec().getSelector(), sts.getSpec().getTemplate().getMetadata().getLabels()));
     }
     for (ConfigMap cm : chart.all(ConfigMap.class)) {
       checkNoSecretsInConfigMap(chart, cm);
@@ -189,7 +211,9 @@ class HelmChartTest {
         assertEquals(1, cm.getData().size(), "one dashboard per ConfigMap");
         for (String json : cm.getData().values()) {
           Map<?, ?> dashboard = RenderedChart.YAML.readValue(json, Map.class);
-          assertNotNull(dashboard.get("panels"), "dashboard JSON without panels in " + cm.getMetadata().getName());
+          assertNotNull(
+              dashboard.get("panels"),
+              "dashboard JSON without panels in " + cm.getMetadata().getName());
         }
       }
     }
@@ -197,17 +221,23 @@ class HelmChartTest {
     for (var o : chart.objects) {
       Map<String, String> labels = o.getMetadata().getLabels();
       assertNotNull(labels, o.getKind() + " " + o.getMetadata().getName() + " has no labels");
-      assertEquals("gpu-telemetry", labels.get("app.kubernetes.io/name"), o.getMetadata().getName());
+      assertEquals(
+          "gpu-telemetry", labels.get("app.kubernetes.io/name"), o.getMetadata().getName());
       assertEquals(RELEASE, labels.get("app.kubernetes.io/instance"), o.getMetadata().getName());
       assertEquals("Helm", labels.get("app.kubernetes.io/managed-by"), o.getMetadata().getName());
-      assertTrue(o.getMetadata().getName().length() <= 63, "name too long: " + o.getMetadata().getName());
+      assertTrue(
+          o.getMetadata().getName().length() <= 63, "name too long: " + o.getMetadata().getName());
     }
   }
 
   static Map<String, PodTemplateSpec> podTemplates(RenderedChart chart) {
     Map<String, PodTemplateSpec> templates = new LinkedHashMap<>();
-    chart.all(Deployment.class).forEach(d -> templates.put(d.getMetadata().getName(), d.getSpec().getTemplate()));
-    chart.all(StatefulSet.class).forEach(s -> templates.put(s.getMetadata().getName(), s.getSpec().getTemplate()));
+    chart
+        .all(Deployment.class)
+        .forEach(d -> templates.put(d.getMetadata().getName(), d.getSpec().getTemplate()));
+    chart
+        .all(StatefulSet.class)
+        .forEach(s -> templates.put(s.getMetadata().getName(), s.getSpec().getTemplate()));
     return templates;
   }
 
@@ -218,16 +248,27 @@ class HelmChartTest {
     String role = podLabels.get("app.kubernetes.io/component");
     assertTrue(APP_COMPONENTS.contains(role), name + ": component label " + role);
     assertEquals(FULLNAME + "-" + role, name);
-    assertTrue(selects(d.getSpec().getSelector(), podLabels), name + ": selector does not match its pod labels");
-    assertEquals(role, d.getSpec().getSelector().getMatchLabels().get("app.kubernetes.io/component"),
+    assertTrue(
+        selects(d.getSpec().getSelector(), podLabels),
+        name + ": selector does not match its pod labels");
+    assertEquals(
+        role,
+        d.getSpec().getSelector().getMatchLabels().get("app.kubernetes.io/component"),
         name + ": the selector must include the component, or the two roles' pods would mix");
 
-    boolean autoscaled = chart.all(HorizontalPodAutoscaler.class).stream()
-            .anyMatch(h -> h.getSpec().getScaleTargetRef().getName().equals(name))
-        || chart.custom("ScaledObject").stream()
-            .anyMatch(s -> name.equals(map(map(s.get("spec"), "spec").get("scaleTargetRef"), "scaleTargetRef").get("name")));
+    boolean autoscaled =
+        chart.all(HorizontalPodAutoscaler.class).stream()
+                .anyMatch(h -> h.getSpec().getScaleTargetRef().getName().equals(name))
+            || chart.custom("ScaledObject").stream()
+                .anyMatch(
+                    s ->
+                        name.equals(
+                            map(map(s.get("spec"), "spec").get("scaleTargetRef"), "scaleTargetRef")
+                                .get("name")));
     if (autoscaled) {
-      assertNull(d.getSpec().getReplicas(), name + ": replicas must be omitted when autoscaling owns them");
+      assertNull(
+          d.getSpec().getReplicas(),
+          name + ": replicas must be omitted when autoscaling owns them");
     } else {
       assertNotNull(d.getSpec().getReplicas(), name + ": replicas must be set without autoscaling");
     }
@@ -237,36 +278,59 @@ class HelmChartTest {
     assertEquals(1, pod.getContainers().size(), name + ": one container");
     Container c = pod.getContainers().get(0);
     assertEquals(List.of("--role", role), c.getArgs(), name + ": args");
-    assertTrue(c.getCommand() == null || c.getCommand().isEmpty(), name + ": the image entrypoint runs the jar");
-    ContainerPort http = c.getPorts().stream().filter(p -> "http".equals(p.getName())).findFirst()
-        .orElseThrow(() -> new AssertionError(name + ": no container port named http"));
+    assertTrue(
+        c.getCommand() == null || c.getCommand().isEmpty(),
+        name + ": the image entrypoint runs the jar");
+    ContainerPort http =
+        c.getPorts().stream()
+            .filter(p -> "http".equals(p.getName()))
+            .findFirst()
+            .orElseThrow(() -> new AssertionError(name + ": no container port named http"));
     assertEquals(8080, http.getContainerPort());
     checkProbe(name + " liveness", c.getLivenessProbe(), "/health/live");
     checkProbe(name + " readiness", c.getReadinessProbe(), "/health/ready");
-    assertNotNull(c.getResources().getRequests().get("cpu"), name + ": CPU request (the HPA needs it)");
-    assertNotNull(c.getResources().getLimits().get("memory"), name + ": memory limit (the JVM sizes its heap from it)");
+    assertNotNull(
+        c.getResources().getRequests().get("cpu"), name + ": CPU request (the HPA needs it)");
+    assertNotNull(
+        c.getResources().getLimits().get("memory"),
+        name + ": memory limit (the JVM sizes its heap from it)");
 
-    List<String> configMaps = c.getEnvFrom().stream().map(EnvFromSource::getConfigMapRef)
-        .map(r -> r.getName()).collect(Collectors.toList());
-    assertEquals(List.of(FULLNAME + "-config", FULLNAME + "-" + role), configMaps, name + ": envFrom");
+    List<String> configMaps =
+        c.getEnvFrom().stream()
+            .map(EnvFromSource::getConfigMapRef)
+            .map(r -> r.getName())
+            .collect(Collectors.toList());
+    assertEquals(
+        List.of(FULLNAME + "-config", FULLNAME + "-" + role), configMaps, name + ": envFrom");
     configMaps.forEach(cm -> chart.one(ConfigMap.class, cm));
     Map<String, String> config = chart.configData(configMaps.toArray(String[]::new));
-    for (String key : List.of("GPUTEL_KAFKA_BOOTSTRAP_SERVERS", "GPUTEL_MONGO_DATABASE", "GPUTEL_KAFKA_TOPIC_PARTITIONS",
-        "GPUTEL_KAFKA_TOPIC_REPLICATION_FACTOR", "GPUTEL_LOG_FORMAT", "GPUTEL_HTTP_PORT")) {
+    for (String key :
+        List.of(
+            "GPUTEL_KAFKA_BOOTSTRAP_SERVERS",
+            "GPUTEL_MONGO_DATABASE",
+            "GPUTEL_KAFKA_TOPIC_PARTITIONS",
+            "GPUTEL_KAFKA_TOPIC_REPLICATION_FACTOR",
+            "GPUTEL_LOG_FORMAT",
+            "GPUTEL_HTTP_PORT")) {
       assertTrue(config.containsKey(key), name + ": " + key + " not configured");
     }
     assertEquals("8080", config.get("GPUTEL_HTTP_PORT"));
     if (role.equals("producer")) {
-      assertTrue(Set.of("true", "false").contains(config.get("GPUTEL_SIMULATOR_ENABLED")),
+      assertTrue(
+          Set.of("true", "false").contains(config.get("GPUTEL_SIMULATOR_ENABLED")),
           "producer: GPUTEL_SIMULATOR_ENABLED is " + config.get("GPUTEL_SIMULATOR_ENABLED"));
     }
     checkSecretsByReference(name, c);
     if (role.equals("processor")) {
       boolean mongoFromSecret = env(c).containsKey("GPUTEL_MONGO_CONNECTION_STRING");
       boolean mongoInChart = config.containsKey("GPUTEL_MONGO_CONNECTION_STRING");
-      assertTrue(mongoFromSecret ^ mongoInChart, "processor: MongoDB address from exactly one place");
-      assertEquals(mongoInChart, chart.all(StatefulSet.class).stream()
-          .anyMatch(s -> s.getMetadata().getName().endsWith("-mongodb")), "in-chart address only with the in-chart MongoDB");
+      assertTrue(
+          mongoFromSecret ^ mongoInChart, "processor: MongoDB address from exactly one place");
+      assertEquals(
+          mongoInChart,
+          chart.all(StatefulSet.class).stream()
+              .anyMatch(s -> s.getMetadata().getName().endsWith("-mongodb")),
+          "in-chart address only with the in-chart MongoDB");
     }
   }
 
@@ -279,15 +343,28 @@ class HelmChartTest {
     assertEquals(Boolean.FALSE, pod.getEnableServiceLinks(), name + ": no service-link variables");
     for (Container c : pod.getContainers()) {
       SecurityContext sc = c.getSecurityContext();
-      assertEquals(Boolean.FALSE, sc.getAllowPrivilegeEscalation(), name + ": allowPrivilegeEscalation");
+      assertEquals(
+          Boolean.FALSE, sc.getAllowPrivilegeEscalation(), name + ": allowPrivilegeEscalation");
       assertEquals(Boolean.TRUE, sc.getReadOnlyRootFilesystem(), name + ": readOnlyRootFilesystem");
       assertEquals(Boolean.TRUE, sc.getRunAsNonRoot(), name + ": container runAsNonRoot");
-      assertEquals(List.of("ALL"), sc.getCapabilities().getDrop(), name + ": capabilities drop ALL");
-      assertTrue(sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty(), name + ": no added capabilities");
-      assertEquals("RuntimeDefault", sc.getSeccompProfile().getType(), name + ": container seccomp");
-      String tmpVolume = c.getVolumeMounts().stream().filter(m -> m.getMountPath().equals("/tmp"))
-          .map(m -> m.getName()).findFirst().orElseThrow(() -> new AssertionError(name + ": nothing mounted at /tmp"));
-      Volume v = pod.getVolumes().stream().filter(vol -> vol.getName().equals(tmpVolume)).findFirst().orElseThrow();
+      assertEquals(
+          List.of("ALL"), sc.getCapabilities().getDrop(), name + ": capabilities drop ALL");
+      assertTrue(
+          sc.getCapabilities().getAdd() == null || sc.getCapabilities().getAdd().isEmpty(),
+          name + ": no added capabilities");
+      assertEquals(
+          "RuntimeDefault", sc.getSeccompProfile().getType(), name + ": container seccomp");
+      String tmpVolume =
+          c.getVolumeMounts().stream()
+              .filter(m -> m.getMountPath().equals("/tmp"))
+              .map(m -> m.getName())
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(name + ": nothing mounted at /tmp"));
+      Volume v =
+          pod.getVolumes().stream()
+              .filter(vol -> vol.getName().equals(tmpVolume))
+              .findFirst()
+              .orElseThrow();
       assertNotNull(v.getEmptyDir(), name + ": /tmp is an emptyDir");
     }
   }
@@ -311,7 +388,9 @@ class HelmChartTest {
     for (EnvVar e : env(c).values()) {
       if (SECRET_ENV.contains(e.getName())) {
         assertNull(e.getValue(), name + ": " + e.getName() + " must not be a literal value");
-        assertNotNull(e.getValueFrom().getSecretKeyRef(), name + ": " + e.getName() + " must come from a Secret");
+        assertNotNull(
+            e.getValueFrom().getSecretKeyRef(),
+            name + ": " + e.getName() + " must come from a Secret");
         assertFalse(e.getValueFrom().getSecretKeyRef().getName().isBlank());
       }
     }
@@ -321,13 +400,19 @@ class HelmChartTest {
     if (cm.getData() == null) {
       return;
     }
-    boolean inChartMongo = chart.all(StatefulSet.class).stream().anyMatch(s -> s.getMetadata().getName().endsWith("-mongodb"));
+    boolean inChartMongo =
+        chart.all(StatefulSet.class).stream()
+            .anyMatch(s -> s.getMetadata().getName().endsWith("-mongodb"));
     for (String key : cm.getData().keySet()) {
       if (key.equals("GPUTEL_MONGO_CONNECTION_STRING") && inChartMongo) {
         continue; // dev server without credentials
       }
-      assertFalse(SECRET_ENV.contains(key), "secret " + key + " in ConfigMap " + cm.getMetadata().getName());
-      assertFalse(key.matches("(?i).*(password|jaas|api_keys|secret).*"), "secret-like " + key + " in ConfigMap");
+      assertFalse(
+          SECRET_ENV.contains(key),
+          "secret " + key + " in ConfigMap " + cm.getMetadata().getName());
+      assertFalse(
+          key.matches("(?i).*(password|jaas|api_keys|secret).*"),
+          "secret-like " + key + " in ConfigMap");
     }
   }
 
@@ -335,14 +420,25 @@ class HelmChartTest {
     String name = s.getMetadata().getName();
     Map<String, String> selector = s.getSpec().getSelector();
     assertNotNull(selector, name + ": Service without selector");
-    List<String> selected = podTemplates(chart).entrySet().stream()
-        .filter(e -> selects(selector, e.getValue().getMetadata().getLabels())).map(Map.Entry::getKey).toList();
-    assertEquals(1, selected.size(), name + " must select the pods of exactly one workload, selects " + selected);
+    List<String> selected =
+        podTemplates(chart).entrySet().stream()
+            .filter(e -> selects(selector, e.getValue().getMetadata().getLabels()))
+            .map(Map.Entry::getKey)
+            .toList();
+    assertEquals(
+        1,
+        selected.size(),
+        name + " must select the pods of exactly one workload, selects " + selected);
     PodTemplateSpec pods = podTemplates(chart).get(selected.get(0));
-    Set<String> containerPorts = pods.getSpec().getContainers().stream().flatMap(c -> c.getPorts().stream())
-        .map(ContainerPort::getName).collect(Collectors.toSet());
+    Set<String> containerPorts =
+        pods.getSpec().getContainers().stream()
+            .flatMap(c -> c.getPorts().stream())
+            .map(ContainerPort::getName)
+            .collect(Collectors.toSet());
     for (ServicePort p : s.getSpec().getPorts()) {
-      assertTrue(containerPorts.contains(p.getTargetPort().getStrVal()), name + ": targetPort " + p.getTargetPort() + " is not a container port");
+      assertTrue(
+          containerPorts.contains(p.getTargetPort().getStrVal()),
+          name + ": targetPort " + p.getTargetPort() + " is not a container port");
     }
     String component = s.getMetadata().getLabels().get("app.kubernetes.io/component");
     if (APP_COMPONENTS.contains(component)) {
@@ -360,9 +456,12 @@ class HelmChartTest {
     assertEquals("apps/v1", ref.getApiVersion());
     assertEquals("Deployment", ref.getKind());
     Deployment target = chart.one(Deployment.class, ref.getName());
-    assertEquals(hpa.getMetadata().getLabels().get("app.kubernetes.io/component"),
-        target.getMetadata().getLabels().get("app.kubernetes.io/component"), "HPA targets its own role");
-    assertTrue(spec.getMinReplicas() >= 1 && spec.getMinReplicas() <= spec.getMaxReplicas(), "min <= max");
+    assertEquals(
+        hpa.getMetadata().getLabels().get("app.kubernetes.io/component"),
+        target.getMetadata().getLabels().get("app.kubernetes.io/component"),
+        "HPA targets its own role");
+    assertTrue(
+        spec.getMinReplicas() >= 1 && spec.getMinReplicas() <= spec.getMaxReplicas(), "min <= max");
     MetricSpec metric = spec.getMetrics().get(0);
     assertEquals("Resource", metric.getType());
     assertEquals("cpu", metric.getResource().getName());
@@ -370,12 +469,14 @@ class HelmChartTest {
     assertNotNull(spec.getBehavior(), "scaling behaviour with stabilisation windows");
     assertNotNull(spec.getBehavior().getScaleDown().getStabilizationWindowSeconds());
     if (ref.getName().equals(PROCESSOR)) {
-      assertTrue(spec.getMaxReplicas() <= partitions(chart), "processor HPA beyond the partition count");
+      assertTrue(
+          spec.getMaxReplicas() <= partitions(chart), "processor HPA beyond the partition count");
     }
   }
 
   static int partitions(RenderedChart chart) {
-    return Integer.parseInt(chart.configData(FULLNAME + "-config").get("GPUTEL_KAFKA_TOPIC_PARTITIONS"));
+    return Integer.parseInt(
+        chart.configData(FULLNAME + "-config").get("GPUTEL_KAFKA_TOPIC_PARTITIONS"));
   }
 
   static void checkScaledObject(RenderedChart chart, Map<String, Object> so) {
@@ -384,12 +485,14 @@ class HelmChartTest {
     assertEquals(PROCESSOR, ref.get("name"), "ScaledObject targets the processor");
     assertEquals("Deployment", ref.get("kind"));
     chart.one(Deployment.class, PROCESSOR);
-    assertTrue(chart.all(HorizontalPodAutoscaler.class).stream()
+    assertTrue(
+        chart.all(HorizontalPodAutoscaler.class).stream()
             .noneMatch(h -> h.getSpec().getScaleTargetRef().getName().equals(PROCESSOR)),
         "an HPA and a ScaledObject must not both scale the processor");
     int max = ((Number) spec.get("maxReplicaCount")).intValue();
     int min = ((Number) spec.get("minReplicaCount")).intValue();
-    assertTrue(max <= partitions(chart), "maxReplicaCount " + max + " > partitions " + partitions(chart));
+    assertTrue(
+        max <= partitions(chart), "maxReplicaCount " + max + " > partitions " + partitions(chart));
     assertTrue(min <= max);
     Map<String, String> config = chart.configData(FULLNAME + "-config");
     Set<String> topics = new TreeSet<>();
@@ -404,27 +507,45 @@ class HelmChartTest {
       topics.add((String) md.get("topic"));
     }
     assertEquals(new TreeSet<>(Set.of("gpu.metrics.v1", "token.usage.v1")), topics);
-    Map<String, Object> behavior = map(map(map(spec.get("advanced"), "advanced").get("horizontalPodAutoscalerConfig"),
-        "horizontalPodAutoscalerConfig").get("behavior"), "behavior");
+    Map<String, Object> behavior =
+        map(
+            map(
+                    map(spec.get("advanced"), "advanced").get("horizontalPodAutoscalerConfig"),
+                    "horizontalPodAutoscalerConfig")
+                .get("behavior"),
+            "behavior");
     assertNotNull(map(behavior.get("scaleDown"), "scaleDown").get("stabilizationWindowSeconds"));
   }
 
   static void checkServiceMonitor(RenderedChart chart, Map<String, Object> sm) {
     Map<String, Object> spec = map(sm.get("spec"), "ServiceMonitor spec");
-    LabelSelector selector = RenderedChart.STRICT.convertValue(spec.get("selector"), LabelSelector.class);
-    List<Service> selected = chart.all(Service.class).stream()
-        .filter(s -> selects(selector, s.getMetadata().getLabels())).toList();
-    Set<String> expected = chart.all(Service.class).stream()
-        .filter(s -> APP_COMPONENTS.contains(s.getMetadata().getLabels().get("app.kubernetes.io/component")))
-        .map(s -> s.getMetadata().getName()).collect(Collectors.toSet());
-    assertEquals(expected, selected.stream().map(s -> s.getMetadata().getName()).collect(Collectors.toSet()),
+    LabelSelector selector =
+        RenderedChart.STRICT.convertValue(spec.get("selector"), LabelSelector.class);
+    List<Service> selected =
+        chart.all(Service.class).stream()
+            .filter(s -> selects(selector, s.getMetadata().getLabels()))
+            .toList();
+    Set<String> expected =
+        chart.all(Service.class).stream()
+            .filter(
+                s ->
+                    APP_COMPONENTS.contains(
+                        s.getMetadata().getLabels().get("app.kubernetes.io/component")))
+            .map(s -> s.getMetadata().getName())
+            .collect(Collectors.toSet());
+    assertEquals(
+        expected,
+        selected.stream().map(s -> s.getMetadata().getName()).collect(Collectors.toSet()),
         "ServiceMonitor selects exactly the producer and processor Services");
-    assertEquals(List.of(NAMESPACE), map(spec.get("namespaceSelector"), "namespaceSelector").get("matchNames"));
+    assertEquals(
+        List.of(NAMESPACE),
+        map(spec.get("namespaceSelector"), "namespaceSelector").get("matchNames"));
     for (Object e : list(spec.get("endpoints"), "endpoints")) {
       Map<String, Object> endpoint = map(e, "endpoint");
       assertEquals("/metrics", endpoint.get("path"));
       for (Service s : selected) {
-        assertTrue(s.getSpec().getPorts().stream().anyMatch(p -> p.getName().equals(endpoint.get("port"))),
+        assertTrue(
+            s.getSpec().getPorts().stream().anyMatch(p -> p.getName().equals(endpoint.get("port"))),
             "Service " + s.getMetadata().getName() + " has no port named " + endpoint.get("port"));
       }
     }
@@ -439,7 +560,9 @@ class HelmChartTest {
       assertNotNull(group.get("name"), "group name");
       for (Object r : list(group.get("rules"), "rules of " + group.get("name"))) {
         Map<String, Object> ruleMap = map(r, "rule");
-        assertTrue(ruleMap.containsKey("record") ^ ruleMap.containsKey("alert"), "rule is a record or an alert: " + ruleMap);
+        assertTrue(
+            ruleMap.containsKey("record") ^ ruleMap.containsKey("alert"),
+            "rule is a record or an alert: " + ruleMap);
         assertNotNull(ruleMap.get("expr"), "rule expr: " + ruleMap);
       }
     }
@@ -447,22 +570,31 @@ class HelmChartTest {
 
   static void checkNetworkPolicy(RenderedChart chart, NetworkPolicy np) {
     for (Deployment d : chart.all(Deployment.class)) {
-      assertTrue(selects(np.getSpec().getPodSelector(), d.getSpec().getTemplate().getMetadata().getLabels()),
+      assertTrue(
+          selects(
+              np.getSpec().getPodSelector(), d.getSpec().getTemplate().getMetadata().getLabels()),
           "NetworkPolicy does not cover " + d.getMetadata().getName());
     }
     assertEquals(List.of("Ingress", "Egress"), np.getSpec().getPolicyTypes());
     for (NetworkPolicyIngressRule rule : np.getSpec().getIngress()) {
-      assertEquals(List.of("http"), rule.getPorts().stream().map(NetworkPolicyPort::getPort).map(p -> p.getStrVal()).toList(),
+      assertEquals(
+          List.of("http"),
+          rule.getPorts().stream().map(NetworkPolicyPort::getPort).map(p -> p.getStrVal()).toList(),
           "ingress only to the http port");
       assertFalse(rule.getFrom() == null || rule.getFrom().isEmpty(), "ingress from everyone");
     }
-    Set<Integer> egressPorts = np.getSpec().getEgress().stream().flatMap(r -> r.getPorts().stream())
-        .map(p -> p.getPort().getIntVal()).collect(Collectors.toSet());
+    Set<Integer> egressPorts =
+        np.getSpec().getEgress().stream()
+            .flatMap(r -> r.getPorts().stream())
+            .map(p -> p.getPort().getIntVal())
+            .collect(Collectors.toSet());
     assertTrue(egressPorts.contains(53), "DNS egress");
     assertTrue(egressPorts.stream().anyMatch(p -> p != 53 && p != 27017), "Kafka egress");
   }
 
-  /** Unknown GPUTEL_* variables stop the application at start-up: every one must be a real setting. */
+  /**
+   * Unknown GPUTEL_* variables stop the application at start-up: every one must be a real setting.
+   */
   static void checkEnvNamesAreKnownSettings(RenderedChart chart) throws IOException {
     Set<String> known = knownSettingEnvNames();
     Set<String> used = new TreeSet<>();
@@ -472,13 +604,22 @@ class HelmChartTest {
       }
     }
     for (Deployment d : chart.all(Deployment.class)) {
-      d.getSpec().getTemplate().getSpec().getContainers().forEach(c -> env(c).keySet().stream()
-          .filter(k -> k.startsWith("GPUTEL_")).forEach(used::add));
+      d.getSpec()
+          .getTemplate()
+          .getSpec()
+          .getContainers()
+          .forEach(
+              c ->
+                  env(c).keySet().stream().filter(k -> k.startsWith("GPUTEL_")).forEach(used::add));
     }
     for (String name : used) {
-      boolean passThrough = name.startsWith("GPUTEL_KAFKA_CLIENT_") || name.startsWith("GPUTEL_KAFKA_PRODUCER_")
-          || name.startsWith("GPUTEL_KAFKA_CONSUMER_");
-      assertTrue(passThrough || known.contains(name), name + " is not a setting of conf/gpu-telemetry.properties");
+      boolean passThrough =
+          name.startsWith("GPUTEL_KAFKA_CLIENT_")
+              || name.startsWith("GPUTEL_KAFKA_PRODUCER_")
+              || name.startsWith("GPUTEL_KAFKA_CONSUMER_");
+      assertTrue(
+          passThrough || known.contains(name),
+          name + " is not a setting of conf/gpu-telemetry.properties");
     }
   }
 
@@ -488,7 +629,10 @@ class HelmChartTest {
       p.load(in);
     }
     return p.stringPropertyNames().stream()
-        .map(k -> "GPUTEL_" + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'))
+        .map(
+            k ->
+                "GPUTEL_"
+                    + k.toUpperCase(java.util.Locale.ROOT).replace('.', '_').replace('-', '_'))
         .collect(Collectors.toSet());
   }
 
@@ -511,8 +655,16 @@ class HelmChartTest {
     assertEquals("true", config.get("GPUTEL_SIMULATOR_ENABLED"));
     assertEquals("telemetry", config.get("GPUTEL_MONGO_DATABASE"));
     Container processor = container(chart, PROCESSOR);
-    assertEquals("gpu-telemetry-mongodb", env(processor).get("GPUTEL_MONGO_CONNECTION_STRING").getValueFrom().getSecretKeyRef().getName());
-    assertFalse(env(container(chart, PRODUCER)).containsKey("GPUTEL_MONGO_CONNECTION_STRING"), "the producer never talks to MongoDB");
+    assertEquals(
+        "gpu-telemetry-mongodb",
+        env(processor)
+            .get("GPUTEL_MONGO_CONNECTION_STRING")
+            .getValueFrom()
+            .getSecretKeyRef()
+            .getName());
+    assertFalse(
+        env(container(chart, PRODUCER)).containsKey("GPUTEL_MONGO_CONNECTION_STRING"),
+        "the producer never talks to MongoDB");
     assertEquals("gpu-telemetry:0.1.0", processor.getImage(), "tag defaults to appVersion");
   }
 
@@ -525,39 +677,65 @@ class HelmChartTest {
     if (Files.exists(rules)) {
       Map<?, ?> file = RenderedChart.YAML.readValue(rules.toFile(), Map.class);
       Map<String, Object> spec = map(chart.custom("PrometheusRule").get(0).get("spec"), "spec");
-      assertEquals(file.get("groups"), spec.get("groups"), "PrometheusRule spec is the rule file's groups");
+      assertEquals(
+          file.get("groups"), spec.get("groups"), "PrometheusRule spec is the rule file's groups");
     }
-    List<ConfigMap> dashboards = chart.all(ConfigMap.class).stream()
-        .filter(c -> "1".equals(c.getMetadata().getLabels().get("grafana_dashboard"))).toList();
+    List<ConfigMap> dashboards =
+        chart.all(ConfigMap.class).stream()
+            .filter(c -> "1".equals(c.getMetadata().getLabels().get("grafana_dashboard")))
+            .toList();
     Set<String> dashboardFiles = new TreeSet<>();
     Path dir = CHART.resolve("files/dashboards");
     if (Files.isDirectory(dir)) {
       try (Stream<Path> files = Files.list(dir)) {
-        files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".json")).forEach(dashboardFiles::add);
+        files
+            .map(p -> p.getFileName().toString())
+            .filter(n -> n.endsWith(".json"))
+            .forEach(dashboardFiles::add);
       }
     }
-    assertEquals(dashboardFiles, dashboards.stream().flatMap(c -> c.getData().keySet().stream())
-        .collect(Collectors.toCollection(TreeSet::new)), "one ConfigMap per dashboard file");
-    List<ConfigMap> loki = chart.all(ConfigMap.class).stream()
-        .filter(c -> "1".equals(c.getMetadata().getLabels().get("loki_rule"))).toList();
+    assertEquals(
+        dashboardFiles,
+        dashboards.stream()
+            .flatMap(c -> c.getData().keySet().stream())
+            .collect(Collectors.toCollection(TreeSet::new)),
+        "one ConfigMap per dashboard file");
+    List<ConfigMap> loki =
+        chart.all(ConfigMap.class).stream()
+            .filter(c -> "1".equals(c.getMetadata().getLabels().get("loki_rule")))
+            .toList();
     Path lokiFile = CHART.resolve("files/loki/gpu-telemetry.loki-rules.yaml");
     assertEquals(Files.exists(lokiFile) ? 1 : 0, loki.size());
     if (Files.exists(lokiFile)) {
-      assertEquals(Files.readString(lokiFile).strip(), loki.get(0).getData().get("gpu-telemetry.loki-rules.yaml").strip());
+      assertEquals(
+          Files.readString(lokiFile).strip(),
+          loki.get(0).getData().get("gpu-telemetry.loki-rules.yaml").strip());
     }
-    Map<String, Object> smLabels = map(map(chart.custom("ServiceMonitor").get(0).get("metadata"), "metadata").get("labels"), "labels");
-    assertEquals("kube-prometheus-stack", smLabels.get("release"), "labels Prometheus selects ServiceMonitors by");
+    Map<String, Object> smLabels =
+        map(
+            map(chart.custom("ServiceMonitor").get(0).get("metadata"), "metadata").get("labels"),
+            "labels");
+    assertEquals(
+        "kube-prometheus-stack",
+        smLabels.get("release"),
+        "labels Prometheus selects ServiceMonitors by");
   }
 
   @Test
   void monitoringRendersWithoutTheRuleAndDashboardFiles(@TempDir Path tmp) throws IOException {
     Path chart = copyChart(tmp);
     deleteTree(chart.resolve("files"));
-    RenderedChart rendered = RenderedChart.parse(template(chart, CHART.resolve("ci/defaults-monitoring-values.yaml"), Map.of()));
+    RenderedChart rendered =
+        RenderedChart.parse(
+            template(chart, CHART.resolve("ci/defaults-monitoring-values.yaml"), Map.of()));
     assertEquals(1, rendered.custom("ServiceMonitor").size());
     assertTrue(rendered.custom("PrometheusRule").isEmpty());
-    assertTrue(rendered.all(ConfigMap.class).stream().noneMatch(c -> c.getMetadata().getLabels().containsKey("grafana_dashboard")
-        || c.getMetadata().getLabels().containsKey("loki_rule")));
+    assertTrue(
+        rendered.all(ConfigMap.class).stream()
+            .noneMatch(
+                c ->
+                    c.getMetadata().getLabels().containsKey("grafana_dashboard")
+                        || c.getMetadata().getLabels().containsKey("loki_rule")));
   }
 
   @Test
@@ -581,9 +759,18 @@ class HelmChartTest {
     assertEquals(PROCESSOR, hpa.getSpec().getScaleTargetRef().getName());
     assertEquals(2, hpa.getSpec().getMinReplicas());
     assertEquals(6, hpa.getSpec().getMaxReplicas());
-    assertEquals(65, hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization());
-    assertEquals(60, chart.one(HorizontalPodAutoscaler.class, PRODUCER).getSpec().getMetrics().get(0)
-        .getResource().getTarget().getAverageUtilization());
+    assertEquals(
+        65, hpa.getSpec().getMetrics().get(0).getResource().getTarget().getAverageUtilization());
+    assertEquals(
+        60,
+        chart
+            .one(HorizontalPodAutoscaler.class, PRODUCER)
+            .getSpec()
+            .getMetrics()
+            .get(0)
+            .getResource()
+            .getTarget()
+            .getAverageUtilization());
   }
 
   @Test
@@ -603,28 +790,75 @@ class HelmChartTest {
     RenderedChart chart = render("dev-inchart");
     StatefulSet kafka = chart.one(StatefulSet.class, FULLNAME + "-kafka");
     StatefulSet mongo = chart.one(StatefulSet.class, FULLNAME + "-mongodb");
-    assertEquals("apache/kafka:4.1.1", kafka.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
-    assertEquals("mongo:8.0", mongo.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
-    assertEquals("2Gi", kafka.getSpec().getVolumeClaimTemplates().get(0).getSpec().getResources().getRequests().get("storage").toString());
-    Map<String, String> kafkaEnv = kafka.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
-        .collect(Collectors.toMap(EnvVar::getName, e -> e.getValue() == null ? "" : e.getValue()));
+    assertEquals(
+        "apache/kafka:4.1.1",
+        kafka.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
+    assertEquals(
+        "mongo:8.0", mongo.getSpec().getTemplate().getSpec().getContainers().get(0).getImage());
+    assertEquals(
+        "2Gi",
+        kafka
+            .getSpec()
+            .getVolumeClaimTemplates()
+            .get(0)
+            .getSpec()
+            .getResources()
+            .getRequests()
+            .get("storage")
+            .toString());
+    Map<String, String> kafkaEnv =
+        kafka.getSpec().getTemplate().getSpec().getContainers().get(0).getEnv().stream()
+            .collect(
+                Collectors.toMap(EnvVar::getName, e -> e.getValue() == null ? "" : e.getValue()));
     assertEquals("broker,controller", kafkaEnv.get("KAFKA_PROCESS_ROLES"), "KRaft combined node");
     assertEquals("1", kafkaEnv.get("KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"));
-    String podHost = FULLNAME + "-kafka-0." + FULLNAME + "-kafka-headless." + NAMESPACE + ".svc.cluster.local:9092";
+    String podHost =
+        FULLNAME
+            + "-kafka-0."
+            + FULLNAME
+            + "-kafka-headless."
+            + NAMESPACE
+            + ".svc.cluster.local:9092";
     assertEquals("PLAINTEXT://" + podHost, kafkaEnv.get("KAFKA_ADVERTISED_LISTENERS"));
     Map<String, String> config = chart.configData(FULLNAME + "-config");
     assertEquals(podHost, config.get("GPUTEL_KAFKA_BOOTSTRAP_SERVERS"));
-    assertTrue(config.get("GPUTEL_MONGO_CONNECTION_STRING").startsWith("mongodb://" + FULLNAME + "-mongodb-0."));
-    assertTrue(config.get("GPUTEL_MONGO_CONNECTION_STRING").contains("replicaSet=rs0"), "single-member replica set");
+    assertTrue(
+        config
+            .get("GPUTEL_MONGO_CONNECTION_STRING")
+            .startsWith("mongodb://" + FULLNAME + "-mongodb-0."));
+    assertTrue(
+        config.get("GPUTEL_MONGO_CONNECTION_STRING").contains("replicaSet=rs0"),
+        "single-member replica set");
     assertEquals("3", config.get("GPUTEL_KAFKA_TOPIC_PARTITIONS"));
     assertEquals("1", config.get("GPUTEL_KAFKA_TOPIC_REPLICATION_FACTOR"));
-    assertEquals("20", config.get("GPUTEL_SIMULATOR_RATE"), "free-form config map rendered as settings");
-    assertFalse(env(container(chart, PROCESSOR)).containsKey("GPUTEL_MONGO_CONNECTION_STRING"), "no Secret needed in dev");
+    assertEquals(
+        "20", config.get("GPUTEL_SIMULATOR_RATE"), "free-form config map rendered as settings");
+    assertFalse(
+        env(container(chart, PROCESSOR)).containsKey("GPUTEL_MONGO_CONNECTION_STRING"),
+        "no Secret needed in dev");
     NetworkPolicy np = chart.all(NetworkPolicy.class).get(0);
-    assertTrue(np.getSpec().getEgress().stream().anyMatch(r -> r.getTo() != null && r.getTo().stream()
-        .anyMatch(p -> p.getPodSelector() != null && selects(p.getPodSelector(), kafka.getSpec().getTemplate().getMetadata().getLabels()))),
+    assertTrue(
+        np.getSpec().getEgress().stream()
+            .anyMatch(
+                r ->
+                    r.getTo() != null
+                        && r.getTo().stream()
+                            .anyMatch(
+                                p ->
+                                    p.getPodSelector() != null
+                                        && selects(
+                                            p.getPodSelector(),
+                                            kafka
+                                                .getSpec()
+                                                .getTemplate()
+                                                .getMetadata()
+                                                .getLabels()))),
         "egress to the in-chart broker");
-    Map<String, Object> trigger = map(list(map(chart.custom("ScaledObject").get(0).get("spec"), "spec").get("triggers"), "t").get(0), "t");
+    Map<String, Object> trigger =
+        map(
+            list(map(chart.custom("ScaledObject").get(0).get("spec"), "spec").get("triggers"), "t")
+                .get(0),
+            "t");
     assertEquals(podHost, map(trigger.get("metadata"), "metadata").get("bootstrapServers"));
   }
 
@@ -633,7 +867,8 @@ class HelmChartTest {
     RenderedChart chart = render("production");
     assertTrue(chart.all(StatefulSet.class).isEmpty(), "no in-chart Kafka/MongoDB in production");
     Map<String, String> config = chart.configData(FULLNAME + "-config", FULLNAME + "-producer");
-    assertEquals(3, config.get("GPUTEL_KAFKA_BOOTSTRAP_SERVERS").split(",").length, "three brokers");
+    assertEquals(
+        3, config.get("GPUTEL_KAFKA_BOOTSTRAP_SERVERS").split(",").length, "three brokers");
     assertEquals("3", config.get("GPUTEL_KAFKA_TOPIC_REPLICATION_FACTOR"));
     assertEquals("2", config.get("GPUTEL_KAFKA_TOPIC_MIN_INSYNC_REPLICAS"));
     assertEquals("SASL_SSL", config.get("GPUTEL_KAFKA_CLIENT_SECURITY_PROTOCOL"));
@@ -642,55 +877,92 @@ class HelmChartTest {
     assertFalse(config.containsKey("GPUTEL_MONGO_CONNECTION_STRING"));
     Map<String, EnvVar> processor = env(container(chart, PROCESSOR));
     Map<String, EnvVar> producer = env(container(chart, PRODUCER));
-    assertEquals("gpu-telemetry-mongodb", processor.get("GPUTEL_MONGO_CONNECTION_STRING").getValueFrom().getSecretKeyRef().getName());
-    assertEquals("gpu-telemetry-kafka", processor.get("GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG").getValueFrom().getSecretKeyRef().getName());
-    assertEquals("gpu-telemetry-kafka", producer.get("GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG").getValueFrom().getSecretKeyRef().getName());
-    assertEquals("api-keys", producer.get("GPUTEL_INGEST_API_KEYS").getValueFrom().getSecretKeyRef().getKey());
-    Map<String, Object> trigger = map(list(map(chart.custom("ScaledObject").get(0).get("spec"), "spec").get("triggers"), "t").get(0), "t");
-    assertEquals("gpu-telemetry-kafka", map(trigger.get("authenticationRef"), "authenticationRef").get("name"),
+    assertEquals(
+        "gpu-telemetry-mongodb",
+        processor.get("GPUTEL_MONGO_CONNECTION_STRING").getValueFrom().getSecretKeyRef().getName());
+    assertEquals(
+        "gpu-telemetry-kafka",
+        processor
+            .get("GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG")
+            .getValueFrom()
+            .getSecretKeyRef()
+            .getName());
+    assertEquals(
+        "gpu-telemetry-kafka",
+        producer
+            .get("GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG")
+            .getValueFrom()
+            .getSecretKeyRef()
+            .getName());
+    assertEquals(
+        "api-keys",
+        producer.get("GPUTEL_INGEST_API_KEYS").getValueFrom().getSecretKeyRef().getKey());
+    Map<String, Object> trigger =
+        map(
+            list(map(chart.custom("ScaledObject").get(0).get("spec"), "spec").get("triggers"), "t")
+                .get(0),
+            "t");
+    assertEquals(
+        "gpu-telemetry-kafka",
+        map(trigger.get("authenticationRef"), "authenticationRef").get("name"),
         "KEDA authenticates to SASL brokers");
-    assertFalse(chart.source.contains("org.apache.kafka.common.security"), "no JAAS line in the manifests");
+    assertFalse(
+        chart.source.contains("org.apache.kafka.common.security"), "no JAAS line in the manifests");
   }
 
   // ---------------------------------------------------------------- failures the chart must refuse
 
   @Test
   void processorMaxReplicasAbovePartitionsFailsTheRender() {
-    IllegalStateException e = assertThrows(IllegalStateException.class,
-        () -> template(CHART.resolve("ci/keda-values.yaml"), Map.of("kafka.topicPartitions", 4)));
+    IllegalStateException e =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                template(CHART.resolve("ci/keda-values.yaml"), Map.of("kafka.topicPartitions", 4)));
     assertTrue(e.getMessage().contains("exceeds kafka.topicPartitions"), e.getMessage());
-    IllegalStateException hpa = assertThrows(IllegalStateException.class,
-        () -> template(null, Map.of("roles.processor.autoscaling.maxReplicas", 7)));
-    assertTrue(hpa.getMessage().contains("maxReplicas (7) exceeds kafka.topicPartitions (6)"), hpa.getMessage());
+    IllegalStateException hpa =
+        assertThrows(
+            IllegalStateException.class,
+            () -> template(null, Map.of("roles.processor.autoscaling.maxReplicas", 7)));
+    assertTrue(
+        hpa.getMessage().contains("maxReplicas (7) exceeds kafka.topicPartitions (6)"),
+        hpa.getMessage());
   }
 
   @Test
   void schemaRejectsValuesOfTheWrongTypeOrUnknownKeys() {
-    Map<String, String> bad = Map.of(
-        "roles.processor.replicaCount", "two",
-        "kafka.topicPartitions", "many",
-        "log.format", "xml",
-        "replicaCount", "3",
-        "roles.producer.autoscaling.maxReplica", "3",
-        "kafka.security.protocol", "SASL_TLS");
+    Map<String, String> bad =
+        Map.of(
+            "roles.processor.replicaCount", "two",
+            "kafka.topicPartitions", "many",
+            "log.format", "xml",
+            "replicaCount", "3",
+            "roles.producer.autoscaling.maxReplica", "3",
+            "kafka.security.protocol", "SASL_TLS");
     for (Map.Entry<String, String> e : bad.entrySet()) {
-      IllegalStateException ex = assertThrows(IllegalStateException.class,
-          () -> template(null, Map.of(e.getKey(), e.getValue())), e.getKey() + "=" + e.getValue() + " was accepted");
+      IllegalStateException ex =
+          assertThrows(
+              IllegalStateException.class,
+              () -> template(null, Map.of(e.getKey(), e.getValue())),
+              e.getKey() + "=" + e.getValue() + " was accepted");
       assertTrue(ex.getMessage().contains("schema"), e.getKey() + ": " + ex.getMessage());
     }
   }
 
   @Test
   void schemaDescribesEveryValue() throws IOException {
-    Map<?, ?> schema = RenderedChart.YAML.readValue(CHART.resolve("values.schema.json").toFile(), Map.class);
-    Map<?, ?> values = RenderedChart.YAML.readValue(CHART.resolve("values.yaml").toFile(), Map.class);
+    Map<?, ?> schema =
+        RenderedChart.YAML.readValue(CHART.resolve("values.schema.json").toFile(), Map.class);
+    Map<?, ?> values =
+        RenderedChart.YAML.readValue(CHART.resolve("values.yaml").toFile(), Map.class);
     List<String> problems = new ArrayList<>();
     checkSchemaCovers(schema, schema, values, "", problems);
     assertTrue(problems.isEmpty(), "values without a typed, described schema entry: " + problems);
   }
 
   @SuppressWarnings("unchecked")
-  private static void checkSchemaCovers(Map<?, ?> root, Map<?, ?> node, Object value, String path, List<String> problems) {
+  private static void checkSchemaCovers(
+      Map<?, ?> root, Map<?, ?> node, Object value, String path, List<String> problems) {
     Map<?, ?> resolved = resolve(root, node);
     if (node.get("description") == null && resolved.get("description") == null) {
       problems.add(path + " (no description)");
@@ -707,7 +979,9 @@ class HelmChartTest {
           sub = addl;
         }
         if (sub == null) {
-          if (!(resolved.get("type").equals("object") && props == null && !Boolean.FALSE.equals(resolved.get("additionalProperties")))) {
+          if (!(resolved.get("type").equals("object")
+              && props == null
+              && !Boolean.FALSE.equals(resolved.get("additionalProperties")))) {
             problems.add(child + " (not in the schema)");
           }
           continue;
@@ -719,7 +993,10 @@ class HelmChartTest {
 
   private static Map<?, ?> resolve(Map<?, ?> root, Map<?, ?> node) {
     Object allOf = node.get("allOf");
-    if (allOf instanceof List<?> l && l.size() == 1 && l.get(0) instanceof Map<?, ?> m && m.get("$ref") != null) {
+    if (allOf instanceof List<?> l
+        && l.size() == 1
+        && l.get(0) instanceof Map<?, ?> m
+        && m.get("$ref") != null) {
       String ref = m.get("$ref").toString();
       Map<?, ?> definitions = (Map<?, ?>) root.get("definitions");
       return (Map<?, ?>) definitions.get(ref.substring("#/definitions/".length()));
@@ -731,36 +1008,57 @@ class HelmChartTest {
 
   @Test
   void helmTestPodRunsVerifyWithTheProcessorsSettings(@TempDir Path tmp) throws IOException {
-    // `helm template` through the library leaves hooks out: render a copy where the test Pod is a plain manifest.
+    // `helm template` through the library leaves hooks out: render a copy where the test Pod is a
+    // plain manifest.
     Path chart = copyChart(tmp);
     Path pod = chart.resolve("templates/tests/verify-pod.yaml");
     String text = Files.readString(pod);
     assertTrue(text.contains("helm.sh/hook: test"), "the verify Pod is a helm test hook");
     Files.writeString(pod, text.replace("helm.sh/hook: test", "gpu-telemetry/was-hook: test"));
     for (String scenario : List.of("production", "dev-inchart")) {
-      RenderedChart rendered = RenderedChart.parse(template(chart, CHART.resolve("ci/" + scenario + "-values.yaml"), Map.of()));
-      Pod verify = rendered.all(Pod.class).stream()
-          .filter(p -> "verify".equals(p.getMetadata().getLabels().get("app.kubernetes.io/component"))).findFirst()
-          .orElseThrow(() -> new AssertionError("no verify Pod"));
+      RenderedChart rendered =
+          RenderedChart.parse(
+              template(chart, CHART.resolve("ci/" + scenario + "-values.yaml"), Map.of()));
+      Pod verify =
+          rendered.all(Pod.class).stream()
+              .filter(
+                  p ->
+                      "verify"
+                          .equals(p.getMetadata().getLabels().get("app.kubernetes.io/component")))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError("no verify Pod"));
       assertEquals("Never", verify.getSpec().getRestartPolicy());
       Container c = verify.getSpec().getContainers().get(0);
       Container processor = container(rendered, PROCESSOR);
       assertEquals("verify", c.getArgs().get(0));
       assertEquals(processor.getImage(), c.getImage());
       assertEquals(FULLNAME + "-config", c.getEnvFrom().get(0).getConfigMapRef().getName());
-      assertEquals(env(processor).keySet(), env(c).keySet(), scenario + ": same secret settings as the processor");
+      assertEquals(
+          env(processor).keySet(),
+          env(c).keySet(),
+          scenario + ": same secret settings as the processor");
       checkSecretsByReference("verify", c);
       PodSpec spec = verify.getSpec();
       checkPodSecurity("verify", spec);
-      assertTrue(selects(rendered.all(NetworkPolicy.class).get(0).getSpec().getPodSelector(), verify.getMetadata().getLabels()),
+      assertTrue(
+          selects(
+              rendered.all(NetworkPolicy.class).get(0).getSpec().getPodSelector(),
+              verify.getMetadata().getLabels()),
           "the NetworkPolicy's egress rules cover the verify Pod");
     }
   }
 
   @Test
   void notesRenderWithTheHelmTestCommand() {
-    Release release = new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE)
-        .withValuesFile(CHART.resolve("ci/production-values.yaml")).clientOnly().dryRun().call();
+    Release release =
+        new Helm(CHART)
+            .install()
+            .withName(RELEASE)
+            .withNamespace(NAMESPACE)
+            .withValuesFile(CHART.resolve("ci/production-values.yaml"))
+            .clientOnly()
+            .dryRun()
+            .call();
     String notes = release.getOutput();
     assertTrue(notes.contains("helm test " + RELEASE + " -n " + NAMESPACE), notes);
     assertTrue(notes.contains("KEDA on consumer lag, 3-12 replicas"), notes);
@@ -769,11 +1067,19 @@ class HelmChartTest {
   // ---------------------------------------------------------------- helpers
 
   static Container container(RenderedChart chart, String deployment) {
-    return chart.one(Deployment.class, deployment).getSpec().getTemplate().getSpec().getContainers().get(0);
+    return chart
+        .one(Deployment.class, deployment)
+        .getSpec()
+        .getTemplate()
+        .getSpec()
+        .getContainers()
+        .get(0);
   }
 
   static Set<String> names(List<? extends io.fabric8.kubernetes.api.model.HasMetadata> objects) {
-    return objects.stream().map(o -> o.getMetadata().getName()).collect(Collectors.toCollection(HashSet::new));
+    return objects.stream()
+        .map(o -> o.getMetadata().getName())
+        .collect(Collectors.toCollection(HashSet::new));
   }
 
   static Path copyChart(Path tmp) throws IOException {
@@ -796,13 +1102,16 @@ class HelmChartTest {
       return;
     }
     try (Stream<Path> files = Files.walk(dir)) {
-      files.sorted(Comparator.reverseOrder()).forEach(p -> {
-        try {
-          Files.delete(p);
-        } catch (IOException e) {
-          throw new UncheckedIOException(e);
-        }
-      });
+      files
+          .sorted(Comparator.reverseOrder())
+          .forEach(
+              p -> {
+                try {
+                  Files.delete(p);
+                } catch (IOException e) {
+                  throw new UncheckedIOException(e);
+                }
+              });
     }
   }
 }

@@ -39,22 +39,24 @@ import java.util.stream.Collectors;
 final class RenderedChart {
 
   /** Built-in kinds we render, with the apiVersion each must carry. */
-  private static final Map<String, Kind> TYPED = Map.of(
-      "Deployment", new Kind("apps/v1", Deployment.class),
-      "StatefulSet", new Kind("apps/v1", StatefulSet.class),
-      "Service", new Kind("v1", Service.class),
-      "ConfigMap", new Kind("v1", ConfigMap.class),
-      "ServiceAccount", new Kind("v1", ServiceAccount.class),
-      "Pod", new Kind("v1", Pod.class),
-      "HorizontalPodAutoscaler", new Kind("autoscaling/v2", HorizontalPodAutoscaler.class),
-      "PodDisruptionBudget", new Kind("policy/v1", PodDisruptionBudget.class),
-      "NetworkPolicy", new Kind("networking.k8s.io/v1", NetworkPolicy.class));
+  private static final Map<String, Kind> TYPED =
+      Map.of(
+          "Deployment", new Kind("apps/v1", Deployment.class),
+          "StatefulSet", new Kind("apps/v1", StatefulSet.class),
+          "Service", new Kind("v1", Service.class),
+          "ConfigMap", new Kind("v1", ConfigMap.class),
+          "ServiceAccount", new Kind("v1", ServiceAccount.class),
+          "Pod", new Kind("v1", Pod.class),
+          "HorizontalPodAutoscaler", new Kind("autoscaling/v2", HorizontalPodAutoscaler.class),
+          "PodDisruptionBudget", new Kind("policy/v1", PodDisruptionBudget.class),
+          "NetworkPolicy", new Kind("networking.k8s.io/v1", NetworkPolicy.class));
 
   /** Custom resources, checked as maps (their CRDs' model classes are not on the classpath). */
-  private static final Map<String, String> CUSTOM = Map.of(
-      "ServiceMonitor", "monitoring.coreos.com/v1",
-      "PrometheusRule", "monitoring.coreos.com/v1",
-      "ScaledObject", "keda.sh/v1alpha1");
+  private static final Map<String, String> CUSTOM =
+      Map.of(
+          "ServiceMonitor", "monitoring.coreos.com/v1",
+          "PrometheusRule", "monitoring.coreos.com/v1",
+          "ScaledObject", "keda.sh/v1alpha1");
 
   private static final Pattern DOC_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
 
@@ -65,22 +67,25 @@ final class RenderedChart {
    * Strict reader. The fabric8 classes collect unknown fields through {@code @JsonAnySetter}, which
    * would make FAIL_ON_UNKNOWN_PROPERTIES a no-op: switching any-setters off makes it bite.
    */
-  static final ObjectMapper STRICT = new ObjectMapper(new YAMLFactory())
-      .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
-      .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
-      .setAnnotationIntrospector(new JacksonAnnotationIntrospector() {
-        private static final long serialVersionUID = 1L;
+  static final ObjectMapper STRICT =
+      new ObjectMapper(new YAMLFactory())
+          .configure(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES, true)
+          .configure(DeserializationFeature.FAIL_ON_NULL_FOR_PRIMITIVES, true)
+          .setAnnotationIntrospector(
+              new JacksonAnnotationIntrospector() {
+                private static final long serialVersionUID = 1L;
 
-        @Override
-        public Boolean hasAnySetter(Annotated a) {
-          return Boolean.FALSE;
-        }
+                @Override
+                public Boolean hasAnySetter(Annotated a) {
+                  return Boolean.FALSE;
+                }
 
-        @Override
-        public JsonIgnoreProperties.Value findPropertyIgnoralByName(MapperConfig<?> config, Annotated a) {
-          return JsonIgnoreProperties.Value.empty();
-        }
-      });
+                @Override
+                public JsonIgnoreProperties.Value findPropertyIgnoralByName(
+                    MapperConfig<?> config, Annotated a) {
+                  return JsonIgnoreProperties.Value.empty();
+                }
+              });
 
   private record Kind(String apiVersion, Class<? extends HasMetadata> type) {}
 
@@ -102,7 +107,8 @@ final class RenderedChart {
       try {
         raw = YAML.readValue(doc, new TypeReference<LinkedHashMap<String, Object>>() {});
       } catch (Exception e) {
-        throw new AssertionError("rendered document is not valid YAML: " + e.getMessage() + "\n" + doc, e);
+        throw new AssertionError(
+            "rendered document is not valid YAML: " + e.getMessage() + "\n" + doc, e);
       }
       String kind = (String) raw.get("kind");
       String apiVersion = (String) raw.get("apiVersion");
@@ -113,7 +119,8 @@ final class RenderedChart {
         try {
           chart.objects.add(STRICT.readValue(doc, typed.type()));
         } catch (Exception e) {
-          throw new AssertionError(kind + " does not parse strictly: " + e.getMessage() + "\n" + doc, e);
+          throw new AssertionError(
+              kind + " does not parse strictly: " + e.getMessage() + "\n" + doc, e);
         }
       } else if (CUSTOM.containsKey(kind)) {
         assertEquals(CUSTOM.get(kind), apiVersion, "apiVersion of " + kind);
@@ -130,13 +137,24 @@ final class RenderedChart {
   }
 
   <T extends HasMetadata> T one(Class<T> type, String name) {
-    return all(type).stream().filter(o -> o.getMetadata().getName().equals(name)).findFirst()
-        .orElseThrow(() -> new AssertionError("no " + type.getSimpleName() + " named " + name
-            + "; have " + all(type).stream().map(o -> o.getMetadata().getName()).toList()));
+    return all(type).stream()
+        .filter(o -> o.getMetadata().getName().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new AssertionError(
+                    "no "
+                        + type.getSimpleName()
+                        + " named "
+                        + name
+                        + "; have "
+                        + all(type).stream().map(o -> o.getMetadata().getName()).toList()));
   }
 
   List<Map<String, Object>> custom(String kind) {
-    return customResources.stream().filter(r -> kind.equals(r.get("kind"))).collect(Collectors.toList());
+    return customResources.stream()
+        .filter(r -> kind.equals(r.get("kind")))
+        .collect(Collectors.toList());
   }
 
   /** All data of the ConfigMaps a container reads through envFrom. */
@@ -164,13 +182,14 @@ final class RenderedChart {
     if (selector.getMatchExpressions() != null) {
       for (LabelSelectorRequirement r : selector.getMatchExpressions()) {
         String v = l.get(r.getKey());
-        boolean ok = switch (r.getOperator()) {
-          case "In" -> v != null && r.getValues().contains(v);
-          case "NotIn" -> v == null || !r.getValues().contains(v);
-          case "Exists" -> v != null;
-          case "DoesNotExist" -> v == null;
-          default -> throw new AssertionError("unknown selector operator " + r.getOperator());
-        };
+        boolean ok =
+            switch (r.getOperator()) {
+              case "In" -> v != null && r.getValues().contains(v);
+              case "NotIn" -> v == null || !r.getValues().contains(v);
+              case "Exists" -> v != null;
+              case "DoesNotExist" -> v == null;
+              default -> throw new AssertionError("unknown selector operator " + r.getOperator());
+            };
         if (!ok) {
           return false;
         }

@@ -35,7 +35,12 @@ class TerraformTest {
 
   static final Path TF = Paths.get("terraform");
   static final List<String> MAKEFILE_OUTPUTS =
-      List.of("server_public_ip", "server_private_ip", "agent_public_ips", "agent_private_ips", "ssh_user");
+      List.of(
+          "server_public_ip",
+          "server_private_ip",
+          "agent_public_ips",
+          "agent_private_ips",
+          "ssh_user");
 
   static final Map<String, Map<String, Object>> FILES = new LinkedHashMap<>();
   static final Map<String, Map<String, Object>> VARIABLES = new LinkedHashMap<>();
@@ -68,9 +73,12 @@ class TerraformTest {
     }
   }
 
-  private static void collect(Map<String, Object> parsed, String kind, Map<String, Map<String, Object>> into, Path file) {
+  private static void collect(
+      Map<String, Object> parsed, String kind, Map<String, Map<String, Object>> into, Path file) {
     for (Map.Entry<String, Object> e : block(parsed.get(kind)).entrySet()) {
-      assertTrue(into.put(e.getKey(), block(e.getValue())) == null, kind + " " + e.getKey() + " declared twice (" + file + ")");
+      assertTrue(
+          into.put(e.getKey(), block(e.getValue())) == null,
+          kind + " " + e.getKey() + " declared twice (" + file + ")");
     }
   }
 
@@ -96,7 +104,9 @@ class TerraformTest {
     for (String f : List.of("versions.tf", "variables.tf", "outputs.tf")) {
       assertTrue(FILES.containsKey(f), f + " is missing");
     }
-    assertTrue(Files.exists(TF.resolve("terraform.tfvars.example")), "terraform.tfvars.example is missing");
+    assertTrue(
+        Files.exists(TF.resolve("terraform.tfvars.example")),
+        "terraform.tfvars.example is missing");
   }
 
   @Test
@@ -105,41 +115,54 @@ class TerraformTest {
     assertNotNull(terraform.get("required_version"), "required_version");
     Map<String, Object> aws = block(block(terraform.get("required_providers")).get("aws"));
     assertEquals("hashicorp/aws", aws.get("source"));
-    assertTrue(String.valueOf(aws.get("version")).startsWith("~>"), "the AWS provider is pinned to a major version");
+    assertTrue(
+        String.valueOf(aws.get("version")).startsWith("~>"),
+        "the AWS provider is pinned to a major version");
   }
 
   @Test
   void everyVariableHasADescriptionAndAType() {
     assertFalse(VARIABLES.isEmpty());
     List<String> missing = new ArrayList<>();
-    VARIABLES.forEach((name, v) -> {
-      Object d = v.get("description");
-      if (d == null || d.toString().isBlank()) {
-        missing.add(name + " (description)");
-      }
-      if (v.get("type") == null) {
-        missing.add(name + " (type)");
-      }
-    });
+    VARIABLES.forEach(
+        (name, v) -> {
+          Object d = v.get("description");
+          if (d == null || d.toString().isBlank()) {
+            missing.add(name + " (description)");
+          }
+          if (v.get("type") == null) {
+            missing.add(name + " (type)");
+          }
+        });
     assertTrue(missing.isEmpty(), "variables lacking: " + missing);
   }
 
   @Test
   void instanceCountAndTypeVariablesAreValidated() {
-    Set<String> sizing = VARIABLES.keySet().stream()
-        .filter(n -> n.endsWith("instance_type") || n.endsWith("_count")).collect(Collectors.toCollection(TreeSet::new));
-    assertTrue(sizing.containsAll(Set.of("server_instance_type", "agent_instance_type", "agent_count")), "have " + sizing);
+    Set<String> sizing =
+        VARIABLES.keySet().stream()
+            .filter(n -> n.endsWith("instance_type") || n.endsWith("_count"))
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertTrue(
+        sizing.containsAll(Set.of("server_instance_type", "agent_instance_type", "agent_count")),
+        "have " + sizing);
     for (String name : sizing) {
       List<Map<String, Object>> validations = blocks(VARIABLES.get(name).get("validation"));
       assertFalse(validations.isEmpty(), name + " has no validation block");
       for (Map<String, Object> v : validations) {
         assertTrue(v.containsKey("condition"), name + ": validation without condition");
-        assertFalse(String.valueOf(v.get("error_message")).isBlank(), name + ": validation without error_message");
+        assertFalse(
+            String.valueOf(v.get("error_message")).isBlank(),
+            name + ": validation without error_message");
       }
     }
     for (String name : List.of("admin_cidr", "ssh_public_key")) {
-      assertFalse(blocks(VARIABLES.get(name).get("validation")).isEmpty(), name + " has no validation block");
-      assertFalse(VARIABLES.get(name).containsKey("default"), name + " must be given explicitly (no default)");
+      assertFalse(
+          blocks(VARIABLES.get(name).get("validation")).isEmpty(),
+          name + " has no validation block");
+      assertFalse(
+          VARIABLES.get(name).containsKey("default"),
+          name + " must be given explicitly (no default)");
     }
   }
 
@@ -148,14 +171,19 @@ class TerraformTest {
     Set<String> read = new TreeSet<>(MAKEFILE_OUTPUTS);
     Path makefile = Paths.get("Makefile");
     if (Files.exists(makefile)) {
-      Matcher m = Pattern.compile("output\\s+-(?:raw|json)\\s+([a-z0-9_]+)").matcher(Files.readString(makefile));
+      Matcher m =
+          Pattern.compile("output\\s+-(?:raw|json)\\s+([a-z0-9_]+)")
+              .matcher(Files.readString(makefile));
       while (m.find()) {
         read.add(m.group(1));
       }
     }
     for (String name : read) {
-      assertTrue(OUTPUTS.containsKey(name), "output " + name + " (read by the Makefile) is missing; have " + OUTPUTS.keySet());
-      assertFalse(String.valueOf(OUTPUTS.get(name).get("description")).isBlank(), name + ": description");
+      assertTrue(
+          OUTPUTS.containsKey(name),
+          "output " + name + " (read by the Makefile) is missing; have " + OUTPUTS.keySet());
+      assertFalse(
+          String.valueOf(OUTPUTS.get(name).get("description")).isBlank(), name + ": description");
       assertNotNull(OUTPUTS.get(name).get("value"), name + ": value");
     }
   }
@@ -163,8 +191,11 @@ class TerraformTest {
   @Test
   void sshAndTheK3sApiAreOpenOnlyToTheAdminCidr() {
     Map<Integer, String> adminPorts = Map.of(22, "ssh", 6443, "k3s api");
-    List<Map<String, Object>> ingress = RESOURCES.entrySet().stream()
-        .filter(e -> e.getKey().startsWith("aws_vpc_security_group_ingress_rule.")).map(Map.Entry::getValue).toList();
+    List<Map<String, Object>> ingress =
+        RESOURCES.entrySet().stream()
+            .filter(e -> e.getKey().startsWith("aws_vpc_security_group_ingress_rule."))
+            .map(Map.Entry::getValue)
+            .toList();
     assertFalse(ingress.isEmpty(), "no ingress rules");
     Set<Integer> adminOpened = new TreeSet<>();
     for (Map<String, Object> rule : ingress) {
@@ -173,39 +204,50 @@ class TerraformTest {
       String cidr = String.valueOf(rule.get("cidr_ipv4"));
       assertFalse(cidr.equals("0.0.0.0/0"), "ingress open to the world: " + rule);
       if (from == null) {
-        assertNotNull(rule.get("referenced_security_group_id"), "all-port ingress only from the cluster itself: " + rule);
+        assertNotNull(
+            rule.get("referenced_security_group_id"),
+            "all-port ingress only from the cluster itself: " + rule);
         continue;
       }
       int lo = ((Number) from).intValue();
       int hi = ((Number) to).intValue();
       for (int port : adminPorts.keySet()) {
         if (lo <= port && port <= hi) {
-          assertEquals("var.admin_cidr", cidr, adminPorts.get(port) + " must be limited to var.admin_cidr: " + rule);
+          assertEquals(
+              "var.admin_cidr",
+              cidr,
+              adminPorts.get(port) + " must be limited to var.admin_cidr: " + rule);
           adminOpened.add(port);
         }
       }
     }
-    assertEquals(adminPorts.keySet(), adminOpened, "SSH and the K3s API are reachable from the admin CIDR");
+    assertEquals(
+        adminPorts.keySet(), adminOpened, "SSH and the K3s API are reachable from the admin CIDR");
   }
 
   @Test
   void tfvarsExampleSetsOnlyDeclaredVariablesAndEveryRequiredOne() throws Exception {
-    Map<String, Object> example = new HCLParser().parse(new File(TF.resolve("terraform.tfvars.example").toString()), "UTF-8");
+    Map<String, Object> example =
+        new HCLParser().parse(new File(TF.resolve("terraform.tfvars.example").toString()), "UTF-8");
     for (String key : example.keySet()) {
       assertTrue(VARIABLES.containsKey(key), "terraform.tfvars.example sets undeclared " + key);
     }
-    VARIABLES.forEach((name, v) -> {
-      if (!v.containsKey("default")) {
-        assertTrue(example.containsKey(name), "terraform.tfvars.example lacks required " + name);
-      }
-    });
+    VARIABLES.forEach(
+        (name, v) -> {
+          if (!v.containsKey("default")) {
+            assertTrue(
+                example.containsKey(name), "terraform.tfvars.example lacks required " + name);
+          }
+        });
   }
 
   @Test
   void formattingIsCanonical() throws Exception {
     assumeTrue(onPath("terraform"), "terraform is not on PATH");
-    Process p = new ProcessBuilder("terraform", "fmt", "-check", "-recursive", "-diff", TF.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("terraform", "fmt", "-check", "-recursive", "-diff", TF.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     assertTrue(p.waitFor(60, TimeUnit.SECONDS), "terraform fmt timed out");
     assertEquals(0, p.exitValue(), "terraform fmt -check -recursive terraform:\n" + out);

@@ -38,10 +38,18 @@ class EventFieldsTest {
         JsonNode s = p.getValue();
         switch (s.get("type").asText()) {
           case "integer", "number" -> {
-            assertEquals(s.get("type").asText().equals("integer") ? EventFields.Kind.INT : EventFields.Kind.NUM, f.kind(), where);
+            assertEquals(
+                s.get("type").asText().equals("integer")
+                    ? EventFields.Kind.INT
+                    : EventFields.Kind.NUM,
+                f.kind(),
+                where);
             boolean exclusive = s.has("exclusiveMinimum");
             assertEquals(exclusive, f.exclusiveMin(), where + ": exclusive minimum");
-            assertEquals(s.get(exclusive ? "exclusiveMinimum" : "minimum").asDouble(), f.min(), where + ": minimum");
+            assertEquals(
+                s.get(exclusive ? "exclusiveMinimum" : "minimum").asDouble(),
+                f.min(),
+                where + ": minimum");
             assertEquals(s.get("maximum").asDouble(), f.max(), where + ": maximum");
           }
           case "string" -> {
@@ -71,14 +79,20 @@ class EventFieldsTest {
       return;
     }
     Matcher m = Pattern.compile("\\^\\[[^]]+]\\[[^]]+]\\{0,(\\d+)}\\$").matcher(pattern);
-    assertEquals(true, m.matches(), where + ": pattern of the form ^[first][rest]{0,N}$, got " + pattern);
+    assertEquals(
+        true, m.matches(), where + ": pattern of the form ^[first][rest]{0,N}$, got " + pattern);
     assertEquals(Integer.parseInt(m.group(1)) + 1, f.maxLength(), where + ": length");
     for (char c = 0; c < 0x3000; c++) {
       if (c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029) {
-        continue; // '$' matches before a final line terminator: the fast path refuses these, the schema decides
+        continue; // '$' matches before a final line terminator: the fast path refuses these, the
+        // schema decides
       }
-      assertEquals(p.matcher(String.valueOf(c)).find(), f.chars().first(c), where + ": first character " + (int) c);
-      assertEquals(p.matcher("a" + c).find(), f.chars().rest(c), where + ": following character " + (int) c);
+      assertEquals(
+          p.matcher(String.valueOf(c)).find(),
+          f.chars().first(c),
+          where + ": first character " + (int) c);
+      assertEquals(
+          p.matcher("a" + c).find(), f.chars().rest(c), where + ": following character " + (int) c);
     }
   }
 }

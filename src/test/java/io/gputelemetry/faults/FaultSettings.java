@@ -3,7 +3,9 @@ package io.gputelemetry.faults;
 import io.gputelemetry.support.TestConfigs;
 import java.util.Map;
 
-/** Processor settings shared by the fault tests: quick failure detection, unique topics and group. */
+/**
+ * Processor settings shared by the fault tests: quick failure detection, unique topics and group.
+ */
 final class FaultSettings {
   private FaultSettings() {}
 

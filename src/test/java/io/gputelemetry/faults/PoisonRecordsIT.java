@@ -42,12 +42,15 @@ class PoisonRecordsIT {
   private static final int MAX_RECORD_BYTES = 4096;
 
   @Test
-  void poisonRecordsAreDeadLetteredWithProvenanceAndAStoreFailureIsRetriedNotDeadLettered() throws Exception {
+  void poisonRecordsAreDeadLetteredWithProvenanceAndAStoreFailureIsRetriedNotDeadLettered()
+      throws Exception {
     String sfx = TestConfigs.unique();
-    try (TestMongo mongo = new TestMongo(); TcpProxy proxy = new TcpProxy(port(mongo.uri()));
-         StoreAudit audit = new StoreAudit(mongo.uri());
-         KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
-      Map<String, String> conf = FaultSettings.processor("mongodb://127.0.0.1:" + proxy.port(), sfx);
+    try (TestMongo mongo = new TestMongo();
+        TcpProxy proxy = new TcpProxy(port(mongo.uri()));
+        StoreAudit audit = new StoreAudit(mongo.uri());
+        KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
+      Map<String, String> conf =
+          FaultSettings.processor("mongodb://127.0.0.1:" + proxy.port(), sfx);
       conf.put("processor.max-record-bytes", Integer.toString(MAX_RECORD_BYTES));
       offsets.createTopics(KafkaOffsets.topicsOf(conf), 3, 1, 0);
       List<String> topics = KafkaOffsets.eventTopicsOf(conf);
@@ -56,17 +59,29 @@ class PoisonRecordsIT {
       String dlqTopic = conf.get("kafka.topic.dlq");
       String group = conf.get("processor.group-id");
       FaultEvents gen = new FaultEvents("p" + sfx, 19);
-      try (AckedProducer producer = new AckedProducer(TestKafka.bootstrapServers(), gpuTopic, tokenTopic)) {
-        // One partition (one key), valid records around every kind of poison: all in the first batch.
+      try (AckedProducer producer =
+          new AckedProducer(TestKafka.bootstrapServers(), gpuTopic, tokenTopic)) {
+        // One partition (one key), valid records around every kind of poison: all in the first
+        // batch.
         String key = "poison-key";
         Map<String, byte[]> poison = new java.util.LinkedHashMap<>();
         poison.put("too_large", pad(tokenEvent(gen).value(), MAX_RECORD_BYTES + 1000));
         poison.put("not_json", "{\"event_id\": \"x\", \"ts\": ".getBytes(StandardCharsets.UTF_8));
-        poison.put("missing_field", ("{\"event_id\":\"p" + sfx + "-missing\",\"ts\":\"2026-01-01T00:00:00.5Z\",\"model\":\"m\","
-            + "\"input_tokens\":1,\"output_tokens\":1}").getBytes(StandardCharsets.UTF_8));
-        poison.put("wrong_type", ("{\"event_id\":\"p" + sfx + "-type\",\"ts\":\"" + java.time.Instant.now().minusSeconds(5)
-            + "\",\"tenant\":\"acme\",\"model\":\"m\",\"input_tokens\":\"many\",\"output_tokens\":1}")
-            .getBytes(StandardCharsets.UTF_8));
+        poison.put(
+            "missing_field",
+            ("{\"event_id\":\"p"
+                    + sfx
+                    + "-missing\",\"ts\":\"2026-01-01T00:00:00.5Z\",\"model\":\"m\","
+                    + "\"input_tokens\":1,\"output_tokens\":1}")
+                .getBytes(StandardCharsets.UTF_8));
+        poison.put(
+            "wrong_type",
+            ("{\"event_id\":\"p"
+                    + sfx
+                    + "-type\",\"ts\":\""
+                    + java.time.Instant.now().minusSeconds(5)
+                    + "\",\"tenant\":\"acme\",\"model\":\"m\",\"input_tokens\":\"many\",\"output_tokens\":1}")
+                .getBytes(StandardCharsets.UTF_8));
         poison.put("empty", new byte[0]);
         poison.put("binary", new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2});
         Map<Long, String> poisonAt = new TreeMap<>();
@@ -87,9 +102,14 @@ class PoisonRecordsIT {
 
         Application processor = new Application(TestConfigs.of(conf)).start();
         try {
-          await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .pollInterval(Duration.ofMillis(300))
               .until(() -> offsets.caughtUp(group, topics));
-          assertEquals(new java.util.HashSet<>(validIds), audit.storedIds(), "the valid records of the batch are stored");
+          assertEquals(
+              new java.util.HashSet<>(validIds),
+              audit.storedIds(),
+              "the valid records of the batch are stored");
           List<ConsumerRecord<String, byte[]>> dlq = readAll(dlqTopic, poison.size());
           assertEquals(poison.size(), dlq.size(), "one DLQ record per poison record");
           Map<String, Integer> reasons = new TreeMap<>();
@@ -99,7 +119,10 @@ class PoisonRecordsIT {
             long offset = Long.parseLong(header(r, "dlq.source.offset"));
             String kind = poisonAt.get(offset);
             assertNotNull(kind, "the DLQ record points at a poison record's offset: " + offset);
-            assertArrayEquals(poison.get(kind), r.value() == null ? new byte[0] : r.value(), "original value kept: " + kind);
+            assertArrayEquals(
+                poison.get(kind),
+                r.value() == null ? new byte[0] : r.value(),
+                "original value kept: " + kind);
             assertEquals(key, r.key());
             String reason = header(r, "dlq.reason");
             assertTrue(reason != null && !reason.isBlank(), "a reason for " + kind);
@@ -111,35 +134,70 @@ class PoisonRecordsIT {
 
           // An infrastructure failure during writes: retried, never dead-lettered.
           producer.startStream(gen, 1_500);
-          await().atMost(Duration.ofSeconds(60)).until(() -> audit.rawCount() > validIds.size() + 3_000);
+          await()
+              .atMost(Duration.ofSeconds(60))
+              .until(() -> audit.rawCount() > validIds.size() + 3_000);
           proxy.cut();
           int port = processor.httpPort();
-          await().atMost(Duration.ofSeconds(20))
-              .until(() -> Prom.sum(Prom.scrape(port), "telemetry_store_write_failures_total", "kind=\"infrastructure\"") > 0);
+          await()
+              .atMost(Duration.ofSeconds(20))
+              .until(
+                  () ->
+                      Prom.sum(
+                              Prom.scrape(port),
+                              "telemetry_store_write_failures_total",
+                              "kind=\"infrastructure\"")
+                          > 0);
           await().pollDelay(Duration.ofSeconds(6)).until(() -> true);
           proxy.restore();
           long storedAtRestore = audit.rawCount();
-          await().atMost(Duration.ofSeconds(30)).until(() -> audit.rawCount() > storedAtRestore + 3_000);
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> audit.rawCount() > storedAtRestore + 3_000);
           producer.stopStream();
-          await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+          await()
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofMillis(500))
               .until(() -> offsets.caughtUp(group, topics));
           String metrics = Prom.scrape(port);
           List<ConsumerRecord<String, byte[]>> dlqAfter = readAll(dlqTopic, poison.size());
           java.util.Set<String> expected = new java.util.HashSet<>(producer.acked());
           expected.addAll(validIds);
           StoreAudit.Tally t = audit.compare(expected, producer.failed());
-          System.out.println(t.line("poison-records", "poison " + poison.size() + " -> DLQ " + dlq.size() + " " + reasons
-              + "; after a 6 s store outage during writes DLQ holds " + dlqAfter.size() + ", infrastructure write failures "
-              + (long) Prom.sum(metrics, "telemetry_store_write_failures_total", "kind=\"infrastructure\"")
-              + ", data write failures " + (long) Prom.sum(metrics, "telemetry_store_write_failures_total", "kind=\"data\"")
-              + ", retries " + (long) Prom.sum(metrics, "telemetry_store_retries_total")));
-          assertEquals(poison.size(), dlqAfter.size(), "nothing from the store outage reached the DLQ");
+          System.out.println(
+              t.line(
+                  "poison-records",
+                  "poison "
+                      + poison.size()
+                      + " -> DLQ "
+                      + dlq.size()
+                      + " "
+                      + reasons
+                      + "; after a 6 s store outage during writes DLQ holds "
+                      + dlqAfter.size()
+                      + ", infrastructure write failures "
+                      + (long)
+                          Prom.sum(
+                              metrics,
+                              "telemetry_store_write_failures_total",
+                              "kind=\"infrastructure\"")
+                      + ", data write failures "
+                      + (long)
+                          Prom.sum(metrics, "telemetry_store_write_failures_total", "kind=\"data\"")
+                      + ", retries "
+                      + (long) Prom.sum(metrics, "telemetry_store_retries_total")));
+          assertEquals(
+              poison.size(), dlqAfter.size(), "nothing from the store outage reached the DLQ");
           assertEquals(poison.size(), (long) Prom.sum(metrics, "telemetry_events_dlq_total"));
-          assertEquals(0, (long) Prom.sum(metrics, "telemetry_store_write_failures_total", "kind=\"data\""));
-          assertTrue(Prom.sum(metrics, "telemetry_store_retries_total") > 0, "the failed writes were retried");
+          assertEquals(
+              0, (long) Prom.sum(metrics, "telemetry_store_write_failures_total", "kind=\"data\""));
+          assertTrue(
+              Prom.sum(metrics, "telemetry_store_retries_total") > 0,
+              "the failed writes were retried");
           assertEquals(0, t.lost(), "lost, e.g. " + t.lostSample());
           assertEquals(0, t.duplicates(), "stored twice");
-          assertEquals(0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());
+          assertEquals(
+              0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());
         } finally {
           processor.close();
         }
@@ -147,7 +205,8 @@ class PoisonRecordsIT {
     }
   }
 
-  private static String sendValid(AckedProducer producer, FaultEvents gen, String topic, String key) throws Exception {
+  private static String sendValid(AckedProducer producer, FaultEvents gen, String topic, String key)
+      throws Exception {
     FaultEvents.Rec r = tokenEvent(gen);
     producer.sendRaw(topic, key, r.value());
     return r.id();
@@ -161,10 +220,13 @@ class PoisonRecordsIT {
     return r;
   }
 
-  /** A valid event padded with whitespace past the record limit: too large, whatever its content. */
+  /**
+   * A valid event padded with whitespace past the record limit: too large, whatever its content.
+   */
   private static byte[] pad(byte[] json, int size) {
     String s = new String(json, StandardCharsets.UTF_8);
-    return (s.substring(0, s.length() - 1) + " ".repeat(Math.max(0, size - s.length())) + "}").getBytes(StandardCharsets.UTF_8);
+    return (s.substring(0, s.length() - 1) + " ".repeat(Math.max(0, size - s.length())) + "}")
+        .getBytes(StandardCharsets.UTF_8);
   }
 
   private static String header(ConsumerRecord<String, byte[]> r, String name) {
@@ -172,16 +234,21 @@ class PoisonRecordsIT {
     return h == null ? null : new String(h.value(), StandardCharsets.UTF_8);
   }
 
-  /** Every record of the DLQ topic, waiting until at least {@code atLeast} or a few quiet seconds. */
+  /**
+   * Every record of the DLQ topic, waiting until at least {@code atLeast} or a few quiet seconds.
+   */
   private static List<ConsumerRecord<String, byte[]>> readAll(String topic, int atLeast) {
     Map<String, Object> c = new HashMap<>();
     c.put("bootstrap.servers", TestKafka.bootstrapServers());
     c.put("auto.offset.reset", "earliest");
     c.put("enable.auto.commit", "false");
     List<ConsumerRecord<String, byte[]>> out = new ArrayList<>();
-    try (KafkaConsumer<String, byte[]> consumer = new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
-      List<TopicPartition> tps = consumer.partitionsFor(topic).stream()
-          .map(p -> new TopicPartition(topic, p.partition())).toList();
+    try (KafkaConsumer<String, byte[]> consumer =
+        new KafkaConsumer<>(c, new StringDeserializer(), new ByteArrayDeserializer())) {
+      List<TopicPartition> tps =
+          consumer.partitionsFor(topic).stream()
+              .map(p -> new TopicPartition(topic, p.partition()))
+              .toList();
       consumer.assign(tps);
       consumer.seekToBeginning(tps);
       long deadline = System.nanoTime() + 15_000_000_000L;

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The processor jar killed with SIGKILL at random moments while events flow: after the last
- * restart the store holds exactly the events Kafka acknowledged, once each, and the derived GPU
- * inventory equals that of a clean pass.
+ * The processor jar killed with SIGKILL at random moments while events flow: after the last restart
+ * the store holds exactly the events Kafka acknowledged, once each, and the derived GPU inventory
+ * equals that of a clean pass.
  */
 @Tag("slow")
 class ProcessorKilledIT {
@@ -37,15 +37,17 @@ class ProcessorKilledIT {
     String sfx = TestConfigs.unique();
     long seed = System.nanoTime();
     Random random = new Random(seed);
-    try (StoreProcess store = new StoreProcess(); StoreAudit audit = new StoreAudit(store.uri());
-         KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
+    try (StoreProcess store = new StoreProcess();
+        StoreAudit audit = new StoreAudit(store.uri());
+        KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
       Map<String, String> conf = FaultSettings.processor(store.uri(), sfx);
       offsets.createTopics(KafkaOffsets.topicsOf(conf), 3, 1, 0);
       List<String> topics = KafkaOffsets.eventTopicsOf(conf);
       String group = conf.get("processor.group-id");
       FaultEvents gen = new FaultEvents("k" + sfx, seed);
       StringBuilder killedAt = new StringBuilder();
-      try (AckedProducer producer = new AckedProducer(TestKafka.bootstrapServers(), topics.get(0), topics.get(1))) {
+      try (AckedProducer producer =
+          new AckedProducer(TestKafka.bootstrapServers(), topics.get(0), topics.get(1))) {
         producer.startStream(gen, RATE);
         ProcessorJar p = ProcessorJar.start(conf);
         try {
@@ -61,7 +63,9 @@ class ProcessorKilledIT {
             p = ProcessorJar.start(conf);
           }
           producer.stopStream();
-          await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+          await()
+              .atMost(Duration.ofMinutes(3))
+              .pollInterval(Duration.ofMillis(500))
               .until(() -> offsets.caughtUp(group, topics));
         } finally {
           p.close();
@@ -69,17 +73,33 @@ class ProcessorKilledIT {
         StoreAudit.Tally t = audit.compare(producer.acked(), producer.failed());
         CleanPass.Result clean = CleanPass.run(conf);
         List<String> gpuDiff = StoreAudit.diff(audit.gpus(), clean.gpus());
-        System.out.println(t.line("processor-killed", KILLS + "+ SIGKILLs at events " + killedAt + "; seed " + seed
-            + "; sends not acknowledged " + producer.failed().size()
-            + (producer.failed().isEmpty() ? "" : " (first error " + producer.firstError() + ")")
-            + "; gpus docs " + clean.gpus().size() + ", differing from a clean pass " + gpuDiff.size()));
+        System.out.println(
+            t.line(
+                "processor-killed",
+                KILLS
+                    + "+ SIGKILLs at events "
+                    + killedAt
+                    + "; seed "
+                    + seed
+                    + "; sends not acknowledged "
+                    + producer.failed().size()
+                    + (producer.failed().isEmpty()
+                        ? ""
+                        : " (first error " + producer.firstError() + ")")
+                    + "; gpus docs "
+                    + clean.gpus().size()
+                    + ", differing from a clean pass "
+                    + gpuDiff.size()));
         assertTrue(t.produced() >= MIN_EVENTS, "events produced: " + t.produced());
         assertEquals(0, t.lost(), "lost, e.g. " + t.lostSample());
         assertEquals(0, t.duplicates(), "stored twice");
-        assertEquals(0, t.unexpected(), "stored but never acknowledged, e.g. " + t.unexpectedSample());
+        assertEquals(
+            0, t.unexpected(), "stored but never acknowledged, e.g. " + t.unexpectedSample());
         assertEquals(t.produced(), t.stored());
-        assertEquals(producer.acked(), clean.storedIds(), "the clean pass stores the acknowledged set too");
-        assertTrue(gpuDiff.isEmpty(), "gpus differ from a clean pass:\n" + String.join("\n", gpuDiff));
+        assertEquals(
+            producer.acked(), clean.storedIds(), "the clean pass stores the acknowledged set too");
+        assertTrue(
+            gpuDiff.isEmpty(), "gpus differ from a clean pass:\n" + String.join("\n", gpuDiff));
       }
     }
   }
@@ -90,7 +110,8 @@ class ProcessorKilledIT {
     }
     try {
       String m = p.metrics();
-      return Prom.sum(m, "telemetry_events_stored_total") + Prom.sum(m, "telemetry_events_duplicate_total");
+      return Prom.sum(m, "telemetry_events_stored_total")
+          + Prom.sum(m, "telemetry_events_duplicate_total");
     } catch (RuntimeException e) {
       return 0;
     }

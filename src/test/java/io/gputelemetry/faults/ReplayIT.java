@@ -38,14 +38,16 @@ class ReplayIT {
   @Test
   void replayingWholeTopicsTwiceAmidNewEventsDerivesWhatOneCleanPassDerives() throws Exception {
     String sfx = TestConfigs.unique();
-    try (TestMongo mongo = new TestMongo(); StoreAudit audit = new StoreAudit(mongo.uri());
-         KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
+    try (TestMongo mongo = new TestMongo();
+        StoreAudit audit = new StoreAudit(mongo.uri());
+        KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
       Map<String, String> conf = FaultSettings.processor(mongo.uri(), sfx);
       offsets.createTopics(KafkaOffsets.topicsOf(conf), 3, 1, 0);
       List<String> topics = KafkaOffsets.eventTopicsOf(conf);
       String group = conf.get("processor.group-id");
       List<Application> all = new ArrayList<>();
-      try (AckedProducer producer = new AckedProducer(TestKafka.bootstrapServers(), topics.get(0), topics.get(1))) {
+      try (AckedProducer producer =
+          new AckedProducer(TestKafka.bootstrapServers(), topics.get(0), topics.get(1))) {
         FaultEvents gen = new FaultEvents("y" + sfx, 23, 0.4, false);
         Application main = start(conf, all);
         producer.startStream(gen, 1_500);
@@ -55,10 +57,14 @@ class ReplayIT {
         main.close();
         Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
         offsets.partitions(topics).forEach(tp -> zero.put(tp, new OffsetAndMetadata(0)));
-        await().atMost(Duration.ofSeconds(30)).ignoreExceptions().until(() -> {
-          offsets.admin().alterConsumerGroupOffsets(group, zero).all().get();
-          return true;
-        });
+        await()
+            .atMost(Duration.ofSeconds(30))
+            .ignoreExceptions()
+            .until(
+                () -> {
+                  offsets.admin().alterConsumerGroupOffsets(group, zero).all().get();
+                  return true;
+                });
         long rewoundAt = gen.generated();
         main = start(conf, all);
         awaitMore(audit, 5_000);
@@ -71,7 +77,9 @@ class ReplayIT {
         awaitMore(audit, 5_000);
         producer.stopStream();
         for (String g : List.of(group, group + "-replay")) {
-          await().atMost(Duration.ofMinutes(2)).pollInterval(Duration.ofMillis(500))
+          await()
+              .atMost(Duration.ofMinutes(2))
+              .pollInterval(Duration.ofMillis(500))
               .until(() -> offsets.caughtUp(g, topics));
         }
         long skipped = all.stream().mapToLong(a -> a.processor().stats().duplicates.get()).sum();
@@ -82,17 +90,29 @@ class ReplayIT {
         CleanPass.Result clean = CleanPass.run(conf);
         Map<String, JsonObject> gpus = audit.gpus();
         List<String> gpuDiff = StoreAudit.diff(gpus, clean.gpus());
-        System.out.println(t.line("replay", "group rewound to 0 at event " + rewoundAt + ", second group from 0 at event "
-            + secondAt + "; duplicate keys skipped " + skipped + "; gpus docs " + gpus.size()
-            + ", differing from a clean pass " + gpuDiff.size()));
+        System.out.println(
+            t.line(
+                "replay",
+                "group rewound to 0 at event "
+                    + rewoundAt
+                    + ", second group from 0 at event "
+                    + secondAt
+                    + "; duplicate keys skipped "
+                    + skipped
+                    + "; gpus docs "
+                    + gpus.size()
+                    + ", differing from a clean pass "
+                    + gpuDiff.size()));
         assertTrue(skipped >= 2L * 10_000, "the replays re-read the topics: " + skipped);
         assertEquals(0, t.lost(), "lost, e.g. " + t.lostSample());
         assertEquals(0, t.duplicates(), "stored twice");
-        assertEquals(0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());
+        assertEquals(
+            0, t.unexpected(), "stored but not acknowledged, e.g. " + t.unexpectedSample());
         assertEquals(t.produced(), t.stored());
         assertEquals(producer.acked(), clean.storedIds());
         assertEquals(16, gpus.size(), "one inventory document per GPU");
-        assertTrue(gpuDiff.isEmpty(), "gpus differ from a clean pass:\n" + String.join("\n", gpuDiff));
+        assertTrue(
+            gpuDiff.isEmpty(), "gpus differ from a clean pass:\n" + String.join("\n", gpuDiff));
       } finally {
         all.forEach(Application::close);
       }
@@ -106,46 +126,71 @@ class ReplayIT {
   @Test
   void inventoryTakesTheNewestSampleWhenAnOlderOneFallsOnAWholeSecond() throws Exception {
     String sfx = TestConfigs.unique();
-    try (TestMongo mongo = new TestMongo(); StoreAudit audit = new StoreAudit(mongo.uri());
-         KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
+    try (TestMongo mongo = new TestMongo();
+        StoreAudit audit = new StoreAudit(mongo.uri());
+        KafkaOffsets offsets = new KafkaOffsets(TestKafka.bootstrapServers())) {
       Map<String, String> conf = FaultSettings.processor(mongo.uri(), sfx);
       offsets.createTopics(KafkaOffsets.topicsOf(conf), 3, 1, 0);
       List<String> topics = KafkaOffsets.eventTopicsOf(conf);
       Instant second = Instant.now().truncatedTo(ChronoUnit.SECONDS).minusSeconds(120);
       Instant newer = second.plusMillis(500);
-      try (AckedProducer producer = new AckedProducer(TestKafka.bootstrapServers(), topics.get(0), topics.get(1))) {
+      try (AckedProducer producer =
+          new AckedProducer(TestKafka.bootstrapServers(), topics.get(0), topics.get(1))) {
         // Both before the processor starts, same key: one partition, one batch.
         producer.sendRaw(topics.get(0), "GPU-ws", sample("ws-newer", newer, 90));
         producer.sendRaw(topics.get(0), "GPU-ws", sample("ws-older", second, 10));
       }
       Application processor = new Application(TestConfigs.of(conf)).start();
       try {
-        await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(300))
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .pollInterval(Duration.ofMillis(300))
             .until(() -> offsets.caughtUp(conf.get("processor.group-id"), topics));
       } finally {
         processor.close();
       }
       JsonObject gpu = audit.gpus().get("GPU-ws");
-      System.out.println("FAULT whole-second-timestamp: gpus GPU-ws last.event_id " + gpu.getJsonObject("last").getString("event_id")
-          + ", last_seen " + gpu.getValue("last_seen") + " (newest sample ws-newer at " + newer + ")");
-      assertEquals("ws-newer", gpu.getJsonObject("last").getString("event_id"), "last state is the newest sample: " + gpu);
+      System.out.println(
+          "FAULT whole-second-timestamp: gpus GPU-ws last.event_id "
+              + gpu.getJsonObject("last").getString("event_id")
+              + ", last_seen "
+              + gpu.getValue("last_seen")
+              + " (newest sample ws-newer at "
+              + newer
+              + ")");
+      assertEquals(
+          "ws-newer",
+          gpu.getJsonObject("last").getString("event_id"),
+          "last state is the newest sample: " + gpu);
       assertEquals(newer, date(gpu.getValue("last_seen")), "last_seen is the newest sample's time");
       assertEquals(second, date(gpu.getValue("first_seen")));
     }
   }
 
   private static Instant date(Object v) {
-    return v instanceof JsonObject j ? Instant.parse(j.getString("$date")) : Instant.parse(v.toString());
+    return v instanceof JsonObject j
+        ? Instant.parse(j.getString("$date"))
+        : Instant.parse(v.toString());
   }
 
   private static byte[] sample(String id, Instant ts, double util) {
-    return new JsonObject().put("event_id", id).put("ts", ts.toString()).put("node", "node-ws").put("gpu_uuid", "GPU-ws")
-        .put("gpu_model", "H100-SXM-80GB").put("utilization_pct", util).put("memory_used_mib", 1000)
-        .put("memory_total_mib", 81559).put("power_w", 300.5).put("temperature_c", 60)
-        .encode().getBytes(StandardCharsets.UTF_8);
+    return new JsonObject()
+        .put("event_id", id)
+        .put("ts", ts.toString())
+        .put("node", "node-ws")
+        .put("gpu_uuid", "GPU-ws")
+        .put("gpu_model", "H100-SXM-80GB")
+        .put("utilization_pct", util)
+        .put("memory_used_mib", 1000)
+        .put("memory_total_mib", 81559)
+        .put("power_w", 300.5)
+        .put("temperature_c", 60)
+        .encode()
+        .getBytes(StandardCharsets.UTF_8);
   }
 
-  private static Application start(Map<String, String> conf, List<Application> all) throws Exception {
+  private static Application start(Map<String, String> conf, List<Application> all)
+      throws Exception {
     Application app = new Application(TestConfigs.of(conf)).start();
     all.add(app);
     return app;
@@ -153,6 +198,9 @@ class ReplayIT {
 
   private static void awaitMore(StoreAudit audit, long n) {
     long from = audit.rawCount();
-    await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(300)).until(() -> audit.rawCount() >= from + n);
+    await()
+        .atMost(Duration.ofSeconds(90))
+        .pollInterval(Duration.ofMillis(300))
+        .until(() -> audit.rawCount() >= from + n);
   }
 }

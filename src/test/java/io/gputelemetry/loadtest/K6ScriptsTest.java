@@ -21,11 +21,14 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class K6ScriptsTest {
   private static final Path K6 = Path.of("loadtest", "k6");
-  private static final List<String> SCRIPTS = List.of("ingest-batch.js", "ingest-mixed.js", "ingest-single.js");
+  private static final List<String> SCRIPTS =
+      List.of("ingest-batch.js", "ingest-mixed.js", "ingest-single.js");
 
   private static int check(Path dir, StringBuilder out) throws Exception {
-    Process p = new ProcessBuilder("bash", K6.resolve("check.sh").toString(), dir.toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("bash", K6.resolve("check.sh").toString(), dir.toString())
+            .redirectErrorStream(true)
+            .start();
     out.append(new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8));
     if (!p.waitFor(2, TimeUnit.MINUTES)) {
       p.destroyForcibly();
@@ -52,7 +55,8 @@ class K6ScriptsTest {
     for (String s : SCRIPTS) {
       assertTrue(out.toString().contains("ok    " + s), s + " checked: " + out);
     }
-    assertTrue(out.toString().contains("ok    lib/events.js"), "the shared helpers checked: " + out);
+    assertTrue(
+        out.toString().contains("ok    lib/events.js"), "the shared helpers checked: " + out);
   }
 
   @Test
@@ -62,7 +66,8 @@ class K6ScriptsTest {
     Files.copy(K6.resolve("lib/events.js"), tmp.resolve("lib/events.js"));
     String single = Files.readString(K6.resolve("ingest-single.js"));
     // A plain syntax error, in a copy of a real script.
-    Files.writeString(tmp.resolve("ingest-single.js"), single.replace("check(res, {", "check(res, {{"));
+    Files.writeString(
+        tmp.resolve("ingest-single.js"), single.replace("check(res, {", "check(res, {{"));
     StringBuilder bad = new StringBuilder();
     assertNotEquals(0, check(tmp, bad), "a syntax error must fail the check: " + bad);
     assertTrue(bad.toString().contains("FAIL  ingest-single.js"), bad.toString());
@@ -78,7 +83,8 @@ class K6ScriptsTest {
   void everyScriptReadsItsTargetAndDeclaresThresholds() throws Exception {
     List<String> found;
     try (Stream<Path> s = Files.list(K6)) {
-      found = s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".js")).sorted().toList();
+      found =
+          s.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".js")).sorted().toList();
     }
     assertEquals(SCRIPTS, found);
     String lib = Files.readString(K6.resolve("lib/events.js"));
@@ -94,7 +100,8 @@ class K6ScriptsTest {
       assertTrue(js.contains("arrivalScenario(RATE)"), name + " runs at RATE");
       assertTrue(js.contains("thresholds"), name + " declares thresholds");
       assertTrue(js.contains("http_req_failed:"), name + " bounds failed requests");
-      assertTrue(js.contains("http_req_duration:") && js.contains("p99("), name + " bounds p(99) latency");
+      assertTrue(
+          js.contains("http_req_duration:") && js.contains("p99("), name + " bounds p(99) latency");
       assertTrue(js.contains("${BASE_URL}/v1/"), name + " posts to BASE_URL");
       assertTrue(js.contains("check(res"), name + " checks the answers");
       assertTrue(js.contains("export default function"), name + " has a default function");

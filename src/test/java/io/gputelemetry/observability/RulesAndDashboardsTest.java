@@ -16,8 +16,10 @@ class RulesAndDashboardsTest {
 
   @Test
   void promtoolTestsAndTheMetricCrossCheckPass() throws Exception {
-    Process p = new ProcessBuilder("bash", Path.of("scripts", "check-rules.sh").toString())
-        .redirectErrorStream(true).start();
+    Process p =
+        new ProcessBuilder("bash", Path.of("scripts", "check-rules.sh").toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(5, TimeUnit.MINUTES)) {
       p.destroyForcibly();

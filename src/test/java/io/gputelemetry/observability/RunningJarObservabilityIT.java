@@ -51,13 +51,23 @@ class RunningJarObservabilityIT {
 
   @BeforeAll
   static void start() throws Exception {
-    jar = JarProcess.start("--http-port", "0", "--rate", "50", "--log-format", "json",
-        "--set", "simulator.sample-interval=500ms");
+    jar =
+        JarProcess.start(
+            "--http-port",
+            "0",
+            "--rate",
+            "50",
+            "--log-format",
+            "json",
+            "--set",
+            "simulator.sample-interval=500ms");
     await().atMost(Duration.ofSeconds(40)).until(() -> jar.find(HTTP) != null || !jar.alive());
     port = jar.find(HTTP);
     assertNotNull(port, jar.output());
     base = "http://127.0.0.1:" + port;
-    await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/health/ready").statusCode() == 200);
+    await()
+        .atMost(Duration.ofSeconds(30))
+        .until(() -> get(base + "/health/ready").statusCode() == 200);
   }
 
   @AfterAll
@@ -74,15 +84,30 @@ class RunningJarObservabilityIT {
     JsonObject dup = Events.token("acme");
     post("/v1/token-usage", new JsonArray().add(dup).add(dup.copy().put("input_tokens", "x")));
     post("/v1/token-usage", new JsonArray().add(dup));
-    post("/v1/token-usage", new JsonArray().add(Events.token("acme").put("ts", Instant.now().minusSeconds(120).toString())));
-    post("/v1/gpu-metrics", new JsonArray().add(Events.sample("GPU-unpriced").put("gpu_model", "NO-PRICE-GPU")));
-    try (KafkaProducer<String, String> kafka = new KafkaProducer<>(Map.of("bootstrap.servers", jar.find(KAFKA)),
-        new StringSerializer(), new StringSerializer())) {
+    post(
+        "/v1/token-usage",
+        new JsonArray()
+            .add(Events.token("acme").put("ts", Instant.now().minusSeconds(120).toString())));
+    post(
+        "/v1/gpu-metrics",
+        new JsonArray().add(Events.sample("GPU-unpriced").put("gpu_model", "NO-PRICE-GPU")));
+    try (KafkaProducer<String, String> kafka =
+        new KafkaProducer<>(
+            Map.of("bootstrap.servers", jar.find(KAFKA)),
+            new StringSerializer(),
+            new StringSerializer())) {
       kafka.send(new ProducerRecord<>("token.usage.v1", "k", "not json")).get(10, TimeUnit.SECONDS);
     }
-    Set<String> needed = Set.of("telemetry_events_dlq_total", "telemetry_unpriced_events_total",
-        "telemetry_events_rejected_total", "telemetry_ingest_requests_total", "jvm_gc_pause_seconds");
-    await().atMost(Duration.ofSeconds(40)).until(() -> families(get(base + "/metrics").body()).keySet().containsAll(needed));
+    Set<String> needed =
+        Set.of(
+            "telemetry_events_dlq_total",
+            "telemetry_unpriced_events_total",
+            "telemetry_events_rejected_total",
+            "telemetry_ingest_requests_total",
+            "jvm_gc_pause_seconds");
+    await()
+        .atMost(Duration.ofSeconds(40))
+        .until(() -> families(get(base + "/metrics").body()).keySet().containsAll(needed));
     assertTrue(value(get(base + "/metrics").body(), "telemetry_events_duplicate_total") >= 1);
     assertTrue(value(get(base + "/metrics").body(), "telemetry_events_late_total") >= 1);
 
@@ -110,36 +135,66 @@ class RunningJarObservabilityIT {
 
   @Test
   void prometheusScrapesTheJarAndEvaluatesTheRecordingRules(@TempDir Path dir) throws Exception {
-    assumeTrue(Files.isExecutable(Path.of("/usr/bin/prometheus")), "Debian's prometheus (installed by .ci/run)");
-    Path rules = Path.of("charts/gpu-telemetry/files/prometheus/gpu-telemetry.rules.yaml").toAbsolutePath();
+    assumeTrue(
+        Files.isExecutable(Path.of("/usr/bin/prometheus")),
+        "Debian's prometheus (installed by .ci/run)");
+    Path rules =
+        Path.of("charts/gpu-telemetry/files/prometheus/gpu-telemetry.rules.yaml").toAbsolutePath();
     Path config = dir.resolve("prometheus.yml");
-    Files.writeString(config, String.join("\n",
-        "global: {scrape_interval: 1s, evaluation_interval: 1s}",
-        "rule_files: ['" + rules + "']",
-        "scrape_configs:",
-        "  - job_name: gpu-telemetry",
-        "    static_configs: [{targets: ['127.0.0.1:" + port + "'], labels: {namespace: ci}}]", ""));
+    Files.writeString(
+        config,
+        String.join(
+            "\n",
+            "global: {scrape_interval: 1s, evaluation_interval: 1s}",
+            "rule_files: ['" + rules + "']",
+            "scrape_configs:",
+            "  - job_name: gpu-telemetry",
+            "    static_configs: [{targets: ['127.0.0.1:" + port + "'], labels: {namespace: ci}}]",
+            ""));
     int promPort;
     try (ServerSocket s = new ServerSocket(0)) {
       promPort = s.getLocalPort();
     }
-    Process prom = new ProcessBuilder("/usr/bin/prometheus", "--config.file=" + config,
-        "--storage.tsdb.path=" + dir.resolve("data"), "--web.listen-address=127.0.0.1:" + promPort, "--log.level=warn")
-        .redirectErrorStream(true).redirectOutput(dir.resolve("prometheus.log").toFile()).start();
+    Process prom =
+        new ProcessBuilder(
+                "/usr/bin/prometheus",
+                "--config.file=" + config,
+                "--storage.tsdb.path=" + dir.resolve("data"),
+                "--web.listen-address=127.0.0.1:" + promPort,
+                "--log.level=warn")
+            .redirectErrorStream(true)
+            .redirectOutput(dir.resolve("prometheus.log").toFile())
+            .start();
     try {
       String api = "http://127.0.0.1:" + promPort + "/api/v1/query?query=";
-      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
-          firstValue(get(api + enc("up{job=\"gpu-telemetry\"}"))) == 1.0);
-      await().atMost(Duration.ofSeconds(60)).ignoreExceptions().until(() ->
-          firstValue(get(api + enc("sum(telemetry_events_stored_total)"))) > 0);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(() -> firstValue(get(api + enc("up{job=\"gpu-telemetry\"}"))) == 1.0);
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(() -> firstValue(get(api + enc("sum(telemetry_events_stored_total)"))) > 0);
       // Recording rules evaluated over the scraped series.
-      await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
-          firstValue(get(api + enc("sum(namespace_model:telemetry_tokens:rate5m)"))) > 0);
-      await().atMost(Duration.ofSeconds(90)).ignoreExceptions().until(() ->
-          !get(api + enc("namespace:telemetry_store_write_errors:ratio_rate5m")).body().contains("\"result\":[]"));
-      HttpResponse<String> alerts = get("http://127.0.0.1:" + promPort + "/api/v1/rules?type=alert");
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .ignoreExceptions()
+          .until(
+              () -> firstValue(get(api + enc("sum(namespace_model:telemetry_tokens:rate5m)"))) > 0);
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .ignoreExceptions()
+          .until(
+              () ->
+                  !get(api + enc("namespace:telemetry_store_write_errors:ratio_rate5m"))
+                      .body()
+                      .contains("\"result\":[]"));
+      HttpResponse<String> alerts =
+          get("http://127.0.0.1:" + promPort + "/api/v1/rules?type=alert");
       assertEquals(200, alerts.statusCode());
-      assertTrue(alerts.body().contains("\"health\":\"ok\""), "alert rules evaluate: " + alerts.body().substring(0, 300));
+      assertTrue(
+          alerts.body().contains("\"health\":\"ok\""),
+          "alert rules evaluate: " + alerts.body().substring(0, 300));
     } finally {
       prom.destroy();
       prom.waitFor(10, TimeUnit.SECONDS);
@@ -165,14 +220,15 @@ class RunningJarObservabilityIT {
       }
     }
     Map<String, String> out = new HashMap<>(types);
-    types.forEach((name, type) -> {
-      if (name.endsWith("_max") && type.equals("gauge")) {
-        String base = name.substring(0, name.length() - 4);
-        if ("histogram".equals(types.get(base)) || "summary".equals(types.get(base))) {
-          out.remove(name);
-        }
-      }
-    });
+    types.forEach(
+        (name, type) -> {
+          if (name.endsWith("_max") && type.equals("gauge")) {
+            String base = name.substring(0, name.length() - 4);
+            if ("histogram".equals(types.get(base)) || "summary".equals(types.get(base))) {
+              out.remove(name);
+            }
+          }
+        });
     return out;
   }
 
@@ -188,7 +244,9 @@ class RunningJarObservabilityIT {
 
   private static Set<String> catalogue() throws Exception {
     Set<String> names = new TreeSet<>();
-    Matcher m = Pattern.compile("(?m)^\\| `([a-z0-9_:]+)` \\|").matcher(Files.readString(Path.of("docs/metrics.md")));
+    Matcher m =
+        Pattern.compile("(?m)^\\| `([a-z0-9_:]+)` \\|")
+            .matcher(Files.readString(Path.of("docs/metrics.md")));
     while (m.find()) {
       names.add(m.group(1));
     }
@@ -196,14 +254,19 @@ class RunningJarObservabilityIT {
   }
 
   private static void post(String path, JsonArray events) throws Exception {
-    HttpResponse<String> r = CLIENT.send(HttpRequest.newBuilder(URI.create(base + path))
-        .header("Content-Type", "application/json")
-        .POST(HttpRequest.BodyPublishers.ofString(events.encode())).build(), HttpResponse.BodyHandlers.ofString());
+    HttpResponse<String> r =
+        CLIENT.send(
+            HttpRequest.newBuilder(URI.create(base + path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(events.encode()))
+                .build(),
+            HttpResponse.BodyHandlers.ofString());
     assertTrue(r.statusCode() < 500, r.body());
   }
 
   private static HttpResponse<String> get(String url) throws Exception {
-    return CLIENT.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+    return CLIENT.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 }

@@ -35,7 +35,8 @@ class PipelineIT {
 
   @Test
   void storesExactlyTheIdsKafkaAcknowledgedAndAReplayStoresTheSameSet() throws Exception {
-    try (TestMongo mongo = new TestMongo(); MongoQueries store = new MongoQueries(mongo.uri())) {
+    try (TestMongo mongo = new TestMongo();
+        MongoQueries store = new MongoQueries(mongo.uri())) {
       String sfx = TestConfigs.unique();
       Map<String, String> producerConf = TestConfigs.base("producer", mongo.uri(), sfx);
       producerConf.put("simulator.count", "3000");
@@ -47,13 +48,22 @@ class PipelineIT {
 
       Set<String> acked = ConcurrentHashMap.newKeySet();
       Application processor = new Application(processorConfig).start();
-      Application producer = new Application(TestConfigs.of(producerConf))
-          .onProducerAck(e -> acked.add(e.type().collection() + "|" + e.storeId()));
+      Application producer =
+          new Application(TestConfigs.of(producerConf))
+              .onProducerAck(e -> acked.add(e.type().collection() + "|" + e.storeId()));
       producer.start();
-      producer.producer().simulationDone().toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
-      assertTrue(acked.size() > 3000, "the simulator emitted token events and samples: " + acked.size());
+      producer
+          .producer()
+          .simulationDone()
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(60, TimeUnit.SECONDS);
+      assertTrue(
+          acked.size() > 3000, "the simulator emitted token events and samples: " + acked.size());
 
-      await().atMost(Duration.ofSeconds(60)).until(() -> processor.processor().stats().stored.get() >= acked.size());
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .until(() -> processor.processor().stats().stored.get() >= acked.size());
       assertEquals(acked, store.storedIds(), "stored ids = acknowledged ids");
       assertEquals(0, processor.processor().stats().dlq.get());
       processor.close();
@@ -61,16 +71,24 @@ class PipelineIT {
       // Replay: the whole topics again from offset 0 under the same group.
       try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
         Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
-        for (String t : List.of(processorConfig.kafka().gpuMetricsTopic(), processorConfig.kafka().tokenUsageTopic())) {
+        for (String t :
+            List.of(
+                processorConfig.kafka().gpuMetricsTopic(),
+                processorConfig.kafka().tokenUsageTopic())) {
           for (int p = 0; p < 3; p++) {
             zero.put(new TopicPartition(t, p), new OffsetAndMetadata(0));
           }
         }
-        admin.alterConsumerGroupOffsets(processorConfig.processor().groupId(), zero).all().get(30, TimeUnit.SECONDS);
+        admin
+            .alterConsumerGroupOffsets(processorConfig.processor().groupId(), zero)
+            .all()
+            .get(30, TimeUnit.SECONDS);
       }
       Application replay = new Application(processorConfig).start();
       try {
-        await().atMost(Duration.ofSeconds(60)).until(() -> replay.processor().stats().duplicates.get() >= acked.size());
+        await()
+            .atMost(Duration.ofSeconds(60))
+            .until(() -> replay.processor().stats().duplicates.get() >= acked.size());
         assertEquals(0, replay.processor().stats().stored.get(), "a replay stores nothing new");
         assertEquals(acked, store.storedIds(), "the replay leaves the same set");
       } finally {
@@ -82,26 +100,40 @@ class PipelineIT {
 
   @Test
   void inventoryKeepsTheNewestStateWhenSamplesArriveOutOfOrder() throws Exception {
-    try (TestMongo mongo = new TestMongo(); MongoQueries store = new MongoQueries(mongo.uri())) {
+    try (TestMongo mongo = new TestMongo();
+        MongoQueries store = new MongoQueries(mongo.uri())) {
       String sfx = TestConfigs.unique();
       AppConfig config = TestConfigs.of(TestConfigs.base("processor", mongo.uri(), sfx));
       Application processor = new Application(config).start();
       Instant t0 = Instant.now().truncatedTo(ChronoUnit.MILLIS).minusSeconds(60);
-      try (KafkaProducer<String, byte[]> kafka = new KafkaProducer<>(Map.of("bootstrap.servers",
-          TestKafka.bootstrapServers(), "acks", "all"), new StringSerializer(), new ByteArraySerializer())) {
+      try (KafkaProducer<String, byte[]> kafka =
+          new KafkaProducer<>(
+              Map.of("bootstrap.servers", TestKafka.bootstrapServers(), "acks", "all"),
+              new StringSerializer(),
+              new ByteArraySerializer())) {
         // Newest first, then two older samples, each in its own batch.
         int n = 0;
         for (int[] s : new int[][] {{30, 90}, {10, 20}, {20, 40}}) {
-          kafka.send(new ProducerRecord<>(config.kafka().gpuMetricsTopic(), "GPU-1", sample(t0.plusSeconds(s[0]), s[1])))
+          kafka
+              .send(
+                  new ProducerRecord<>(
+                      config.kafka().gpuMetricsTopic(),
+                      "GPU-1",
+                      sample(t0.plusSeconds(s[0]), s[1])))
               .get(10, TimeUnit.SECONDS);
           int expected = ++n;
-          await().atMost(Duration.ofSeconds(30)).until(() -> processor.processor().stats().stored.get() >= expected);
+          await()
+              .atMost(Duration.ofSeconds(30))
+              .until(() -> processor.processor().stats().stored.get() >= expected);
         }
       }
       List<JsonObject> gpus = store.find("gpus", new JsonObject());
       assertEquals(1, gpus.size());
       JsonObject gpu = gpus.get(0);
-      assertEquals(t0.plusSeconds(30), date(gpu.getJsonObject("last").getValue("ts")), "last state is the newest sample");
+      assertEquals(
+          t0.plusSeconds(30),
+          date(gpu.getJsonObject("last").getValue("ts")),
+          "last state is the newest sample");
       assertEquals(90.0, gpu.getJsonObject("last").getDouble("utilization_pct"));
       assertEquals(t0.plusSeconds(10), date(gpu.getValue("first_seen")));
       assertEquals(t0.plusSeconds(30), date(gpu.getValue("last_seen")));
@@ -111,14 +143,24 @@ class PipelineIT {
   }
 
   private static Instant date(Object v) {
-    return v instanceof JsonObject j ? Instant.parse(j.getString("$date")) : Instant.parse(v.toString());
+    return v instanceof JsonObject j
+        ? Instant.parse(j.getString("$date"))
+        : Instant.parse(v.toString());
   }
 
   private static byte[] sample(Instant ts, double util) {
     return new JsonObject()
-        .put("ts", ts.toString()).put("node", "node-a").put("gpu_uuid", "GPU-1").put("gpu_model", "H100-SXM-80GB")
-        .put("utilization_pct", util).put("memory_used_mib", 1000).put("memory_total_mib", 81559)
-        .put("power_w", 300.5).put("temperature_c", 60).put("energy_mj", 1000 + (long) util)
-        .encode().getBytes(StandardCharsets.UTF_8);
+        .put("ts", ts.toString())
+        .put("node", "node-a")
+        .put("gpu_uuid", "GPU-1")
+        .put("gpu_model", "H100-SXM-80GB")
+        .put("utilization_pct", util)
+        .put("memory_used_mib", 1000)
+        .put("memory_total_mib", 81559)
+        .put("power_w", 300.5)
+        .put("temperature_c", 60)
+        .put("energy_mj", 1000 + (long) util)
+        .encode()
+        .getBytes(StandardCharsets.UTF_8);
   }
 }

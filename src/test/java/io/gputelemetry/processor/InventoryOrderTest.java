@@ -11,18 +11,29 @@ import org.junit.jupiter.api.Test;
 
 class InventoryOrderTest {
   private static Event sample(String ts, String id) {
-    return new Event(EventType.GPU_SAMPLE, JsonNodeFactory.instance.objectNode(), id, "GPU-1", Instant.parse(ts));
+    return new Event(
+        EventType.GPU_SAMPLE,
+        JsonNodeFactory.instance.objectNode(),
+        id,
+        "GPU-1",
+        Instant.parse(ts));
   }
 
   @Test
   void newerComparesInstantsNotTheirText() {
     // As text, "…:51Z" sorts after "…:51.500Z"; as instants it is older.
-    assertTrue(ProcessorVerticle.newer(sample("2026-11-28T20:44:51.500Z", "a"), sample("2026-11-28T20:44:51Z", "b")));
-    assertFalse(ProcessorVerticle.newer(sample("2026-11-28T20:44:51Z", "b"), sample("2026-11-28T20:44:51.500Z", "a")));
+    assertTrue(
+        ProcessorVerticle.newer(
+            sample("2026-11-28T20:44:51.500Z", "a"), sample("2026-11-28T20:44:51Z", "b")));
+    assertFalse(
+        ProcessorVerticle.newer(
+            sample("2026-11-28T20:44:51Z", "b"), sample("2026-11-28T20:44:51.500Z", "a")));
   }
 
   @Test
   void withinOneMillisecondTheEventIdDecidesAsInTheStore() {
-    assertTrue(ProcessorVerticle.newer(sample("2026-11-28T20:44:51.100Z", "b"), sample("2026-11-28T20:44:51.100500Z", "a")));
+    assertTrue(
+        ProcessorVerticle.newer(
+            sample("2026-11-28T20:44:51.100Z", "b"), sample("2026-11-28T20:44:51.100500Z", "a")));
   }
 }

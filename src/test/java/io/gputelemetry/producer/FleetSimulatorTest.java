@@ -1,11 +1,10 @@
 package io.gputelemetry.producer;
 
-import io.gputelemetry.accounting.GpuProfiles;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gputelemetry.accounting.GpuProfiles;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.config.Settings;
 import io.gputelemetry.event.Event;
@@ -27,9 +26,20 @@ class FleetSimulatorTest {
   private final EventParser parser = new EventParser(Duration.ofMinutes(5), Duration.ofDays(7));
 
   private static AppConfig.Simulator config(double rate) {
-    return AppConfig.from(Settings.load(null, Map.of(), Map.of("simulator.rate", Double.toString(rate),
-        "simulator.nodes", "3", "simulator.gpus-per-node", "4",
-        "simulator.gpu-models", "H100-SXM-80GB,L4-24GB"))).simulator();
+    return AppConfig.from(
+            Settings.load(
+                null,
+                Map.of(),
+                Map.of(
+                    "simulator.rate",
+                    Double.toString(rate),
+                    "simulator.nodes",
+                    "3",
+                    "simulator.gpus-per-node",
+                    "4",
+                    "simulator.gpu-models",
+                    "H100-SXM-80GB,L4-24GB")))
+        .simulator();
   }
 
   private List<Event> run(FleetSimulator sim, int seconds) {
@@ -47,8 +57,10 @@ class FleetSimulatorTest {
 
   @Test
   void sameSeedGivesTheSameEventsButNewIds() {
-    List<Event> a = run(new FleetSimulator(config(200), GpuProfiles.load(), parser, "runA", T0), 10);
-    List<Event> b = run(new FleetSimulator(config(200), GpuProfiles.load(), parser, "runB", T0), 10);
+    List<Event> a =
+        run(new FleetSimulator(config(200), GpuProfiles.load(), parser, "runA", T0), 10);
+    List<Event> b =
+        run(new FleetSimulator(config(200), GpuProfiles.load(), parser, "runB", T0), 10);
     assertEquals(a.size(), b.size());
     for (int i = 0; i < a.size(); i++) {
       assertEquals(content(a.get(i)), content(b.get(i)));
@@ -58,14 +70,19 @@ class FleetSimulatorTest {
 
   @Test
   void arrivalsFollowTheRateAndEveryGpuSamplesEachInterval() {
-    List<Event> events = run(new FleetSimulator(config(500), GpuProfiles.load(), parser, "r", T0), 20);
+    List<Event> events =
+        run(new FleetSimulator(config(500), GpuProfiles.load(), parser, "r", T0), 20);
     long requests = events.stream().filter(e -> e.type() == EventType.TOKEN_USAGE).count();
     long samples = events.stream().filter(e -> e.type() == EventType.GPU_SAMPLE).count();
     // Poisson(10000): 5 standard deviations is 500.
     assertTrue(Math.abs(requests - 10_000) < 500, "requests " + requests);
-    Map<String, Long> perGpu = events.stream().filter(e -> e.type() == EventType.GPU_SAMPLE)
-        .collect(java.util.stream.Collectors.groupingBy(e -> e.body().get("gpu_uuid").asText(),
-            java.util.stream.Collectors.counting()));
+    Map<String, Long> perGpu =
+        events.stream()
+            .filter(e -> e.type() == EventType.GPU_SAMPLE)
+            .collect(
+                java.util.stream.Collectors.groupingBy(
+                    e -> e.body().get("gpu_uuid").asText(),
+                    java.util.stream.Collectors.counting()));
     assertEquals(12, perGpu.size());
     // One sample per GPU per second over 20 s; the first GPU's phase puts a sample at both ends.
     perGpu.values().forEach(n -> assertTrue(n == 20 || n == 21, "samples per GPU " + n));
@@ -77,19 +94,29 @@ class FleetSimulatorTest {
 
   @Test
   void tokenCountsAreHeavyTailedAndPowerFollowsLoad() {
-    List<Event> busy = run(new FleetSimulator(config(2000), GpuProfiles.load(), parser, "r", T0), 10);
+    List<Event> busy =
+        run(new FleetSimulator(config(2000), GpuProfiles.load(), parser, "r", T0), 10);
     List<Event> idle = run(new FleetSimulator(config(0), GpuProfiles.load(), parser, "r", T0), 10);
-    List<Long> out = busy.stream().filter(e -> e.type() == EventType.TOKEN_USAGE)
-        .map(e -> e.body().get("output_tokens").asLong()).sorted().toList();
+    List<Long> out =
+        busy.stream()
+            .filter(e -> e.type() == EventType.TOKEN_USAGE)
+            .map(e -> e.body().get("output_tokens").asLong())
+            .sorted()
+            .toList();
     long median = out.get(out.size() / 2);
     long p99 = out.get(out.size() * 99 / 100);
     assertTrue(p99 > 5 * median, "p99 " + p99 + " vs median " + median);
-    assertTrue(meanPower(busy) > meanPower(idle) * 1.5, meanPower(busy) + " W busy vs " + meanPower(idle) + " W idle");
+    assertTrue(
+        meanPower(busy) > meanPower(idle) * 1.5,
+        meanPower(busy) + " W busy vs " + meanPower(idle) + " W idle");
   }
 
   private static double meanPower(List<Event> events) {
-    return events.stream().filter(e -> e.type() == EventType.GPU_SAMPLE)
-        .mapToDouble(e -> e.body().get("power_w").asDouble()).average().orElse(0);
+    return events.stream()
+        .filter(e -> e.type() == EventType.GPU_SAMPLE)
+        .mapToDouble(e -> e.body().get("power_w").asDouble())
+        .average()
+        .orElse(0);
   }
 
   @Test

@@ -20,31 +20,40 @@ class StandaloneJarIT {
   private static final Pattern HTTP = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)/");
   private static final Pattern KAFKA = Pattern.compile("embedded Kafka at (\\S+) ");
   private static final Pattern MONGO = Pattern.compile("store at (mongodb://\\S+) ");
-  private static final Pattern COMPLETE = Pattern.compile("run complete: (\\d+ events acknowledged by Kafka, \\d+ stored)");
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final Pattern COMPLETE =
+      Pattern.compile("run complete: (\\d+ events acknowledged by Kafka, \\d+ stored)");
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @Test
   void standaloneStoresEventsServesMetricsAndHealthAndPassesVerify() throws Exception {
-    try (JarProcess jar = JarProcess.start("--duration", "20s", "--http-port", "0", "--rate", "100")) {
+    try (JarProcess jar =
+        JarProcess.start("--duration", "20s", "--http-port", "0", "--rate", "100")) {
       await().atMost(Duration.ofSeconds(30)).until(() -> jar.find(HTTP) != null || !jar.alive());
       String port = jar.find(HTTP);
       assertNotNull(port, "printed its HTTP port:\n" + jar.output());
       String base = "http://127.0.0.1:" + port;
-      await().atMost(Duration.ofSeconds(20)).until(() -> get(base + "/health/ready").statusCode() == 200);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> get(base + "/health/ready").statusCode() == 200);
       assertEquals(200, get(base + "/health/live").statusCode());
-      await().atMost(Duration.ofSeconds(20)).until(() -> storedCount(get(base + "/metrics").body()) > 0);
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> storedCount(get(base + "/metrics").body()) > 0);
       String metrics = get(base + "/metrics").body();
       assertTrue(metrics.contains("telemetry_gpu_power_watts{"), "per-GPU gauges exported");
       assertTrue(metrics.contains("jvm_memory_used_bytes"), "JVM metrics exported");
 
-      try (JarProcess verify = JarProcess.start("verify", "--kafka", jar.find(KAFKA), "--mongo", jar.find(MONGO))) {
+      try (JarProcess verify =
+          JarProcess.start("verify", "--kafka", jar.find(KAFKA), "--mongo", jar.find(MONGO))) {
         int rc = verify.waitFor(60);
         assertEquals(0, rc, "verify passes against the running standalone:\n" + verify.output());
         assertFalse(verify.output().contains("FAIL"), verify.output());
         assertTrue(verify.output().contains("PASS  completeness"), verify.output());
       }
 
-      assertEquals(0, jar.waitFor(90), "a bounded run exits 0 once everything is stored:\n" + jar.output());
+      assertEquals(
+          0, jar.waitFor(90), "a bounded run exits 0 once everything is stored:\n" + jar.output());
       String summary = jar.find(COMPLETE);
       assertNotNull(summary, jar.output());
       String[] parts = summary.split(" ");
@@ -53,29 +62,54 @@ class StandaloneJarIT {
   }
 
   @Test
-  void aRestartWithTheSameDataDirKeepsTheDataAndNeverReusesAnId(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
-      throws Exception {
+  void aRestartWithTheSameDataDirKeepsTheDataAndNeverReusesAnId(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
     long requests = 0;
     for (int run = 0; run < 2; run++) {
-      try (JarProcess jar = JarProcess.start("--data-dir", dir.toString(), "--count", "150", "--rate", "300",
-          "--http-port", "0", "--seed", "7")) {
+      try (JarProcess jar =
+          JarProcess.start(
+              "--data-dir",
+              dir.toString(),
+              "--count",
+              "150",
+              "--rate",
+              "300",
+              "--http-port",
+              "0",
+              "--seed",
+              "7")) {
         assertEquals(0, jar.waitFor(120), jar.output());
-        assertTrue(jar.output().contains(", 0 duplicates"), "same seed, new ids: " + jar.find(COMPLETE) + "\n" + jar.output());
+        assertTrue(
+            jar.output().contains(", 0 duplicates"),
+            "same seed, new ids: " + jar.find(COMPLETE) + "\n" + jar.output());
         String[] parts = jar.find(COMPLETE).split(" ");
         assertEquals(parts[0], parts[5], jar.output());
         requests += 150;
       }
     }
     // A third start serves what both runs stored, from the broker log and the file-backed store.
-    try (JarProcess jar = JarProcess.start("--data-dir", dir.toString(), "--no-simulator", "--http-port", "0")) {
+    try (JarProcess jar =
+        JarProcess.start("--data-dir", dir.toString(), "--no-simulator", "--http-port", "0")) {
       await().atMost(Duration.ofSeconds(40)).until(() -> jar.find(HTTP) != null || !jar.alive());
       String base = "http://127.0.0.1:" + jar.find(HTTP);
-      await().atMost(Duration.ofSeconds(30)).until(() -> get(base + "/health/ready").statusCode() == 200);
-      String now = java.time.Instant.now().plusSeconds(60).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-      String from = java.time.Instant.now().minusSeconds(3600).truncatedTo(java.time.temporal.ChronoUnit.SECONDS).toString();
-      io.vertx.core.json.JsonObject usage = new io.vertx.core.json.JsonObject(
-          get(base + "/api/v1/usage?from=" + from + "&to=" + now).body());
-      assertEquals((double) requests, usage.getJsonObject("totals").getDouble("requests"), usage.encode());
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .until(() -> get(base + "/health/ready").statusCode() == 200);
+      String now =
+          java.time.Instant.now()
+              .plusSeconds(60)
+              .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+              .toString();
+      String from =
+          java.time.Instant.now()
+              .minusSeconds(3600)
+              .truncatedTo(java.time.temporal.ChronoUnit.SECONDS)
+              .toString();
+      io.vertx.core.json.JsonObject usage =
+          new io.vertx.core.json.JsonObject(
+              get(base + "/api/v1/usage?from=" + from + "&to=" + now).body());
+      assertEquals(
+          (double) requests, usage.getJsonObject("totals").getDouble("requests"), usage.encode());
       jar.terminate();
       assertTrue(java.util.Set.of(0, 143).contains(jar.waitFor(60)), jar.output());
     }
@@ -95,14 +129,18 @@ class StandaloneJarIT {
   void helpListsRolesAndOptions() throws Exception {
     try (JarProcess jar = JarProcess.start("--help")) {
       assertEquals(0, jar.waitFor(30));
-      for (String s : new String[] {"standalone", "producer", "processor", "verify", "--config", "--data-dir", "GPUTEL_"}) {
+      for (String s :
+          new String[] {
+            "standalone", "producer", "processor", "verify", "--config", "--data-dir", "GPUTEL_"
+          }) {
         assertTrue(jar.output().contains(s), "help mentions " + s);
       }
     }
   }
 
   private HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(5)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

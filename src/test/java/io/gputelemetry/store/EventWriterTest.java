@@ -27,8 +27,19 @@ import org.junit.jupiter.api.Test;
 
 /** The stored form, byte for byte as the BSON library would encode the same document. */
 class EventWriterTest {
-  private static final String[] SAMPLES = {"", "a", "GPU-5a1c0f2e", "caf\u00e9", "\u4e2d\u6587", "\ud83d\ude80 rocket",
-      "lone \ud800 high", "lone \udc00 low", "nul \u0000 inside", "\u07ff\u0800\uffff", "x".repeat(300)};
+  private static final String[] SAMPLES = {
+    "",
+    "a",
+    "GPU-5a1c0f2e",
+    "caf\u00e9",
+    "\u4e2d\u6587",
+    "\ud83d\ude80 rocket",
+    "lone \ud800 high",
+    "lone \udc00 low",
+    "nul \u0000 inside",
+    "\u07ff\u0800\uffff",
+    "x".repeat(300)
+  };
 
   @Test
   void encodesExactlyAsTheBsonLibrary() {
@@ -51,7 +62,9 @@ class EventWriterTest {
             }
           }
           case NUM -> {
-            double[] special = {0.0, -0.0, Double.NaN, Double.MAX_VALUE, Double.MIN_VALUE, r.nextGaussian() * 1e6};
+            double[] special = {
+              0.0, -0.0, Double.NaN, Double.MAX_VALUE, Double.MIN_VALUE, r.nextGaussian() * 1e6
+            };
             if (r.nextBoolean()) {
               body.put(f.name(), special[r.nextInt(special.length)]);
             } else {
@@ -62,15 +75,19 @@ class EventWriterTest {
         }
       }
       Instant ts = Instant.ofEpochMilli(1_700_000_000_000L + r.nextInt(1_000_000_000));
-      Event e = new Event(type, body, body.get("event_id").asText(), body.get(type.scopeField()).asText(), ts);
+      Event e =
+          new Event(
+              type, body, body.get("event_id").asText(), body.get(type.scopeField()).asText(), ts);
       boolean unpriced = r.nextInt(4) == 0;
       double cost = r.nextInt(3) == 0 ? Double.NaN : r.nextDouble() / 1000;
       long received = ts.toEpochMilli() + r.nextInt(5000);
 
       RawBsonDocument ours = EventWriter.toBson(e, received, unpriced, cost);
       BsonDocument expected = reference(e, received, unpriced, cost);
-      assertArrayEquals(encode(expected), bytes(ours), () -> "bytes differ from " + expected.toJson());
-      assertEquals(expected.keySet(), ours.toBsonDocument().keySet(), "decodes, with the same fields");
+      assertArrayEquals(
+          encode(expected), bytes(ours), () -> "bytes differ from " + expected.toJson());
+      assertEquals(
+          expected.keySet(), ours.toBsonDocument().keySet(), "decodes, with the same fields");
     }
   }
 

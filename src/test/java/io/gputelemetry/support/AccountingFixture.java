@@ -30,31 +30,36 @@ public final class AccountingFixture {
 
   // GPU time and cost per step (max gap 3 s; a sample covers (previous, this]):
   //  g1: 30 s + 30 s; cost 30 x 0.001 = 0.03 and 30 x 0.002 = 0.06 (price doubles at T0+30)
-  //  g2: step 0 covers [T0, T0+20) = 20 s plus the capped gap [T0+27, T0+30) = 3 s -> 23 s x 0.01 = 0.23
+  //  g2: step 0 covers [T0, T0+20) = 20 s plus the capped gap [T0+27, T0+30) = 3 s -> 23 s x 0.01 =
+  // 0.23
   //      step 1: 30 s x 0.01 = 0.30
   //  g3: 60 s unpriced; g4: 0.03 + 0.06
-  // Energy: g1 step 0: 200 W x 30 = 6000 J; step 1: 6000 - 400 (the reset interval by counter) + 250 W x 2 = 6100 J
+  // Energy: g1 step 0: 200 W x 30 = 6000 J; step 1: 6000 - 400 (the reset interval by counter) +
+  // 250 W x 2 = 6100 J
   //  g2: step 0: 300 W x 20 by counter + 300 W x 3 by power = 6900 J; step 1: 9000 J
   //  g3: 3000 + 3000 J; g4: 4500 + 4500 J
-  public static final double FLEET_COST = 0.03 + 0.06 + 0.23 + 0.30 + 0.03 + 0.06;  // 0.71
-  public static final double FLEET_ENERGY = 6000 + 6100 + 3000 + 3000 + 6900 + 9000 + 4500 + 4500;  // 43000
+  public static final double FLEET_COST = 0.03 + 0.06 + 0.23 + 0.30 + 0.03 + 0.06; // 0.71
+  public static final double FLEET_ENERGY =
+      6000 + 6100 + 3000 + 3000 + 6900 + 9000 + 4500 + 4500; // 43000
   // Allocation: step 0 m1 tokens A 450 / B 150 -> shares 0.75 / 0.25 of (0.03 $, 6000 + 3000 J)
   //             step 1 m1 tokens A 300 / B 100 -> 0.75 / 0.25 of (0.06 $, 6100 + 3000 J)
-  //             step 0 m2: B alone -> 0.23 $, 6900 J; step 1 m2 has no tokens -> idle 0.30 $, 9000 J
+  //             step 0 m2: B alone -> 0.23 $, 6900 J; step 1 m2 has no tokens -> idle 0.30 $, 9000
+  // J
   //             m3 -> idle 0.09 $, 9000 J
-  public static final double A_COST = 0.75 * 0.03 + 0.75 * 0.06;                 // 0.0675
-  public static final double A_ENERGY = 0.75 * 9000 + 0.75 * 9100;               // 13575
-  public static final double A_INPUT = 3 * 100 + 200;                             // 500
-  public static final double A_OUTPUT = 3 * 50 + 100;                             // 250
-  public static final double B_COST = 0.25 * 0.03 + 0.25 * 0.06 + 0.23;           // 0.2525
-  public static final double B_ENERGY = 0.25 * 9000 + 0.25 * 9100 + 6900;          // 11425
-  public static final double B_INPUT = 100 + 2 * 500 + 100;                       // 1200
-  public static final double B_OUTPUT = 50 + 2 * 500 + 0;                         // 1050
-  public static final double C_TOKENS = 20;                                       // unmetered, cost 0
-  public static final double IDLE_COST = 0.30 + 0.09;                             // 0.39
-  public static final double IDLE_ENERGY = 9000 + 9000;                           // 18000
-  public static final double UNPRICED_SECONDS = 60;                               // g3
-  // By model: m1 = A + B shares of m1 = 0.09 $, 18100 J, 1000 tokens; m2 = 0.23 $, 6900 J, 2000 tokens.
+  public static final double A_COST = 0.75 * 0.03 + 0.75 * 0.06; // 0.0675
+  public static final double A_ENERGY = 0.75 * 9000 + 0.75 * 9100; // 13575
+  public static final double A_INPUT = 3 * 100 + 200; // 500
+  public static final double A_OUTPUT = 3 * 50 + 100; // 250
+  public static final double B_COST = 0.25 * 0.03 + 0.25 * 0.06 + 0.23; // 0.2525
+  public static final double B_ENERGY = 0.25 * 9000 + 0.25 * 9100 + 6900; // 11425
+  public static final double B_INPUT = 100 + 2 * 500 + 100; // 1200
+  public static final double B_OUTPUT = 50 + 2 * 500 + 0; // 1050
+  public static final double C_TOKENS = 20; // unmetered, cost 0
+  public static final double IDLE_COST = 0.30 + 0.09; // 0.39
+  public static final double IDLE_ENERGY = 9000 + 9000; // 18000
+  public static final double UNPRICED_SECONDS = 60; // g3
+  // By model: m1 = A + B shares of m1 = 0.09 $, 18100 J, 1000 tokens; m2 = 0.23 $, 6900 J, 2000
+  // tokens.
   public static final double M1_COST = 0.09;
   public static final double M1_ENERGY = 9000 + 9100;
   public static final double M2_COST = 0.23;
@@ -62,6 +67,7 @@ public final class AccountingFixture {
 
   public final Instant t0;
   public final List<JsonObject> samples = new ArrayList<>();
+
   /** Token events in sending order; the last one is the late one. */
   public final List<JsonObject> tokens = new ArrayList<>();
 
@@ -88,13 +94,21 @@ public final class AccountingFixture {
     tokens.add(token("B", "m1", 45, 100, 0));
   }
 
-  private JsonObject sample(String gpu, String gpuModel, String model, int second, double power, Long energyMj) {
-    JsonObject o = new JsonObject()
-        .put("event_id", gpu + "@" + second)
-        .put("ts", t0.plusSeconds(second).toString())
-        .put("node", "node-" + gpu).put("gpu_uuid", "GPU-" + gpu).put("gpu_model", gpuModel).put("model", model)
-        .put("utilization_pct", 50.0).put("memory_used_mib", 1000).put("memory_total_mib", 80000)
-        .put("power_w", power).put("temperature_c", 60.0);
+  private JsonObject sample(
+      String gpu, String gpuModel, String model, int second, double power, Long energyMj) {
+    JsonObject o =
+        new JsonObject()
+            .put("event_id", gpu + "@" + second)
+            .put("ts", t0.plusSeconds(second).toString())
+            .put("node", "node-" + gpu)
+            .put("gpu_uuid", "GPU-" + gpu)
+            .put("gpu_model", gpuModel)
+            .put("model", model)
+            .put("utilization_pct", 50.0)
+            .put("memory_used_mib", 1000)
+            .put("memory_total_mib", 80000)
+            .put("power_w", power)
+            .put("temperature_c", 60.0);
     if (energyMj != null) {
       o.put("energy_mj", energyMj);
     }
@@ -105,17 +119,36 @@ public final class AccountingFixture {
     return new JsonObject()
         .put("event_id", "req-" + tenant + "-" + model + "-" + second)
         .put("ts", t0.plusSeconds(second).toString())
-        .put("tenant", tenant).put("model", model).put("input_tokens", in).put("output_tokens", out);
+        .put("tenant", tenant)
+        .put("model", model)
+        .put("input_tokens", in)
+        .put("output_tokens", out);
   }
 
   /** A price book: GA 3.60 $/h, 7.20 $/h from T0+30; GB 36 $/h; GX none. */
   public Path writePriceBook(Path dir) throws Exception {
     Instant long_ago = t0.minusSeconds(86_400);
-    String json = new JsonObject().put("gpu_hourly", new io.vertx.core.json.JsonArray()
-        .add(new JsonObject().put("gpu_model", GA).put("effective_from", long_ago.toString()).put("usd_per_hour", 3.6))
-        .add(new JsonObject().put("gpu_model", GA).put("effective_from", t0.plusSeconds(30).toString()).put("usd_per_hour", 7.2))
-        .add(new JsonObject().put("gpu_model", GB).put("effective_from", long_ago.toString()).put("usd_per_hour", 36.0)))
-        .encodePrettily();
+    String json =
+        new JsonObject()
+            .put(
+                "gpu_hourly",
+                new io.vertx.core.json.JsonArray()
+                    .add(
+                        new JsonObject()
+                            .put("gpu_model", GA)
+                            .put("effective_from", long_ago.toString())
+                            .put("usd_per_hour", 3.6))
+                    .add(
+                        new JsonObject()
+                            .put("gpu_model", GA)
+                            .put("effective_from", t0.plusSeconds(30).toString())
+                            .put("usd_per_hour", 7.2))
+                    .add(
+                        new JsonObject()
+                            .put("gpu_model", GB)
+                            .put("effective_from", long_ago.toString())
+                            .put("usd_per_hour", 36.0)))
+            .encodePrettily();
     Path p = dir.resolve("price-book.json");
     Files.writeString(p, json, StandardCharsets.UTF_8);
     return p;

@@ -12,7 +12,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
-/** A main class of the test classpath run in its own JVM, output captured (a store, a Kafka broker). */
+/**
+ * A main class of the test classpath run in its own JVM, output captured (a store, a Kafka broker).
+ */
 public final class ChildJvm implements AutoCloseable {
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
@@ -21,32 +23,47 @@ public final class ChildJvm implements AutoCloseable {
   private ChildJvm(String name, Process process) {
     this.name = name;
     this.process = process;
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-          if (lines.size() > 20_000) {
-            lines.remove(0);
-          }
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    }, name + "-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                  if (lines.size() > 20_000) {
+                    lines.remove(0);
+                  }
+                }
+              } catch (IOException e) {
+                // process gone
+              }
+            },
+            name + "-output");
     reader.setDaemon(true);
     reader.start();
   }
 
-  /** The test classpath as the test runner knows it (the runner's own may be a manifest-only jar). */
+  /**
+   * The test classpath as the test runner knows it (the runner's own may be a manifest-only jar).
+   */
   public static String classpath() {
     String cp = System.getProperty("surefire.test.class.path");
     return cp != null && !cp.isBlank() ? cp : System.getProperty("java.class.path");
   }
 
-  public static ChildJvm start(String name, String heap, String mainClass, String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-        "-Xmx" + heap, "-XX:+UseSerialGC", "-cp", classpath(), mainClass));
+  public static ChildJvm start(String name, String heap, String mainClass, String... args)
+      throws IOException {
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx" + heap,
+                "-XX:+UseSerialGC",
+                "-cp",
+                classpath(),
+                mainClass));
     cmd.addAll(List.of(args));
     return new ChildJvm(name, new ProcessBuilder(cmd).redirectErrorStream(true).start());
   }
@@ -80,7 +97,8 @@ public final class ChildJvm implements AutoCloseable {
 
   public int waitFor(long seconds) throws InterruptedException {
     if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-      throw new IllegalStateException(name + " still running after " + seconds + " s:\n" + tail(50));
+      throw new IllegalStateException(
+          name + " still running after " + seconds + " s:\n" + tail(50));
     }
     return process.exitValue();
   }

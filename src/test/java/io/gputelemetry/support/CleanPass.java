@@ -20,7 +20,10 @@ public final class CleanPass {
 
   private CleanPass() {}
 
-  /** {@code settings}: the fault run's processor settings (broker and topics); group and store are replaced. */
+  /**
+   * {@code settings}: the fault run's processor settings (broker and topics); group and store are
+   * replaced.
+   */
   public static Result run(Map<String, String> settings) throws Exception {
     Map<String, String> c = new HashMap<>(settings);
     String group = "clean-" + TestConfigs.unique();
@@ -28,12 +31,16 @@ public final class CleanPass {
     c.put("processor.group-id", group);
     c.put("http.port", "0");
     c.put("http.host", "127.0.0.1");
-    List<String> topics = List.of(c.get("kafka.topic.gpu-metrics"), c.get("kafka.topic.token-usage"));
-    try (TestMongo mongo = new TestMongo(); KafkaOffsets offsets = new KafkaOffsets(c.get("kafka.bootstrap.servers"))) {
+    List<String> topics =
+        List.of(c.get("kafka.topic.gpu-metrics"), c.get("kafka.topic.token-usage"));
+    try (TestMongo mongo = new TestMongo();
+        KafkaOffsets offsets = new KafkaOffsets(c.get("kafka.bootstrap.servers"))) {
       c.put("mongo.connection-string", mongo.uri());
       Application app = new Application(TestConfigs.of(c)).start();
       try {
-        await().atMost(Duration.ofMinutes(3)).pollInterval(Duration.ofMillis(500))
+        await()
+            .atMost(Duration.ofMinutes(3))
+            .pollInterval(Duration.ofMillis(500))
             .until(() -> offsets.caughtUp(group, topics));
       } finally {
         app.close();

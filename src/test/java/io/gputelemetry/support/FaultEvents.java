@@ -12,11 +12,16 @@ import java.util.SplittableRandom;
  * Every event id is unique to the generator's prefix.
  */
 public final class FaultEvents {
-  /** One event: which topic, the record key and value, and its store key ("collection|scope/event_id"). */
+  /**
+   * One event: which topic, the record key and value, and its store key
+   * ("collection|scope/event_id").
+   */
   public record Rec(boolean sample, String key, byte[] value, String id) {}
 
   private static final String[] TENANTS = {"acme", "globex", "initech", "umbrella", "hooli"};
-  private static final String[] MODELS = {"llama-3.1-70b-instruct", "llama-3.1-8b-instruct", "mistral-7b-instruct"};
+  private static final String[] MODELS = {
+    "llama-3.1-70b-instruct", "llama-3.1-8b-instruct", "mistral-7b-instruct"
+  };
   private static final String[] GPU_MODELS = {"H100-SXM-80GB", "A100-SXM-80GB"};
   private static final int NODES = 4;
   private static final int GPUS_PER_NODE = 4;
@@ -67,22 +72,61 @@ public final class FaultEvents {
       String gpu = gpuUuid(g);
       String gpuModel = GPU_MODELS[node % GPU_MODELS.length];
       double util = random.nextInt(1001) / 10.0;
-      String json = "{\"event_id\":\"" + eventId + "\",\"ts\":\"" + base.plusMillis(ms)
-          + "\",\"node\":\"fault-node-" + node + "\",\"gpu_uuid\":\"" + gpu + "\",\"gpu_index\":" + (g % GPUS_PER_NODE)
-          + ",\"gpu_model\":\"" + gpuModel + "\",\"model\":\"" + MODELS[g % MODELS.length]
-          + "\",\"utilization_pct\":" + util + ",\"memory_used_mib\":" + (20000 + random.nextInt(60000))
-          + ",\"memory_total_mib\":81559,\"power_w\":" + (100 + random.nextInt(6000) / 10.0)
-          + ",\"energy_mj\":" + (1_000_000L + n * 1000) + ",\"temperature_c\":" + (30 + random.nextInt(500) / 10.0)
-          + ",\"sm_clock_mhz\":" + (1000 + random.nextInt(980)) + ",\"xid_errors\":0}";
-      return new Rec(true, gpu, json.getBytes(StandardCharsets.UTF_8), "gpu_metrics|" + gpu + "/" + eventId);
+      String json =
+          "{\"event_id\":\""
+              + eventId
+              + "\",\"ts\":\""
+              + base.plusMillis(ms)
+              + "\",\"node\":\"fault-node-"
+              + node
+              + "\",\"gpu_uuid\":\""
+              + gpu
+              + "\",\"gpu_index\":"
+              + (g % GPUS_PER_NODE)
+              + ",\"gpu_model\":\""
+              + gpuModel
+              + "\",\"model\":\""
+              + MODELS[g % MODELS.length]
+              + "\",\"utilization_pct\":"
+              + util
+              + ",\"memory_used_mib\":"
+              + (20000 + random.nextInt(60000))
+              + ",\"memory_total_mib\":81559,\"power_w\":"
+              + (100 + random.nextInt(6000) / 10.0)
+              + ",\"energy_mj\":"
+              + (1_000_000L + n * 1000)
+              + ",\"temperature_c\":"
+              + (30 + random.nextInt(500) / 10.0)
+              + ",\"sm_clock_mhz\":"
+              + (1000 + random.nextInt(980))
+              + ",\"xid_errors\":0}";
+      return new Rec(
+          true, gpu, json.getBytes(StandardCharsets.UTF_8), "gpu_metrics|" + gpu + "/" + eventId);
     }
     String tenant = TENANTS[random.nextInt(TENANTS.length)];
     String model = MODELS[random.nextInt(MODELS.length)];
     long ms = adjust(n * 2);
-    String json = "{\"event_id\":\"" + eventId + "\",\"ts\":\"" + base.plusMillis(ms) + "\",\"tenant\":\"" + tenant
-        + "\",\"model\":\"" + model + "\",\"provider\":\"vllm\",\"input_tokens\":" + (1 + random.nextInt(4000))
-        + ",\"output_tokens\":" + random.nextInt(1000) + ",\"latency_ms\":" + (50 + random.nextInt(50000) / 10.0) + "}";
-    return new Rec(false, model, json.getBytes(StandardCharsets.UTF_8), "token_usage|" + tenant + "/" + eventId);
+    String json =
+        "{\"event_id\":\""
+            + eventId
+            + "\",\"ts\":\""
+            + base.plusMillis(ms)
+            + "\",\"tenant\":\""
+            + tenant
+            + "\",\"model\":\""
+            + model
+            + "\",\"provider\":\"vllm\",\"input_tokens\":"
+            + (1 + random.nextInt(4000))
+            + ",\"output_tokens\":"
+            + random.nextInt(1000)
+            + ",\"latency_ms\":"
+            + (50 + random.nextInt(50000) / 10.0)
+            + "}";
+    return new Rec(
+        false,
+        model,
+        json.getBytes(StandardCharsets.UTF_8),
+        "token_usage|" + tenant + "/" + eventId);
   }
 
   public static String gpuUuid(int g) {

@@ -20,16 +20,21 @@ public final class JarProcess implements AutoCloseable {
 
   private JarProcess(Process process) {
     this.process = process;
-    Thread reader = new Thread(() -> {
-      try (BufferedReader r = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
-        String line;
-        while ((line = r.readLine()) != null) {
-          lines.add(line);
-        }
-      } catch (IOException e) {
-        // process gone
-      }
-    }, "jar-output");
+    Thread reader =
+        new Thread(
+            () -> {
+              try (BufferedReader r =
+                  new BufferedReader(
+                      new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                  lines.add(line);
+                }
+              } catch (IOException e) {
+                // process gone
+              }
+            },
+            "jar-output");
     reader.setDaemon(true);
     reader.start();
   }
@@ -37,14 +42,20 @@ public final class JarProcess implements AutoCloseable {
   public static Path jar() {
     Path p = Path.of(System.getProperty("gpu-telemetry.jar", "target/gpu-telemetry.jar"));
     if (!Files.exists(p)) {
-      throw new IllegalStateException(p + " not built: run `mvn verify` (the package phase builds it)");
+      throw new IllegalStateException(
+          p + " not built: run `mvn verify` (the package phase builds it)");
     }
     return p;
   }
 
   public static JarProcess start(String... args) throws IOException {
-    List<String> cmd = new ArrayList<>(List.of(
-        Path.of(System.getProperty("java.home"), "bin", "java").toString(), "-Xmx512m", "-jar", jar().toString()));
+    List<String> cmd =
+        new ArrayList<>(
+            List.of(
+                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "-Xmx512m",
+                "-jar",
+                jar().toString()));
     cmd.addAll(List.of(args));
     ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
     pb.environment().entrySet().removeIf(e -> e.getKey().startsWith("GPUTEL_"));
@@ -54,7 +65,8 @@ public final class JarProcess implements AutoCloseable {
   /** Runs to completion and returns the exit code. */
   public int waitFor(long seconds) throws InterruptedException {
     if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
-      throw new IllegalStateException("jar still running after " + seconds + " s; output:\n" + output());
+      throw new IllegalStateException(
+          "jar still running after " + seconds + " s; output:\n" + output());
     }
     // Let the reader drain the last lines.
     for (int i = 0; i < 50 && process.isAlive(); i++) {

@@ -20,9 +20,9 @@ import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.common.Uuid;
 
 /**
- * A 3-node KRaft cluster (each node broker and controller) for broker-failure tests: every node
- * its own JVM running {@code kafka.Kafka} from the test classpath, with storage formatted by
- * {@code kafka.tools.StorageTool}, so that one node can be killed and restarted on its own log.
+ * A 3-node KRaft cluster (each node broker and controller) for broker-failure tests: every node its
+ * own JVM running {@code kafka.Kafka} from the test classpath, with storage formatted by {@code
+ * kafka.tools.StorageTool}, so that one node can be killed and restarted on its own log.
  */
 public final class KraftCluster implements AutoCloseable {
   private final Path dir;
@@ -38,8 +38,10 @@ public final class KraftCluster implements AutoCloseable {
       brokerPorts[i] = freePort();
       controllerPorts[i] = freePort();
     }
-    String voters = java.util.stream.IntStream.range(0, size)
-        .mapToObj(i -> (i + 1) + "@127.0.0.1:" + controllerPorts[i]).collect(Collectors.joining(","));
+    String voters =
+        java.util.stream.IntStream.range(0, size)
+            .mapToObj(i -> (i + 1) + "@127.0.0.1:" + controllerPorts[i])
+            .collect(Collectors.joining(","));
     String template;
     try (InputStream in = KraftCluster.class.getResourceAsStream("/faults/kraft-node.properties")) {
       template = new String(in.readAllBytes(), StandardCharsets.UTF_8);
@@ -50,14 +52,25 @@ public final class KraftCluster implements AutoCloseable {
     List<ChildJvm> formats = new ArrayList<>();
     for (int i = 0; i < size; i++) {
       Path logDir = Files.createDirectories(dir.resolve("node-" + (i + 1)));
-      String props = template.replace("${node.id}", Integer.toString(i + 1)).replace("${voters}", voters)
-          .replace("${broker.port}", Integer.toString(brokerPorts[i]))
-          .replace("${controller.port}", Integer.toString(controllerPorts[i]))
-          .replace("${log.dir}", logDir.toString());
+      String props =
+          template
+              .replace("${node.id}", Integer.toString(i + 1))
+              .replace("${voters}", voters)
+              .replace("${broker.port}", Integer.toString(brokerPorts[i]))
+              .replace("${controller.port}", Integer.toString(controllerPorts[i]))
+              .replace("${log.dir}", logDir.toString());
       configs[i] = dir.resolve("node-" + (i + 1) + ".properties");
       Files.writeString(configs[i], props, StandardCharsets.UTF_8);
-      formats.add(ChildJvm.start("format-" + (i + 1), "256m", "kafka.tools.StorageTool",
-          "format", "-t", clusterId, "-c", configs[i].toString()));
+      formats.add(
+          ChildJvm.start(
+              "format-" + (i + 1),
+              "256m",
+              "kafka.tools.StorageTool",
+              "format",
+              "-t",
+              clusterId,
+              "-c",
+              configs[i].toString()));
     }
     for (ChildJvm f : formats) {
       int rc = f.waitFor(60);
@@ -83,16 +96,28 @@ public final class KraftCluster implements AutoCloseable {
 
   /** Waits until {@code n} brokers are registered and answering. */
   public void awaitBrokers(int n) {
-    try (Admin admin = Admin.create(Map.of("bootstrap.servers", bootstrapServers(), "request.timeout.ms", "5000",
-        "default.api.timeout.ms", "10000"))) {
-      await().atMost(Duration.ofSeconds(90)).pollInterval(Duration.ofMillis(500)).ignoreExceptions().until(() -> {
-        for (ChildJvm node : nodes) {
-          if (node != null && !node.alive()) {
-            throw new IllegalStateException("a Kafka node exited:\n" + node.tail(40));
-          }
-        }
-        return admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size() >= n;
-      });
+    try (Admin admin =
+        Admin.create(
+            Map.of(
+                "bootstrap.servers",
+                bootstrapServers(),
+                "request.timeout.ms",
+                "5000",
+                "default.api.timeout.ms",
+                "10000"))) {
+      await()
+          .atMost(Duration.ofSeconds(90))
+          .pollInterval(Duration.ofMillis(500))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                for (ChildJvm node : nodes) {
+                  if (node != null && !node.alive()) {
+                    throw new IllegalStateException("a Kafka node exited:\n" + node.tail(40));
+                  }
+                }
+                return admin.describeCluster().nodes().get(10, TimeUnit.SECONDS).size() >= n;
+              });
     }
   }
 
@@ -102,7 +127,9 @@ public final class KraftCluster implements AutoCloseable {
   }
 
   public String bootstrapServers() {
-    return java.util.Arrays.stream(brokerPorts).mapToObj(p -> "127.0.0.1:" + p).collect(Collectors.joining(","));
+    return java.util.Arrays.stream(brokerPorts)
+        .mapToObj(p -> "127.0.0.1:" + p)
+        .collect(Collectors.joining(","));
   }
 
   private static int freePort() throws IOException {

@@ -16,7 +16,9 @@ public final class MongoQueries implements AutoCloseable {
   private final MongoClient client;
 
   public MongoQueries(String uri) {
-    client = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "telemetry"));
+    client =
+        MongoClient.create(
+            vertx, new JsonObject().put("connection_string", uri).put("db_name", "telemetry"));
   }
 
   public List<JsonObject> find(String collection, JsonObject query) {
@@ -31,8 +33,14 @@ public final class MongoQueries implements AutoCloseable {
   public Set<String> storedIds() {
     Set<String> ids = new HashSet<>();
     for (String c : List.of("gpu_metrics", "token_usage")) {
-      for (JsonObject d : get(client.findWithOptions(c, new JsonObject(),
-          new FindOptions().setFields(new JsonObject().put("_id", 1)).setLimit(10_000_000)))) {
+      for (JsonObject d :
+          get(
+              client.findWithOptions(
+                  c,
+                  new JsonObject(),
+                  new FindOptions()
+                      .setFields(new JsonObject().put("_id", 1))
+                      .setLimit(10_000_000)))) {
         ids.add(c + "|" + d.getString("_id"));
       }
     }

@@ -8,7 +8,8 @@ import java.time.Duration;
 
 /** HTTP probes of a running role: /metrics parsed as Prometheus text, /health/ready status. */
 public final class Prom {
-  private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
+  private static final HttpClient HTTP =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   private Prom() {}
 
@@ -27,16 +28,19 @@ public final class Prom {
 
   public static HttpResponse<String> get(int port, String path) {
     try {
-      return HTTP.send(HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
-          .timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
+      return HTTP.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+              .timeout(Duration.ofSeconds(10))
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
     } catch (Exception e) {
       throw new IllegalStateException("GET " + path + " on port " + port + ": " + e, e);
     }
   }
 
   /**
-   * Sum of the samples of {@code name} whose labels contain every {@code label="value"} given
-   * (e.g. "kind=\"infrastructure\""); 0 when absent.
+   * Sum of the samples of {@code name} whose labels contain every {@code label="value"} given (e.g.
+   * "kind=\"infrastructure\""); 0 when absent.
    */
   public static double sum(String text, String name, String... labels) {
     double total = 0;

@@ -11,8 +11,8 @@ import java.util.HashMap;
 import java.util.Map;
 
 /**
- * A producer (simulator off, HTTP ingest on) and a processor in this JVM, on the shared test
- * broker and their own MongoDB-wire store, with topics and group unique to the test.
+ * A producer (simulator off, HTTP ingest on) and a processor in this JVM, on the shared test broker
+ * and their own MongoDB-wire store, with topics and group unique to the test.
  */
 public final class RunningPipeline implements AutoCloseable {
   private final TestMongo mongo = new TestMongo();
@@ -22,7 +22,8 @@ public final class RunningPipeline implements AutoCloseable {
   private final AppConfig config;
   private final AppConfig processorConfig;
   private final java.util.List<Application> extra = new java.util.ArrayList<>();
-  private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+  private final HttpClient http =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   public RunningPipeline(Map<String, String> overrides) throws Exception {
     String sfx = TestConfigs.unique();
@@ -35,7 +36,12 @@ public final class RunningPipeline implements AutoCloseable {
     processorConfig = TestConfigs.of(c);
     processor = new Application(processorConfig).start();
     producer = new Application(config).start();
-    producer.producer().topicsReady().toCompletionStage().toCompletableFuture().get(30, java.util.concurrent.TimeUnit.SECONDS);
+    producer
+        .producer()
+        .topicsReady()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(30, java.util.concurrent.TimeUnit.SECONDS);
     store = new MongoQueries(mongo.uri());
   }
 
@@ -74,9 +80,12 @@ public final class RunningPipeline implements AutoCloseable {
     return store;
   }
 
-  public HttpResponse<String> post(String path, String contentType, byte[] body, String apiKey) throws Exception {
-    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(baseUrl() + path)).timeout(Duration.ofSeconds(30))
-        .POST(HttpRequest.BodyPublishers.ofByteArray(body));
+  public HttpResponse<String> post(String path, String contentType, byte[] body, String apiKey)
+      throws Exception {
+    HttpRequest.Builder b =
+        HttpRequest.newBuilder(URI.create(baseUrl() + path))
+            .timeout(Duration.ofSeconds(30))
+            .POST(HttpRequest.BodyPublishers.ofByteArray(body));
     if (contentType != null) {
       b.header("Content-Type", contentType);
     }
@@ -87,7 +96,8 @@ public final class RunningPipeline implements AutoCloseable {
   }
 
   public HttpResponse<String> get(String url) throws Exception {
-    return http.send(HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
+    return http.send(
+        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
         HttpResponse.BodyHandlers.ofString());
   }
 

@@ -20,13 +20,35 @@ import java.util.concurrent.TimeUnit;
  */
 public final class StoreAudit implements AutoCloseable {
   /** One fault run in figures: produced = acknowledged by Kafka. */
-  public record Tally(long produced, long stored, long duplicates, long lost, long unexpected,
-      Set<String> lostSample, Set<String> unexpectedSample, long unacknowledged, long unacknowledgedStored) {
+  public record Tally(
+      long produced,
+      long stored,
+      long duplicates,
+      long lost,
+      long unexpected,
+      Set<String> lostSample,
+      Set<String> unexpectedSample,
+      long unacknowledged,
+      long unacknowledgedStored) {
     public String line(String fault, String detail) {
-      return "FAULT " + fault + ": events produced " + produced + " / stored " + stored + " / duplicates "
-          + duplicates + " / lost " + lost + (unexpected > 0 ? " / stored but not acknowledged " + unexpected : "")
-          + (unacknowledged > 0 ? " / sends without an answer from Kafka " + unacknowledged + " (of them stored "
-              + unacknowledgedStored + ", not counted above)" : "")
+      return "FAULT "
+          + fault
+          + ": events produced "
+          + produced
+          + " / stored "
+          + stored
+          + " / duplicates "
+          + duplicates
+          + " / lost "
+          + lost
+          + (unexpected > 0 ? " / stored but not acknowledged " + unexpected : "")
+          + (unacknowledged > 0
+              ? " / sends without an answer from Kafka "
+                  + unacknowledged
+                  + " (of them stored "
+                  + unacknowledgedStored
+                  + ", not counted above)"
+              : "")
           + (detail == null || detail.isEmpty() ? "" : " | " + detail);
     }
   }
@@ -35,8 +57,14 @@ public final class StoreAudit implements AutoCloseable {
   private final MongoClient client;
 
   public StoreAudit(String uri) {
-    client = MongoClient.create(vertx, new JsonObject().put("connection_string", uri).put("db_name", "telemetry")
-        .put("socketTimeoutMS", 120_000).put("useObjectId", false));
+    client =
+        MongoClient.create(
+            vertx,
+            new JsonObject()
+                .put("connection_string", uri)
+                .put("db_name", "telemetry")
+                .put("socketTimeoutMS", 120_000)
+                .put("useObjectId", false));
   }
 
   /** Store keys ("collection|_id") of every raw event stored. */
@@ -52,8 +80,14 @@ public final class StoreAudit implements AutoCloseable {
     long dups = 0;
     for (String c : List.of("gpu_metrics", "token_usage")) {
       Set<String> eventIds = new HashSet<>();
-      for (JsonObject d : get(client.findWithOptions(c, new JsonObject(), new FindOptions()
-          .setFields(new JsonObject().put("_id", 1).put("event_id", 1)).setLimit(50_000_000)))) {
+      for (JsonObject d :
+          get(
+              client.findWithOptions(
+                  c,
+                  new JsonObject(),
+                  new FindOptions()
+                      .setFields(new JsonObject().put("_id", 1).put("event_id", 1))
+                      .setLimit(50_000_000)))) {
         docs++;
         ids.add(c + "|" + d.getString("_id"));
         // The same event stored twice under any key is a duplicate, whatever the key scheme.
@@ -65,7 +99,10 @@ public final class StoreAudit implements AutoCloseable {
     return new Scan(ids, docs, dups);
   }
 
-  /** Stored against acknowledged; unexpected = stored but never acknowledged (nor among {@code failedSends}). */
+  /**
+   * Stored against acknowledged; unexpected = stored but never acknowledged (nor among {@code
+   * failedSends}).
+   */
   public Tally compare(Set<String> acked, Set<String> failedSends) {
     Scan s = scan();
     Set<String> lost = new TreeSet<>(acked);
@@ -74,8 +111,16 @@ public final class StoreAudit implements AutoCloseable {
     unexpected.removeAll(acked);
     unexpected.removeAll(failedSends);
     long failedStored = failedSends.stream().filter(s.ids()::contains).count();
-    return new Tally(acked.size(), s.documents() - failedStored, s.duplicates(), lost.size(), unexpected.size(),
-        first(lost, 10), first(unexpected, 10), failedSends.size(), failedStored);
+    return new Tally(
+        acked.size(),
+        s.documents() - failedStored,
+        s.duplicates(),
+        lost.size(),
+        unexpected.size(),
+        first(lost, 10),
+        first(unexpected, 10),
+        failedSends.size(),
+        failedStored);
   }
 
   public long count(String collection) {
@@ -89,7 +134,10 @@ public final class StoreAudit implements AutoCloseable {
   /** Every {@code gpus} document by _id. */
   public Map<String, JsonObject> gpus() {
     Map<String, JsonObject> m = new HashMap<>();
-    for (JsonObject d : get(client.findWithOptions("gpus", new JsonObject(), new FindOptions().setLimit(100_000)))) {
+    for (JsonObject d :
+        get(
+            client.findWithOptions(
+                "gpus", new JsonObject(), new FindOptions().setLimit(100_000)))) {
       m.put(d.getString("_id"), d);
     }
     return m;
@@ -100,7 +148,8 @@ public final class StoreAudit implements AutoCloseable {
   }
 
   /** The differences between two inventories, empty when equal. */
-  public static List<String> diff(Map<String, JsonObject> actual, Map<String, JsonObject> expected) {
+  public static List<String> diff(
+      Map<String, JsonObject> actual, Map<String, JsonObject> expected) {
     List<String> out = new ArrayList<>();
     Set<String> keys = new TreeSet<>(actual.keySet());
     keys.addAll(expected.keySet());

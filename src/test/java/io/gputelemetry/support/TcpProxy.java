@@ -12,9 +12,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * A TCP proxy on a loopback port, for store outages: {@link #cut()} drops every open connection
- * and stops listening (new connections are refused), {@link #restore()} listens again on the
- * same port.
+ * A TCP proxy on a loopback port, for store outages: {@link #cut()} drops every open connection and
+ * stops listening (new connections are refused), {@link #restore()} listens again on the same port.
  */
 public final class TcpProxy implements AutoCloseable {
   private final int targetPort;
@@ -72,20 +71,24 @@ public final class TcpProxy implements AutoCloseable {
   }
 
   private void pump(Socket from, Socket to) {
-    Thread t = new Thread(() -> {
-      byte[] buf = new byte[64 * 1024];
-      try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
-        int n;
-        while ((n = in.read(buf)) >= 0) {
-          out.write(buf, 0, n);
-        }
-      } catch (IOException e) {
-        // either side gone
-      } finally {
-        closeQuietly(from);
-        closeQuietly(to);
-      }
-    }, "proxy-pump");
+    Thread t =
+        new Thread(
+            () -> {
+              byte[] buf = new byte[64 * 1024];
+              try (InputStream in = from.getInputStream();
+                  OutputStream out = to.getOutputStream()) {
+                int n;
+                while ((n = in.read(buf)) >= 0) {
+                  out.write(buf, 0, n);
+                }
+              } catch (IOException e) {
+                // either side gone
+              } finally {
+                closeQuietly(from);
+                closeQuietly(to);
+              }
+            },
+            "proxy-pump");
     t.setDaemon(true);
     t.start();
   }

@@ -6,7 +6,9 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.UUID;
 
-/** Configurations for tests: loopback services, unique topics and group per test, quick timeouts. */
+/**
+ * Configurations for tests: loopback services, unique topics and group per test, quick timeouts.
+ */
 public final class TestConfigs {
   private TestConfigs() {}
 

@@ -3,7 +3,9 @@ package io.gputelemetry.support;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 
-/** A MongoDB-wire server (mongo-java-server, in memory) on a loopback port; each test gets its own. */
+/**
+ * A MongoDB-wire server (mongo-java-server, in memory) on a loopback port; each test gets its own.
+ */
 public final class TestMongo implements AutoCloseable {
   private final MongoServer server;
   private final String uri;

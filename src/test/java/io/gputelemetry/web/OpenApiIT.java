@@ -25,38 +25,67 @@ class OpenApiIT {
 
   @Test
   void everyDocumentedRouteAndStatusIsServed() throws Exception {
-    try (RunningPipeline p = new RunningPipeline(Map.of("ingest.api-keys", KEY, "ingest.max-events", "5",
-        "ingest.max-body-bytes", "4096", "ingest.max-pending", "3"))) {
+    try (RunningPipeline p =
+        new RunningPipeline(
+            Map.of(
+                "ingest.api-keys",
+                KEY,
+                "ingest.max-events",
+                "5",
+                "ingest.max-body-bytes",
+                "4096",
+                "ingest.max-pending",
+                "3"))) {
       String served = p.get(p.baseUrl() + "/openapi.yaml").body();
       JsonNode doc = new ObjectMapper(new YAMLFactory()).readTree(served);
       Set<String> documented = new TreeSet<>();
-      for (Iterator<Map.Entry<String, JsonNode>> paths = doc.get("paths").fields(); paths.hasNext(); ) {
+      for (Iterator<Map.Entry<String, JsonNode>> paths = doc.get("paths").fields();
+          paths.hasNext(); ) {
         Map.Entry<String, JsonNode> path = paths.next();
-        for (Iterator<Map.Entry<String, JsonNode>> ops = path.getValue().fields(); ops.hasNext(); ) {
+        for (Iterator<Map.Entry<String, JsonNode>> ops = path.getValue().fields();
+            ops.hasNext(); ) {
           Map.Entry<String, JsonNode> op = ops.next();
-          op.getValue().get("responses").fieldNames()
-              .forEachRemaining(s -> documented.add(op.getKey().toUpperCase() + " " + path.getKey() + " " + s));
+          op.getValue()
+              .get("responses")
+              .fieldNames()
+              .forEachRemaining(
+                  s -> documented.add(op.getKey().toUpperCase() + " " + path.getKey() + " " + s));
         }
       }
       for (String route : new String[] {IngestRoutes.GPU_ROUTE, IngestRoutes.TOKEN_ROUTE}) {
         boolean gpu = route.equals(IngestRoutes.GPU_ROUTE);
         String valid = (gpu ? Events.sample("GPU-x") : Events.token("acme")).encode();
-        String invalid = (gpu ? Events.sample("GPU-x").put("power_w", -1) : Events.token("acme").put("tenant", "a/b")).encode();
+        String invalid =
+            (gpu
+                    ? Events.sample("GPU-x").put("power_w", -1)
+                    : Events.token("acme").put("tenant", "a/b"))
+                .encode();
         post(p, route, "application/json", valid, KEY);
         post(p, route, "application/json", "[" + valid + "," + invalid + "]", KEY);
         post(p, route, "application/json", invalid, KEY);
         post(p, route, "application/json", valid, null);
-        post(p, route, "application/json", "[" + String.join(",", valid, valid, valid, valid, valid, valid) + "]", KEY);
+        post(
+            p,
+            route,
+            "application/json",
+            "[" + String.join(",", valid, valid, valid, valid, valid, valid) + "]",
+            KEY);
         post(p, route, "text/csv", "a,b", KEY);
         JsonArray four = new JsonArray();
         for (int i = 0; i < 4; i++) {
           four.add(gpu ? Events.sample("GPU-" + i) : Events.token("acme"));
         }
-        post(p, route, "application/x-ndjson", four.stream().map(Object::toString).reduce((a, b) -> a + "\n" + b).get(), KEY);
+        post(
+            p,
+            route,
+            "application/x-ndjson",
+            four.stream().map(Object::toString).reduce((a, b) -> a + "\n" + b).get(),
+            KEY);
       }
       String api = p.processorUrl();
       post(p, IngestRoutes.GPU_ROUTE, "application/json", Events.sample("GPU-api").encode(), KEY);
-      org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(30))
+      org.awaitility.Awaitility.await()
+          .atMost(java.time.Duration.ofSeconds(30))
           .until(() -> p.store().count("gpus") >= 1);
       String range = "?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z";
       get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
@@ -73,7 +102,8 @@ class OpenApiIT {
       get(p, p.baseUrl(), "/schemas/gpu.metrics.v1.schema.json");
       get(p, p.baseUrl(), "/schemas/token.usage.v1.schema.json");
       // A processor whose store cannot be reached is not ready.
-      Map<String, String> dead = TestConfigs.base("processor", "mongodb://127.0.0.1:1", TestConfigs.unique());
+      Map<String, String> dead =
+          TestConfigs.base("processor", "mongodb://127.0.0.1:1", TestConfigs.unique());
       dead.put("mongo.timeout", "1s");
       Application notReady = new Application(TestConfigs.of(dead)).start();
       try {
@@ -89,7 +119,8 @@ class OpenApiIT {
     }
   }
 
-  private void post(RunningPipeline p, String route, String ct, String body, String key) throws Exception {
+  private void post(RunningPipeline p, String route, String ct, String body, String key)
+      throws Exception {
     HttpResponse<String> r = p.post(route, ct, body.getBytes(StandardCharsets.UTF_8), key);
     observed.add("POST " + route + " " + r.statusCode());
   }
@@ -99,7 +130,8 @@ class OpenApiIT {
   }
 
   /** Requests {@code url} and records the answer under the documented path template. */
-  private void get(RunningPipeline p, String base, String url, String documentedPath) throws Exception {
+  private void get(RunningPipeline p, String base, String url, String documentedPath)
+      throws Exception {
     observed.add("GET " + documentedPath + " " + p.get(base + url).statusCode());
   }
 }
