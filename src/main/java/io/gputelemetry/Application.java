@@ -4,13 +4,13 @@ import io.gputelemetry.accounting.GpuProfiles;
 import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.processor.ProcessorStats;
 import io.gputelemetry.processor.ProcessorVerticle;
 import io.gputelemetry.producer.ProducerVerticle;
 import io.gputelemetry.standalone.EmbeddedKafka;
 import io.gputelemetry.standalone.EmbeddedMongo;
-import io.gputelemetry.web.Health;
 import io.gputelemetry.web.HttpServerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -90,8 +90,8 @@ public final class Application implements AutoCloseable {
                                     .setPublishQuantiles(true))))
             .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
             .build();
-    telemetry.bindStandardMeters();
-    health = new Health(vertx, telemetry);
+    health = new Health(vertx);
+    telemetry.bindStandardMeters(health::isReady);
     List<Consumer<Router>> routes = new ArrayList<>();
     if (role != AppConfig.Role.PRODUCER) {
       prices = PriceBook.load(config.accounting().priceBook());

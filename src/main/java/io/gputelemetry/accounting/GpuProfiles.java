@@ -2,7 +2,7 @@ package io.gputelemetry.accounting;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gputelemetry.config.ConfigException;
-import io.gputelemetry.event.EventParser;
+import io.gputelemetry.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.LinkedHashMap;
@@ -36,7 +36,7 @@ public final class GpuProfiles {
       if (in == null) {
         throw new IllegalStateException(RESOURCE + " missing from the classpath");
       }
-      JsonNode root = EventParser.MAPPER.readTree(in);
+      JsonNode root = Json.MAPPER.readTree(in);
       Map<String, Profile> m = new LinkedHashMap<>();
       for (JsonNode p : root.path("profiles")) {
         Profile prof =

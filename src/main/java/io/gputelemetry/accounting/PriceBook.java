@@ -2,7 +2,7 @@ package io.gputelemetry.accounting;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gputelemetry.config.ConfigException;
-import io.gputelemetry.event.EventParser;
+import io.gputelemetry.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -56,7 +56,7 @@ public final class PriceBook {
       if (in == null) {
         throw new IllegalStateException(RESOURCE + " missing from the classpath");
       }
-      return parse(EventParser.MAPPER.readTree(in), file == null ? RESOURCE : file.toString());
+      return parse(Json.MAPPER.readTree(in), file == null ? RESOURCE : file.toString());
     } catch (IOException e) {
       throw new ConfigException(
           "setting 'pricing.price-book': cannot read " + file + ": " + e.getMessage());

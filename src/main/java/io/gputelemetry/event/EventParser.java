@@ -1,21 +1,15 @@
 package io.gputelemetry.event;
 
-import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.StreamReadConstraints;
-import com.fasterxml.jackson.core.StreamReadFeature;
-import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.networknt.schema.JsonSchema;
 import com.networknt.schema.JsonSchemaFactory;
 import com.networknt.schema.SchemaValidatorsConfig;
 import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
+import io.gputelemetry.json.Json;
 import java.io.IOException;
 import java.io.InputStream;
 import java.security.MessageDigest;
@@ -36,21 +30,6 @@ import java.util.Set;
  * bounded in time and given an id. Used by the HTTP ingest and by the processor alike.
  */
 public final class EventParser {
-  /** Strict JSON: duplicate keys, trailing content, deep nesting and NaN are errors. */
-  public static final ObjectMapper MAPPER =
-      JsonMapper.builder(
-              JsonFactory.builder()
-                  .streamReadConstraints(
-                      StreamReadConstraints.builder()
-                          .maxNestingDepth(32)
-                          .maxStringLength(1 << 20)
-                          .maxNumberLength(64)
-                          .build())
-                  .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
-                  .build())
-          .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
-          .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-          .build();
 
   private static final Map<String, String> TOKEN_ALIASES =
       Map.of(
@@ -118,7 +97,7 @@ public final class EventParser {
       EventType type, byte[] buf, int off, int len, Instant now, String tenantOverride) {
     JsonNode node;
     try {
-      node = MAPPER.readTree(buf, off, len);
+      node = Json.MAPPER.readTree(buf, off, len);
     } catch (IOException e) {
       return ParseResult.rejected(jsonError(e));
     }
@@ -200,7 +179,8 @@ public final class EventParser {
    */
   public static String deriveId(ObjectNode canonicalWithoutId) {
     try {
-      byte[] json = MAPPER.writeValueAsBytes(MAPPER.treeToValue(canonicalWithoutId, Object.class));
+      byte[] json =
+          Json.MAPPER.writeValueAsBytes(Json.MAPPER.treeToValue(canonicalWithoutId, Object.class));
       byte[] digest = MessageDigest.getInstance("SHA-256").digest(json);
       return "h-" + HexFormat.of().formatHex(digest, 0, 16);
     } catch (JsonProcessingException | NoSuchAlgorithmException e) {
@@ -347,7 +327,7 @@ public final class EventParser {
   /** Canonical JSON bytes of an event body, as published to Kafka. */
   public static byte[] toBytes(ObjectNode body) {
     try {
-      return MAPPER.writeValueAsBytes(body);
+      return Json.MAPPER.writeValueAsBytes(body);
     } catch (JsonProcessingException e) {
       throw new IllegalStateException(e);
     }

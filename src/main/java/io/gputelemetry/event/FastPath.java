@@ -4,6 +4,7 @@ import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gputelemetry.json.Json;
 import java.io.IOException;
 import java.time.Duration;
 import java.time.Instant;
@@ -55,7 +56,7 @@ final class FastPath {
     Instant ts = null;
     String tsText = null;
     long seen = 0;
-    try (JsonParser p = EventParser.MAPPER.getFactory().createParser(buf, off, len)) {
+    try (JsonParser p = Json.MAPPER.getFactory().createParser(buf, off, len)) {
       if (p.nextToken() != JsonToken.START_OBJECT) {
         return null;
       }

@@ -23,6 +23,8 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.DoubleAdder;
+import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 /**
  * Our own meters ({@code telemetry_*}), on the process's Prometheus registry. Label values are
@@ -46,12 +48,18 @@ public final class Telemetry implements AutoCloseable {
   private final Map<String, GpuGauges> gpus = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> lags = new ConcurrentHashMap<>();
   private final AtomicLong paused = new AtomicLong();
-  private final AtomicLong ready = new AtomicLong();
   private final AtomicLong lastCommitMillis = new AtomicLong();
   private final DoubleAdder pausedSeconds = new DoubleAdder();
 
   private final String role;
   private final String version;
+
+  /** The live figures of one model that its gauges show; ratios are NaN without tokens. */
+  public record ModelRates(
+      double tokensPerSecond,
+      double requestsPerSecond,
+      double costPerToken,
+      double energyPerToken) {}
 
   public Telemetry(String role, String version) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
@@ -63,7 +71,7 @@ public final class Telemetry implements AutoCloseable {
    * Registers the JVM, process and our always-present meters. Called once Vert.x has configured the
    * registry (Micrometer wants meter filters before the first meter).
    */
-  public Telemetry bindStandardMeters() {
+  public Telemetry bindStandardMeters(BooleanSupplier ready) {
     new JvmMemoryMetrics().bindTo(registry);
     gcMetrics.bindTo(registry);
     new JvmThreadMetrics().bindTo(registry);
@@ -74,7 +82,7 @@ public final class Telemetry implements AutoCloseable {
         .tags("version", version, "role", role)
         .description("Build and role of this process")
         .register(registry);
-    Gauge.builder("telemetry.ready", ready, AtomicLong::get)
+    Gauge.builder("telemetry.ready", ready, r -> r.getAsBoolean() ? 1 : 0)
         .description("1 when the role's dependencies are reachable (what /health/ready answers)")
         .register(registry);
     Gauge.builder("telemetry.consumer.paused", paused, AtomicLong::get)
@@ -324,10 +332,6 @@ public final class Telemetry implements AutoCloseable {
     pausedSeconds.add(s);
   }
 
-  public void setReady(boolean r) {
-    ready.set(r ? 1 : 0);
-  }
-
   public void lag(String topic, int partition, long records) {
     lags.computeIfAbsent(
             topic + "/" + partition,
@@ -420,8 +424,7 @@ public final class Telemetry implements AutoCloseable {
    * The live per-model gauges, computed from the supplier on each scrape (held strongly: it is a
    * lambda).
    */
-  public void modelRates(
-      String model, java.util.function.Supplier<io.gputelemetry.accounting.LiveRates.Rates> rates) {
+  public void modelRates(String model, Supplier<ModelRates> rates) {
     Gauge.builder("telemetry.model.tokens.per.second", rates, r -> r.get().tokensPerSecond())
         .tag("model", model)
         .strongReference(true)

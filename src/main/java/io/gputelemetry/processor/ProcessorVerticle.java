@@ -10,6 +10,7 @@ import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.event.Violation;
+import io.gputelemetry.health.Health;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
 import io.gputelemetry.metrics.Telemetry;
@@ -17,7 +18,6 @@ import io.gputelemetry.store.Documents;
 import io.gputelemetry.store.EventWriter;
 import io.gputelemetry.store.MongoStore;
 import io.gputelemetry.store.WriteOutcome;
-import io.gputelemetry.web.Health;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -461,7 +461,13 @@ public class ProcessorVerticle extends VerticleBase {
 
   private void registerModel(String model) {
     if (modelGauges.add(model)) {
-      telemetry.modelRates(model, () -> live.rates(model, System.currentTimeMillis()));
+      telemetry.modelRates(
+          model,
+          () -> {
+            LiveRates.Rates r = live.rates(model, System.currentTimeMillis());
+            return new Telemetry.ModelRates(
+                r.tokensPerSecond(), r.requestsPerSecond(), r.costPerToken(), r.energyPerToken());
+          });
     }
   }
 

@@ -1,8 +1,8 @@
 package io.gputelemetry.store;
 
 import io.gputelemetry.event.Event;
-import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
+import io.gputelemetry.json.Json;
 import io.vertx.core.json.JsonObject;
 import java.time.Instant;
 import java.util.LinkedHashMap;
@@ -14,7 +14,7 @@ public final class Documents {
 
   @SuppressWarnings("unchecked")
   public static JsonObject toDocument(Event e, Instant receivedAt) {
-    Map<String, Object> fields = EventParser.MAPPER.convertValue(e.body(), LinkedHashMap.class);
+    Map<String, Object> fields = Json.MAPPER.convertValue(e.body(), LinkedHashMap.class);
     JsonObject doc = new JsonObject(fields);
     doc.put("_id", e.storeId());
     doc.put("ts", date(e.ts()));

@@ -1,6 +1,7 @@
 package io.gputelemetry.web;
 
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;

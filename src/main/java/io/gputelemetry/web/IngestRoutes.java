@@ -9,6 +9,7 @@ import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.event.Violation;
+import io.gputelemetry.json.Json;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.producer.EventPublisher;
@@ -158,7 +159,7 @@ public final class IngestRoutes {
       nodes = new ArrayList<>();
       JsonNode root;
       try {
-        root = EventParser.MAPPER.readTree(bytes);
+        root = Json.MAPPER.readTree(bytes);
       } catch (Exception e) {
         ParseResult pr = parser.parse(type, bytes, Instant.now(), tenant);
         Violation v =
@@ -311,7 +312,7 @@ public final class IngestRoutes {
    */
   private static List<int[]> elements(byte[] bytes) {
     List<int[]> out = new ArrayList<>();
-    try (JsonParser p = EventParser.MAPPER.getFactory().createParser(bytes)) {
+    try (JsonParser p = Json.MAPPER.getFactory().createParser(bytes)) {
       JsonToken t = p.nextToken();
       if (t == JsonToken.START_OBJECT) {
         p.skipChildren();

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gputelemetry.json.Json;
 import java.io.InputStream;
 import java.util.HashSet;
 import java.util.Iterator;
@@ -21,7 +22,7 @@ class EventFieldsTest {
     for (EventType type : EventType.values()) {
       JsonNode schema;
       try (InputStream in = EventParser.schemaStream(type)) {
-        schema = EventParser.MAPPER.readTree(in);
+        schema = Json.MAPPER.readTree(in);
       }
       EventFields.Fields fields = EventFields.of(type);
       JsonNode props = schema.get("properties");

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gputelemetry.json.Json;
 import io.gputelemetry.store.EventWriter;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -280,8 +281,8 @@ class FastPathEquivalenceTest {
     assertEquals(y.ts(), x.ts(), json);
     assertEquals(y.kafkaKey(), x.kafkaKey(), json);
     assertEquals(
-        EventParser.MAPPER.convertValue(y.body(), Map.class),
-        EventParser.MAPPER.convertValue(x.body(), Map.class),
+        Json.MAPPER.convertValue(y.body(), Map.class),
+        Json.MAPPER.convertValue(x.body(), Map.class),
         () -> "canonical body differs for " + json);
     assertEquals(
         tryTree(new String(y.json(), StandardCharsets.UTF_8)),
@@ -310,7 +311,7 @@ class FastPathEquivalenceTest {
 
   private static JsonNode tryTree(String s) {
     try {
-      return EventParser.MAPPER.readTree(s);
+      return Json.MAPPER.readTree(s);
     } catch (Exception e) {
       return null;
     }

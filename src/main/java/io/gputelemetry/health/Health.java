@@ -1,6 +1,5 @@
-package io.gputelemetry.web;
+package io.gputelemetry.health;
 
-import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
@@ -18,15 +17,13 @@ public final class Health {
   private static final long INTERVAL_MS = 2000;
 
   private final Vertx vertx;
-  private final Telemetry telemetry;
   private final Map<String, Supplier<Future<?>>> checks = new ConcurrentHashMap<>();
   private final Map<String, String> results = new ConcurrentHashMap<>();
   private final Map<String, String> conditions = new ConcurrentHashMap<>();
   private long timer = -1;
 
-  public Health(Vertx vertx, Telemetry telemetry) {
+  public Health(Vertx vertx) {
     this.vertx = vertx;
-    this.telemetry = telemetry;
   }
 
   /** Adds a check, run every 2 s with a timeout; its failure message is shown on /health/ready. */
@@ -48,7 +45,6 @@ public final class Health {
     } else {
       conditions.put(name, message);
     }
-    update();
   }
 
   private void runOne(String name, Supplier<Future<?>> check) {
@@ -62,17 +58,12 @@ public final class Health {
         .onComplete(
             ar -> {
               results.put(name, ar.succeeded() ? "UP" : describe(ar.cause()));
-              update();
             });
   }
 
   private static String describe(Throwable t) {
     String m = t.getMessage();
     return m == null ? t.getClass().getSimpleName() : m.length() > 200 ? m.substring(0, 200) : m;
-  }
-
-  private void update() {
-    telemetry.setReady(isReady());
   }
 
   public boolean isReady() {
