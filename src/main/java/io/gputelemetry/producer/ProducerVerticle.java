@@ -8,6 +8,8 @@ import io.gputelemetry.health.Health;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
 import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.retry.Backoff;
+import io.gputelemetry.retry.Retry;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -26,6 +28,8 @@ import org.apache.logging.log4j.Logger;
 public class ProducerVerticle extends VerticleBase {
   private static final Logger LOG = LogManager.getLogger(ProducerVerticle.class);
   private static final long TICK_MS = 100;
+  private static final Backoff TOPIC_BACKOFF =
+      new Backoff(Duration.ofMillis(250), Duration.ofSeconds(10));
 
   private final AppConfig config;
   private final Telemetry telemetry;
@@ -101,7 +105,7 @@ public class ProducerVerticle extends VerticleBase {
     } else {
       simulationDone.tryComplete();
     }
-    ensureTopics(0);
+    ensureTopics();
     topicsReady
         .future()
         .onSuccess(
@@ -123,18 +127,15 @@ public class ProducerVerticle extends VerticleBase {
     return Future.succeededFuture();
   }
 
-  private void ensureTopics(int attempt) {
-    if (stopping) {
-      return;
-    }
-    TopicManager.ensureTopics(admin, config.kafka())
-        .onSuccess(topicsReady::tryComplete)
-        .onFailure(
-            e -> {
-              long delay = Math.min(10_000, 250L << Math.min(attempt, 6));
-              LOG.warn("cannot ensure topics ({}); retrying in {} ms", e.getMessage(), delay);
-              vertx.setTimer(delay, t -> ensureTopics(attempt + 1));
-            });
+  private void ensureTopics() {
+    Retry.until(
+            vertx,
+            TOPIC_BACKOFF,
+            () -> TopicManager.ensureTopics(admin, config.kafka()),
+            (attempt, e, delay) ->
+                LOG.warn("cannot ensure topics ({}); retrying in {} ms", e.getMessage(), delay),
+            () -> stopping)
+        .onSuccess(topicsReady::tryComplete);
   }
 
   private void tick() {
