@@ -11,6 +11,8 @@ import io.gputelemetry.processor.ProcessorVerticle;
 import io.gputelemetry.producer.ProducerVerticle;
 import io.gputelemetry.standalone.EmbeddedKafka;
 import io.gputelemetry.standalone.EmbeddedMongo;
+import io.gputelemetry.store.MongoStore;
+import io.gputelemetry.store.Store;
 import io.gputelemetry.web.HttpServerVerticle;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -50,6 +52,7 @@ public final class Application implements AutoCloseable {
   private ProducerVerticle producer;
   private ProcessorVerticle processor;
   private PriceBook prices;
+  private Store store;
   private int httpPort;
   private final List<String> deployments = new ArrayList<>();
   private long progressTimer = -1;
@@ -95,19 +98,18 @@ public final class Application implements AutoCloseable {
     List<Consumer<Router>> routes = new ArrayList<>();
     if (role != AppConfig.Role.PRODUCER) {
       prices = PriceBook.load(config.accounting().priceBook());
-      processor = new ProcessorVerticle(config, telemetry, health, prices);
+      store = new MongoStore(vertx, config.mongo());
+      processor = new ProcessorVerticle(config, telemetry, health, prices, store);
       deploy(processor);
       UsageService usage =
           new UsageService(
               vertx,
-              processor.store().client(),
+              store,
               prices,
               GpuProfiles.load(),
               config.accounting().maxSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis());
-      routes.add(
-          new io.gputelemetry.web.ApiRoutes(config.api(), processor.store().client(), usage, prices)
-              ::install);
+      routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer = new ProducerVerticle(config, telemetry, health);
@@ -311,6 +313,13 @@ public final class Application implements AutoCloseable {
           vertx.undeploy(id).toCompletionStage().toCompletableFuture().get(60, TimeUnit.SECONDS);
         } catch (Exception e) {
           LOG.warn("stopping a component: {}", e.toString());
+        }
+      }
+      if (store != null) {
+        try {
+          store.close().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+          LOG.warn("closing the store: {}", e.toString());
         }
       }
       health.close();

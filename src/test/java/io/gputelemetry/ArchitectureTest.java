@@ -1,5 +1,6 @@
 package io.gputelemetry;
 
+import static com.tngtech.archunit.lang.syntax.ArchRuleDefinition.noClasses;
 import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.slices;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -22,7 +23,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * The package table of docs/architecture.md, enforced: every package is in it, imports only what
- * its row allows, and no cycles.
+ * its row allows, no cycles, and MongoDB is used only by the store.
  */
 class ArchitectureTest {
   private static final String ROOT = "io.gputelemetry";
@@ -109,5 +110,17 @@ class ArchitectureTest {
   @Test
   void packagesHaveNoCycles() {
     slices().matching(ROOT + ".(*)..").should().beFreeOfCycles().check(MAIN);
+  }
+
+  @Test
+  void onlyTheStoreUsesMongoDb() {
+    noClasses()
+        .that()
+        .resideOutsideOfPackage(ROOT + ".store..")
+        .should()
+        .dependOnClassesThat()
+        .resideInAnyPackage("com.mongodb..", "org.bson..", "io.vertx.ext.mongo..")
+        .because("the store is the one owner of MongoDB (docs/architecture.md)")
+        .check(MAIN);
   }
 }

@@ -1,5 +1,6 @@
 package io.gputelemetry.accounting;
 
+import io.gputelemetry.store.UsageRows;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -29,10 +30,6 @@ public final class UsageCalculator {
     TENANT,
     GPU_MODEL
   }
-
-  /** One stored GPU sample, reduced to what accounting needs. energyMj and model may be null. */
-  public record Sample(
-      String gpuUuid, long ts, String gpuModel, String model, Long energyMj, double powerW) {}
 
   /** Token totals of one line or step. */
   public static final class Totals {
@@ -105,7 +102,7 @@ public final class UsageCalculator {
   /** (step, model) -> tenant -> tokens. */
   private final Map<String, Map<String, Totals>> tokens = new HashMap<>();
 
-  private final List<Sample> samples = new ArrayList<>();
+  private final List<UsageRows.Sample> samples = new ArrayList<>();
 
   /**
    * Start of each allocation slot: the union of step boundaries and the allocation grid in [from,
@@ -165,12 +162,18 @@ public final class UsageCalculator {
    * Adds a stored sample; include samples from maxGap before {@code from} so the first ones have a
    * predecessor.
    */
-  public void addSample(Sample s) {
+  public synchronized void addSample(UsageRows.Sample s) {
     samples.add(s);
   }
 
   /** Adds a stored token event (ignored outside [from, to)). */
-  public void addTokens(long ts, String model, String tenant, long input, long output) {
+  public void addTokens(UsageRows.Tokens t) {
+    addTokens(t.ts(), t.model(), t.tenant(), t.input(), t.output());
+  }
+
+  /** Adds a stored token event (ignored outside [from, to)). */
+  public synchronized void addTokens(
+      long ts, String model, String tenant, long input, long output) {
     if (ts < from || ts >= to) {
       return;
     }
@@ -184,9 +187,10 @@ public final class UsageCalculator {
   }
 
   private void coverGpuTime() {
-    samples.sort(Comparator.comparing(Sample::gpuUuid).thenComparingLong(Sample::ts));
-    Sample prev = null;
-    for (Sample s : samples) {
+    samples.sort(
+        Comparator.comparing(UsageRows.Sample::gpuUuid).thenComparingLong(UsageRows.Sample::ts));
+    UsageRows.Sample prev = null;
+    for (UsageRows.Sample s : samples) {
       if (prev == null || !prev.gpuUuid().equals(s.gpuUuid())) {
         prev = s;
         continue;
@@ -210,7 +214,7 @@ public final class UsageCalculator {
     }
   }
 
-  private void cover(Sample s, long a, long b, double joulesPerMs) {
+  private void cover(UsageRows.Sample s, long a, long b, double joulesPerMs) {
     if (b <= a) {
       return;
     }
@@ -235,7 +239,7 @@ public final class UsageCalculator {
     }
   }
 
-  public Report report(GroupBy groupBy) {
+  public synchronized Report report(GroupBy groupBy) {
     coverGpuTime();
     Map<String, Totals> groups = new TreeMap<>();
     Map<String, Totals[]> series = new TreeMap<>();

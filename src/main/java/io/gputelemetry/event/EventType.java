@@ -1,20 +1,21 @@
 package io.gputelemetry.event;
 
 /**
- * The two event streams of the pipeline, each with its schema and the field that scopes its ids.
+ * The two event streams of the pipeline, each with its schema, the field that scopes its ids and
+ * the field its Kafka record key comes from.
  */
 public enum EventType {
-  GPU_SAMPLE("gpu.metrics.v1", "gpu_uuid", "gpu_metrics"),
-  TOKEN_USAGE("token.usage.v1", "tenant", "token_usage");
+  GPU_SAMPLE("gpu.metrics.v1", "gpu_uuid", "gpu_uuid"),
+  TOKEN_USAGE("token.usage.v1", "tenant", "model");
 
   private final String schemaName;
   private final String scopeField;
-  private final String collection;
+  private final String keyField;
 
-  EventType(String schemaName, String scopeField, String collection) {
+  EventType(String schemaName, String scopeField, String keyField) {
     this.schemaName = schemaName;
     this.scopeField = scopeField;
-    this.collection = collection;
+    this.keyField = keyField;
   }
 
   /** Name of the schema, and of the default topic. */
@@ -27,13 +28,8 @@ public enum EventType {
     return scopeField;
   }
 
-  /** The MongoDB collection that stores this type's raw events. */
-  public String collection() {
-    return collection;
-  }
-
   /** The field the Kafka record key comes from: GPU for samples, model for token events. */
   public String keyField() {
-    return this == GPU_SAMPLE ? "gpu_uuid" : "model";
+    return keyField;
   }
 }

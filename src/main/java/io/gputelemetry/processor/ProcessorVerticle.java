@@ -2,7 +2,6 @@ package io.gputelemetry.processor;
 
 import io.gputelemetry.accounting.LiveRates;
 import io.gputelemetry.accounting.PriceBook;
-import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventFields;
@@ -14,15 +13,15 @@ import io.gputelemetry.health.Health;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
 import io.gputelemetry.metrics.Telemetry;
-import io.gputelemetry.store.Documents;
-import io.gputelemetry.store.EventWriter;
-import io.gputelemetry.store.MongoStore;
+import io.gputelemetry.store.GpuRecord;
+import io.gputelemetry.store.InventoryUpdate;
+import io.gputelemetry.store.Store;
+import io.gputelemetry.store.StoredEvent;
 import io.gputelemetry.store.WriteOutcome;
 import io.micrometer.core.instrument.Timer;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
-import io.vertx.core.json.JsonObject;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
@@ -46,7 +45,6 @@ import java.util.stream.Collectors;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
-import org.bson.RawBsonDocument;
 
 /**
  * The processor: poll a batch, validate, store it (unordered, idempotent), send what cannot be
@@ -65,8 +63,7 @@ public class ProcessorVerticle extends VerticleBase {
   private final Map<String, EventType> topicTypes = new HashMap<>();
 
   private EventParser parser;
-  private MongoStore store;
-  private EventWriter writer;
+  private final Store store;
   private KafkaConsumer<String, byte[]> consumer;
   private KafkaProducer<String, byte[]> dlqProducer;
   private KafkaAdminClient admin;
@@ -94,8 +91,10 @@ public class ProcessorVerticle extends VerticleBase {
 
   private long refreshTimer = -1;
 
-  public ProcessorVerticle(AppConfig config, Telemetry telemetry, Health health, PriceBook prices) {
+  public ProcessorVerticle(
+      AppConfig config, Telemetry telemetry, Health health, PriceBook prices, Store store) {
     this.config = config;
+    this.store = store;
     this.telemetry = telemetry;
     this.health = health;
     this.prices = prices;
@@ -112,11 +111,6 @@ public class ProcessorVerticle extends VerticleBase {
     return stats;
   }
 
-  /** The store this processor writes (shared with the query API). */
-  public MongoStore store() {
-    return store;
-  }
-
   public LiveRates live() {
     return live;
   }
@@ -125,8 +119,6 @@ public class ProcessorVerticle extends VerticleBase {
   public Future<?> start() {
     AppConfig.Kafka k = config.kafka();
     parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
-    store = new MongoStore(vertx, config.mongo());
-    writer = new EventWriter(vertx, config.mongo());
     String id = "processor-" + ProcessHandle.current().pid();
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     dlqProducer = KafkaProducer.create(vertx, KafkaClients.producer(k, id + "-dlq"));
@@ -136,7 +128,11 @@ public class ProcessorVerticle extends VerticleBase {
     consumer.partitionsRevokedHandler(tps -> LOG.info("revoked {}", names(tps)));
     telemetry.initProcessor(
         List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
-        List.of(MongoStore.GPU_METRICS, MongoStore.TOKEN_USAGE, MongoStore.GPUS, "dlq"));
+        List.of(
+            Store.collection(EventType.GPU_SAMPLE),
+            Store.collection(EventType.TOKEN_USAGE),
+            Store.INVENTORY,
+            "dlq"));
     health.register("mongo", store::ping);
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");
@@ -150,7 +146,7 @@ public class ProcessorVerticle extends VerticleBase {
               // retired GPUs).
               telemetry.sweepGpus(config.api().gpuStaleAfter().multipliedBy(5));
             });
-    retry("indexes", store::ensureIndexes)
+    retry("indexes", store::ensureSchema)
         .onSuccess(v -> health.condition("store-schema", null))
         .compose(v -> retry("topics", () -> TopicManager.ensureTopics(admin, k)))
         .compose(v -> consumer.subscribe(Set.of(k.gpuMetricsTopic(), k.tokenUsageTopic())))
@@ -302,54 +298,32 @@ public class ProcessorVerticle extends VerticleBase {
   }
 
   private Future<Void> store(Batch b) {
+    String gpuCollection = Store.collection(EventType.GPU_SAMPLE);
+    String tokenCollection = Store.collection(EventType.TOKEN_USAGE);
     Future<WriteOutcome> gpu =
-        write(
-            MongoStore.GPU_METRICS,
-            b.gpuDocs.size(),
-            () -> writer.insert(MongoStore.GPU_METRICS, b.gpuDocs));
+        write(gpuCollection, b.gpuDocs.size(), () -> store.insert(EventType.GPU_SAMPLE, b.gpuDocs));
     Future<WriteOutcome> tok =
         write(
-            MongoStore.TOKEN_USAGE,
+            tokenCollection,
             b.tokenDocs.size(),
-            () -> writer.insert(MongoStore.TOKEN_USAGE, b.tokenDocs));
+            () -> store.insert(EventType.TOKEN_USAGE, b.tokenDocs));
     return Future.all(gpu, tok)
         .compose(
             cf -> {
               account(b, EventType.GPU_SAMPLE, gpu.result());
               account(b, EventType.TOKEN_USAGE, tok.result());
-              Map<String, Event> newest = new HashMap<>();
-              Map<String, Instant> oldestTs = new HashMap<>();
+              List<Event> storedSamples = new ArrayList<>(b.gpuEvents.size());
               for (int i = 0; i < b.gpuDocs.size(); i++) {
-                if (gpu.result().rejected().containsKey(i)) {
-                  continue;
+                if (!gpu.result().rejected().containsKey(i)) {
+                  storedSamples.add(b.gpuEvents.get(i));
                 }
-                Event e = b.gpuEvents.get(i);
-                newest.merge(e.scope(), e, (x, y) -> newer(x, y) ? x : y);
-                oldestTs.merge(e.scope(), e.ts(), (x, y) -> x.isBefore(y) ? x : y);
               }
+              List<InventoryUpdate> inventory = InventoryUpdate.of(storedSamples);
               // The per-GPU gauges show the newest sample: set once per GPU and batch.
-              List<JsonObject> inventory = new ArrayList<>(newest.size());
-              for (Event e : newest.values()) {
-                gauges(e);
-                inventory.add(Documents.toDocument(e, b.received));
-              }
-              Map<String, JsonObject> oldest = new HashMap<>();
-              oldestTs.forEach((uuid, ts) -> oldest.put(uuid, Documents.date(ts)));
-              return write(
-                  MongoStore.GPUS,
-                  inventory.size(),
-                  () -> store.updateInventory(inventory, oldest));
+              inventory.forEach(u -> gauges(u.newest()));
+              return write(Store.INVENTORY, inventory.size(), () -> store.foldInventory(inventory));
             })
         .mapEmpty();
-  }
-
-  /**
-   * The order the inventory keeps: by event time at the store's precision (milliseconds: BSON
-   * dates), ties broken by event id, exactly as MongoStore.updateInventory's filter does.
-   */
-  static boolean newer(Event a, Event b) {
-    int c = Long.compare(a.ts().toEpochMilli(), b.ts().toEpochMilli());
-    return c > 0 || (c == 0 && a.eventId().compareTo(b.eventId()) > 0);
   }
 
   private void account(Batch b, EventType type, WriteOutcome out) {
@@ -366,7 +340,7 @@ public class ProcessorVerticle extends VerticleBase {
     for (int i = 0; i < events.size(); i++) {
       String reason = out.rejected().get(i);
       if (reason != null) {
-        telemetry.writeFailure(type.collection(), "data", 1);
+        telemetry.writeFailure(Store.collection(type), "data", 1);
         b.deadLetter(recs.get(i), "store_rejected", reason);
         continue;
       }
@@ -473,43 +447,27 @@ public class ProcessorVerticle extends VerticleBase {
 
   private void refreshInventory() {
     store
-        .client()
-        .findWithOptions(
-            MongoStore.GPUS,
-            new JsonObject(),
-            new io.vertx.ext.mongo.FindOptions()
-                .setFields(
-                    new JsonObject()
-                        .put("model", 1)
-                        .put("gpu_model", 1)
-                        .put("first_seen", 1)
-                        .put("last_seen", 1)
-                        .put("last.energy_mj", 1)
-                        .put("last.power_w", 1)))
+        .gpus(null, null)
         .onSuccess(
-            docs -> {
-              List<LiveRates.GpuState> states = new ArrayList<>(docs.size());
-              for (JsonObject d : docs) {
-                JsonObject last = d.getJsonObject("last", new JsonObject());
+            gpus -> {
+              List<LiveRates.GpuState> states = new ArrayList<>(gpus.size());
+              for (GpuRecord g : gpus) {
+                Number energy = g.lastNumber("energy_mj");
+                Number power = g.lastNumber("power_w");
                 states.add(
                     new LiveRates.GpuState(
-                        d.getString("_id"),
-                        d.getString("model"),
-                        d.getString("gpu_model"),
-                        UsageService.millis(d.getValue("first_seen")),
-                        UsageService.millis(d.getValue("last_seen")),
-                        last.getValue("energy_mj") instanceof Number n ? n.longValue() : null,
-                        num(last, "power_w")));
+                        g.gpuUuid(),
+                        g.model(),
+                        g.gpuModel(),
+                        g.seen().firstMillis(),
+                        g.seen().lastMillis(),
+                        energy == null ? null : energy.longValue(),
+                        power == null ? 0 : power.doubleValue()));
               }
               live.updateInventory(states, System.currentTimeMillis());
               live.models().forEach(this::registerModel);
             })
         .onFailure(e -> LOG.debug("inventory refresh failed: {}", e.getMessage()));
-  }
-
-  private static double num(JsonObject d, String k) {
-    Object v = d.getValue(k);
-    return v instanceof Number n ? n.doubleValue() : 0;
   }
 
   /**
@@ -721,11 +679,6 @@ public class ProcessorVerticle extends VerticleBase {
         .eventually(() -> consumer.close())
         .eventually(() -> dlqProducer.close())
         .eventually(() -> admin.close())
-        .eventually(
-            () -> {
-              writer.close();
-              return store.close();
-            })
         .onComplete(
             ar ->
                 LOG.info(
@@ -761,11 +714,11 @@ public class ProcessorVerticle extends VerticleBase {
   private final class Batch {
     final long epoch;
     final List<Event> gpuEvents = new ArrayList<>();
-    final List<RawBsonDocument> gpuDocs = new ArrayList<>();
+    final List<StoredEvent> gpuDocs = new ArrayList<>();
     final BitSet gpuUnpriced = new BitSet();
     final List<ConsumerRecord<String, byte[]>> gpuRecords = new ArrayList<>();
     final List<Event> tokenEvents = new ArrayList<>();
-    final List<RawBsonDocument> tokenDocs = new ArrayList<>();
+    final List<StoredEvent> tokenDocs = new ArrayList<>();
     final BitSet tokenUnpriced = new BitSet();
     final List<ConsumerRecord<String, byte[]>> tokenRecords = new ArrayList<>();
     final List<DeadLetter> deadLetters = new ArrayList<>();
@@ -789,7 +742,7 @@ public class ProcessorVerticle extends VerticleBase {
     void add(Event e, ConsumerRecord<String, byte[]> r, Map<String, LiveRates.Rates> rates) {
       double estimate = estimate(e, rates);
       boolean unpriced = estimate == UNPRICED;
-      RawBsonDocument doc = EventWriter.toBson(e, receivedAt, unpriced, estimate);
+      StoredEvent doc = new StoredEvent(e, receivedAt, unpriced, estimate);
       if (e.type() == EventType.GPU_SAMPLE) {
         gpuUnpriced.set(gpuEvents.size(), unpriced);
         gpuEvents.add(e);

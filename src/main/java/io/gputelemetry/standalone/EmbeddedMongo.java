@@ -2,6 +2,7 @@ package io.gputelemetry.standalone;
 
 import de.bwaldvogel.mongo.MongoBackend;
 import de.bwaldvogel.mongo.MongoServer;
+import de.bwaldvogel.mongo.ServerVersion;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
 import java.io.IOException;
@@ -11,7 +12,8 @@ import java.nio.file.Path;
 
 /**
  * A MongoDB-wire store in this JVM (mongo-java-server): in memory, or file-backed (H2 MVStore) when
- * a data directory is given. A stand-in for laptops and demos: no TTL expiry, no replica set.
+ * a data directory is given, presenting MongoDB 5.0. A stand-in for laptops and demos: no TTL
+ * expiry, no replica set.
  */
 public final class EmbeddedMongo implements AutoCloseable {
   private final Path file;
@@ -36,6 +38,9 @@ public final class EmbeddedMongo implements AutoCloseable {
     } else {
       backend = new MemoryBackend();
     }
+    // Present MongoDB 5.0's wire version: current drivers and shells (pymongo 4.x, mongosh) refuse
+    // the stand-in's default, 4.2.
+    backend.version(ServerVersion.MONGO_5_0);
     server = new MongoServer(backend);
     server.bind("127.0.0.1", port == 0 ? EmbeddedKafka.freePort() : port);
     connectionString = "mongodb://127.0.0.1:" + server.getLocalAddress().getPort();

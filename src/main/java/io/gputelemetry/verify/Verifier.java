@@ -7,12 +7,9 @@ import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
 import io.gputelemetry.store.MongoStore;
+import io.gputelemetry.store.Store;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
-import io.vertx.ext.mongo.MongoClient;
 import java.io.PrintStream;
 import java.time.Duration;
 import java.time.Instant;
@@ -57,7 +54,7 @@ public final class Verifier {
         new HashMap<>(KafkaClients.admin(config.kafka(), "gpu-telemetry-verify"));
     admin.put("request.timeout.ms", Long.toString(TIMEOUT.toMillis()));
     admin.put("default.api.timeout.ms", Long.toString(TIMEOUT.toMillis()));
-    MongoClient mongo = MongoClient.create(vertx, MongoStore.clientConfig(config.mongo()));
+    Store mongo = new MongoStore(vertx, config.mongo());
     try (Admin kafka = Admin.create(admin)) {
       boolean kafkaUp =
           check(
@@ -99,40 +96,18 @@ public final class Verifier {
           check(
               "MongoDB reachable (database " + config.mongo().database() + ")",
               () -> {
-                await(mongo.runCommand("ping", new JsonObject().put("ping", 1)));
+                await(mongo.ping());
                 return "ping ok";
               });
       if (mongoUp) {
         check(
             "collections and indexes present",
             () -> {
-              List<String> collections = await(mongo.getCollections());
-              Map<String, List<String>> expected =
-                  Map.of(
-                      MongoStore.GPU_METRICS,
-                          List.of("gpu_uuid_ts", "node_ts", MongoStore.TTL_INDEX),
-                      MongoStore.TOKEN_USAGE,
-                          List.of("model_ts", "tenant_ts", MongoStore.TTL_INDEX),
-                      MongoStore.GPUS, List.of("node", "gpu_model", "model"));
-              List<String> problems = new ArrayList<>();
-              for (Map.Entry<String, List<String>> e : expected.entrySet()) {
-                if (!collections.contains(e.getKey())) {
-                  problems.add("collection " + e.getKey() + " missing");
-                  continue;
-                }
-                JsonArray idx = await(mongo.listIndexes(e.getKey()));
-                Set<String> names = new HashSet<>();
-                idx.forEach(o -> names.add(((JsonObject) o).getString("name")));
-                for (String want : e.getValue()) {
-                  if (!names.contains(want)) {
-                    problems.add(e.getKey() + " index " + want + " missing");
-                  }
-                }
-              }
+              List<String> problems = await(mongo.schemaProblems());
               if (!problems.isEmpty()) {
                 throw new IllegalStateException(String.join(", ", problems));
               }
-              return "3 collections, 9 indexes";
+              return mongo.schemaSummary();
             });
       }
       if (kafkaUp && !topics.isEmpty()) {
@@ -186,16 +161,15 @@ public final class Verifier {
         }
       }
     } finally {
-      mongo.close();
-      vertx.close();
+      awaitQuietly(mongo.close());
+      awaitQuietly(vertx.close());
     }
     out.println(
         failures == 0 ? "verify: all checks passed" : "verify: " + failures + " check(s) failed");
     return failures == 0 ? 0 : 1;
   }
 
-  private String completeness(MongoClient mongo, Map<TopicPartition, Long> committed)
-      throws Exception {
+  private String completeness(Store mongo, Map<TopicPartition, Long> committed) throws Exception {
     EventParser parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
     Map<String, EventType> types =
         Map.of(
@@ -249,25 +223,11 @@ public final class Verifier {
       }
     }
     for (Map.Entry<EventType, Set<String>> e : wanted.entrySet()) {
-      List<String> ids = new ArrayList<>(e.getValue());
-      for (int i = 0; i < ids.size(); i += 1000) {
-        List<String> chunk = ids.subList(i, Math.min(ids.size(), i + 1000));
-        List<JsonObject> found =
-            await(
-                mongo.findWithOptions(
-                    e.getKey().collection(),
-                    new JsonObject()
-                        .put(
-                            "_id",
-                            new JsonObject().put("$in", new JsonArray(new ArrayList<>(chunk)))),
-                    new FindOptions().setFields(new JsonObject().put("_id", 1))));
-        Set<String> present =
-            found.stream().map(d -> d.getString("_id")).collect(Collectors.toSet());
-        chunk.stream()
-            .filter(id -> !present.contains(id))
-            .limit(20)
-            .forEach(id -> unaccounted.add(e.getKey().collection() + " " + id + " not stored"));
-      }
+      String collection = Store.collection(e.getKey());
+      await(mongo.missing(e.getKey(), e.getValue())).stream()
+          .sorted()
+          .limit(20)
+          .forEach(id -> unaccounted.add(collection + " " + id + " not stored"));
     }
     if (!unaccounted.isEmpty()) {
       throw new IllegalStateException(
@@ -334,6 +294,14 @@ public final class Verifier {
                   ? cause.getClass().getSimpleName()
                   : cause.getMessage()));
       return false;
+    }
+  }
+
+  private static void awaitQuietly(Future<?> f) {
+    try {
+      await(f);
+    } catch (Exception e) {
+      // Closing after the report: nothing left to tell the user.
     }
   }
 

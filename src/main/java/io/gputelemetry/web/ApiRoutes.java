@@ -5,17 +5,18 @@ import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.config.Settings;
-import io.gputelemetry.store.MongoStore;
+import io.gputelemetry.store.GpuRecord;
+import io.gputelemetry.store.Store;
+import io.vertx.core.Future;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
-import io.vertx.ext.mongo.MongoClient;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.OffsetDateTime;
 import java.time.format.DateTimeParseException;
+import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import org.apache.logging.log4j.LogManager;
@@ -29,13 +30,26 @@ public final class ApiRoutes {
   private static final Logger LOG = LogManager.getLogger(ApiRoutes.class);
 
   private final AppConfig.Api config;
-  private final MongoClient mongo;
+
+  /** The fields of a GPU's series, newest {@value #MAX_SERIES} samples of the window at most. */
+  private static final List<String> SERIES_FIELDS =
+      List.of(
+          "utilization_pct",
+          "memory_used_mib",
+          "power_w",
+          "temperature_c",
+          "sm_clock_mhz",
+          "energy_mj");
+
+  private static final int MAX_SERIES = 2000;
+
+  private final Store store;
   private final UsageService usage;
   private final PriceBook prices;
 
-  public ApiRoutes(AppConfig.Api config, MongoClient mongo, UsageService usage, PriceBook prices) {
+  public ApiRoutes(AppConfig.Api config, Store store, UsageService usage, PriceBook prices) {
     this.config = config;
-    this.mongo = mongo;
+    this.store = store;
     this.usage = usage;
     this.prices = prices;
   }
@@ -186,24 +200,14 @@ public final class ApiRoutes {
       badRequest(ctx, e);
       return;
     }
-    JsonObject query = new JsonObject();
-    String node = ctx.request().getParam("node");
-    String model = ctx.request().getParam("model");
-    if (node != null) {
-      query.put("node", node);
-    }
-    if (model != null) {
-      query.put("model", model);
-    }
     long now = System.currentTimeMillis();
-    mongo
-        .findWithOptions(
-            MongoStore.GPUS, query, new FindOptions().setSort(new JsonObject().put("_id", 1)))
+    store
+        .gpus(ctx.request().getParam("node"), ctx.request().getParam("model"))
         .onSuccess(
-            docs -> {
+            gpus -> {
               JsonArray out = new JsonArray();
               int matched = 0;
-              for (JsonObject d : docs) {
+              for (GpuRecord d : gpus) {
                 JsonObject g = gpuJson(d, now);
                 if (status != null && !status.equals(g.getString("status"))) {
                   continue;
@@ -224,29 +228,33 @@ public final class ApiRoutes {
         .onFailure(e -> unavailable(ctx, e));
   }
 
-  private JsonObject gpuJson(JsonObject d, long now) {
-    long lastSeen = UsageService.millis(d.getValue("last_seen"));
-    JsonObject last = d.getJsonObject("last", new JsonObject()).copy();
+  private JsonObject gpuJson(GpuRecord d, long now) {
+    long lastSeen = d.seen().lastMillis();
+    JsonObject last = json(d.last());
     last.remove("event_id");
-    if (last.getValue("ts") != null) {
-      last.put("ts", Instant.ofEpochMilli(UsageService.millis(last.getValue("ts"))).toString());
-    }
-    double util = last.getDouble("utilization_pct", 0.0);
+    Number util = d.lastNumber("utilization_pct");
     String status =
         now - lastSeen > config.gpuStaleAfter().toMillis()
             ? "stale"
-            : util < config.gpuIdleBelowPct() ? "idle" : "active";
+            : (util == null ? 0 : util.doubleValue()) < config.gpuIdleBelowPct()
+                ? "idle"
+                : "active";
     return new JsonObject()
-        .put("gpu_uuid", d.getString("_id"))
-        .put("node", d.getString("node"))
-        .put("gpu_model", d.getString("gpu_model"))
-        .put("model", d.getString("model"))
+        .put("gpu_uuid", d.gpuUuid())
+        .put("node", d.node())
+        .put("gpu_model", d.gpuModel())
+        .put("model", d.model())
         .put("status", status)
-        .put(
-            "first_seen",
-            Instant.ofEpochMilli(UsageService.millis(d.getValue("first_seen"))).toString())
+        .put("first_seen", Instant.ofEpochMilli(d.seen().firstMillis()).toString())
         .put("last_seen", Instant.ofEpochMilli(lastSeen).toString())
         .put("last", last);
+  }
+
+  /** A stored document as JSON: instants as RFC 3339 strings. */
+  private static JsonObject json(Map<String, Object> doc) {
+    JsonObject o = new JsonObject();
+    doc.forEach((k, v) -> o.put(k, v instanceof Instant i ? i.toString() : v));
+    return o;
   }
 
   private void gpu(RoutingContext ctx) {
@@ -263,59 +271,28 @@ public final class ApiRoutes {
       return;
     }
     long now = System.currentTimeMillis();
-    mongo
-        .findOne(MongoStore.GPUS, new JsonObject().put("_id", uuid), null)
+    store
+        .gpu(uuid)
         .compose(
-            doc -> {
-              if (doc == null) {
+            gpu -> {
+              if (gpu == null) {
                 HttpServerVerticle.json(
                     ctx.response(),
                     404,
                     new JsonObject().put("error", "no GPU " + uuid).put("code", "not_found"));
-                return io.vertx.core.Future.succeededFuture();
+                return Future.succeededFuture();
               }
-              JsonObject q =
-                  new JsonObject()
-                      .put("gpu_uuid", uuid)
-                      .put(
-                          "ts",
-                          new JsonObject()
-                              .put(
-                                  "$gte",
-                                  new JsonObject()
-                                      .put(
-                                          "$date",
-                                          Instant.ofEpochMilli(now - window.toMillis())
-                                              .toString())));
-              return mongo
-                  .findWithOptions(
-                      MongoStore.GPU_METRICS,
-                      q,
-                      new FindOptions()
-                          .setSort(new JsonObject().put("ts", -1))
-                          .setLimit(2000)
-                          .setFields(
-                              new JsonObject()
-                                  .put("ts", 1)
-                                  .put("utilization_pct", 1)
-                                  .put("memory_used_mib", 1)
-                                  .put("power_w", 1)
-                                  .put("temperature_c", 1)
-                                  .put("sm_clock_mhz", 1)
-                                  .put("energy_mj", 1)))
+              return store
+                  .samples(
+                      uuid,
+                      Instant.ofEpochMilli(now - window.toMillis()),
+                      MAX_SERIES,
+                      SERIES_FIELDS)
                   .onSuccess(
                       samples -> {
                         JsonArray series = new JsonArray();
-                        for (int i = samples.size() - 1; i >= 0; i--) {
-                          JsonObject s = samples.get(i).copy();
-                          s.remove("_id");
-                          s.put(
-                              "ts",
-                              Instant.ofEpochMilli(UsageService.millis(s.getValue("ts")))
-                                  .toString());
-                          series.add(s);
-                        }
-                        JsonObject g = gpuJson(doc, now);
+                        samples.forEach(sample -> series.add(json(sample)));
+                        JsonObject g = gpuJson(gpu, now);
                         g.put("latest_sample", g.getJsonObject("last"));
                         g.put("window_seconds", window.toSeconds()).put("series", series);
                         HttpServerVerticle.json(ctx.response(), 200, g);

@@ -3,6 +3,7 @@ package io.gputelemetry.accounting;
 import static io.gputelemetry.support.AccountingFixture.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.gputelemetry.store.UsageRows;
 import io.gputelemetry.support.AccountingFixture;
 import io.vertx.core.json.JsonObject;
 import java.nio.file.Path;
@@ -39,7 +40,7 @@ class UsageCalculatorTest {
     }
     for (JsonObject s : samples) {
       c.addSample(
-          new UsageCalculator.Sample(
+          new UsageRows.Sample(
               s.getString("gpu_uuid"),
               Instant.parse(s.getString("ts")).toEpochMilli(),
               s.getString("gpu_model"),

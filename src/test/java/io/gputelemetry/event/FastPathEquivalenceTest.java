@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.json.Json;
-import io.gputelemetry.store.EventWriter;
+import io.gputelemetry.store.StoredEvent;
+import io.gputelemetry.store.StoredEventCodec;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -17,6 +18,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import org.bson.BsonDocument;
+import org.bson.RawBsonDocument;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,6 +27,7 @@ import org.junit.jupiter.api.Test;
  * the same id, scope, time, canonical body and stored document.
  */
 class FastPathEquivalenceTest {
+  private static final StoredEventCodec CODEC = new StoredEventCodec();
   private static final Instant NOW = Instant.parse("2026-11-28T12:00:00Z");
   private final EventParser parser = new EventParser(Duration.ofMinutes(5), Duration.ofDays(7));
   private final FastPath fast = new FastPath(Duration.ofMinutes(5), Duration.ofDays(7));
@@ -288,8 +291,8 @@ class FastPathEquivalenceTest {
         tryTree(new String(y.json(), StandardCharsets.UTF_8)),
         tryTree(new String(x.json(), StandardCharsets.UTF_8)),
         () -> "published JSON differs for " + json);
-    BsonDocument dx = EventWriter.toBson(x, 1, false, 0.5).toBsonDocument();
-    BsonDocument dy = EventWriter.toBson(y, 1, false, 0.5).toBsonDocument();
+    BsonDocument dx = new RawBsonDocument(new StoredEvent(x, 1, false, 0.5), CODEC);
+    BsonDocument dy = new RawBsonDocument(new StoredEvent(y, 1, false, 0.5), CODEC);
     assertEquals(dy, dx, () -> "stored document differs for " + json);
   }
 

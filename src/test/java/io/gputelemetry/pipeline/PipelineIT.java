@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.Application;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.event.EventType;
 import io.gputelemetry.support.MongoQueries;
 import io.gputelemetry.support.TestConfigs;
 import io.gputelemetry.support.TestKafka;
@@ -50,7 +51,12 @@ class PipelineIT {
       Application processor = new Application(processorConfig).start();
       Application producer =
           new Application(TestConfigs.of(producerConf))
-              .onProducerAck(e -> acked.add(e.type().collection() + "|" + e.storeId()));
+              .onProducerAck(
+                  e ->
+                      acked.add(
+                          (e.type() == EventType.GPU_SAMPLE ? "gpu_metrics" : "token_usage")
+                              + "|"
+                              + e.storeId()));
       producer.start();
       producer
           .producer()

@@ -1,10 +1,6 @@
 package io.gputelemetry.support;
 
-import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
-import io.vertx.ext.mongo.FindOptions;
-import io.vertx.ext.mongo.MongoClient;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -12,7 +8,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
-import java.util.concurrent.TimeUnit;
 
 /**
  * What a fault test checks in the store: the raw events stored against those Kafka acknowledged,
@@ -53,18 +48,10 @@ public final class StoreAudit implements AutoCloseable {
     }
   }
 
-  private final Vertx vertx = Vertx.vertx();
-  private final MongoClient client;
+  private final MongoQueries store;
 
   public StoreAudit(String uri) {
-    client =
-        MongoClient.create(
-            vertx,
-            new JsonObject()
-                .put("connection_string", uri)
-                .put("db_name", "telemetry")
-                .put("socketTimeoutMS", 120_000)
-                .put("useObjectId", false));
+    store = new MongoQueries(uri, 120);
   }
 
   /** Store keys ("collection|_id") of every raw event stored. */
@@ -80,14 +67,7 @@ public final class StoreAudit implements AutoCloseable {
     long dups = 0;
     for (String c : List.of("gpu_metrics", "token_usage")) {
       Set<String> eventIds = new HashSet<>();
-      for (JsonObject d :
-          get(
-              client.findWithOptions(
-                  c,
-                  new JsonObject(),
-                  new FindOptions()
-                      .setFields(new JsonObject().put("_id", 1).put("event_id", 1))
-                      .setLimit(50_000_000)))) {
+      for (JsonObject d : store.find(c, new JsonObject(), List.of("_id", "event_id"))) {
         docs++;
         ids.add(c + "|" + d.getString("_id"));
         // The same event stored twice under any key is a duplicate, whatever the key scheme.
@@ -124,7 +104,7 @@ public final class StoreAudit implements AutoCloseable {
   }
 
   public long count(String collection) {
-    return get(client.count(collection, new JsonObject()));
+    return store.count(collection);
   }
 
   public long rawCount() {
@@ -134,17 +114,14 @@ public final class StoreAudit implements AutoCloseable {
   /** Every {@code gpus} document by _id. */
   public Map<String, JsonObject> gpus() {
     Map<String, JsonObject> m = new HashMap<>();
-    for (JsonObject d :
-        get(
-            client.findWithOptions(
-                "gpus", new JsonObject(), new FindOptions().setLimit(100_000)))) {
+    for (JsonObject d : store.find("gpus", new JsonObject())) {
       m.put(d.getString("_id"), d);
     }
     return m;
   }
 
   public List<JsonObject> find(String collection, JsonObject query) {
-    return get(client.findWithOptions(collection, query, new FindOptions().setLimit(1_000_000)));
+    return store.find(collection, query);
   }
 
   /** The differences between two inventories, empty when equal. */
@@ -174,17 +151,8 @@ public final class StoreAudit implements AutoCloseable {
     return out;
   }
 
-  private static <T> T get(Future<T> f) {
-    try {
-      return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
-    } catch (Exception e) {
-      throw new IllegalStateException(e);
-    }
-  }
-
   @Override
   public void close() {
-    client.close();
-    vertx.close();
+    store.close();
   }
 }

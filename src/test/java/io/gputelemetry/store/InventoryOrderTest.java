@@ -1,4 +1,4 @@
-package io.gputelemetry.processor;
+package io.gputelemetry.store;
 
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -23,17 +23,17 @@ class InventoryOrderTest {
   void newerComparesInstantsNotTheirText() {
     // As text, "…:51Z" sorts after "…:51.500Z"; as instants it is older.
     assertTrue(
-        ProcessorVerticle.newer(
+        InventoryUpdate.newer(
             sample("2026-11-28T20:44:51.500Z", "a"), sample("2026-11-28T20:44:51Z", "b")));
     assertFalse(
-        ProcessorVerticle.newer(
+        InventoryUpdate.newer(
             sample("2026-11-28T20:44:51Z", "b"), sample("2026-11-28T20:44:51.500Z", "a")));
   }
 
   @Test
   void withinOneMillisecondTheEventIdDecidesAsInTheStore() {
     assertTrue(
-        ProcessorVerticle.newer(
+        InventoryUpdate.newer(
             sample("2026-11-28T20:44:51.100Z", "b"), sample("2026-11-28T20:44:51.100500Z", "a")));
   }
 }

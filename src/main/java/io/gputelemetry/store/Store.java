@@ -1,0 +1,81 @@
+package io.gputelemetry.store;
+
+import io.gputelemetry.event.EventType;
+import io.vertx.core.Future;
+import java.time.Instant;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Consumer;
+
+/**
+ * Everything the pipeline keeps in MongoDB, by what its callers need: the processor's writes, the
+ * query API's and accounting's reads, and verify's checks. Futures complete on the caller's Vert.x
+ * context; no MongoDB type crosses this interface.
+ */
+public interface Store {
+  /** The collection of the GPU inventory (one document per GPU: first/last seen, newest state). */
+  String INVENTORY = "gpus";
+
+  /** The collection of one event type's raw events. */
+  static String collection(EventType type) {
+    return type == EventType.GPU_SAMPLE ? "gpu_metrics" : "token_usage";
+  }
+
+  /** Collections and indexes (TTL from the retention setting): idempotent, run at start-up. */
+  Future<Void> ensureSchema();
+
+  /** A round trip to the server: what readiness means for the store. */
+  Future<Void> ping();
+
+  /**
+   * Stores raw events of one type, unordered. A duplicate key counts as already stored; a document
+   * the store refuses for a data reason is reported by index; anything else fails the future (an
+   * outage: the caller retries the whole write, which is idempotent).
+   */
+  Future<WriteOutcome> insert(EventType type, List<StoredEvent> events);
+
+  /**
+   * Folds samples into the inventory: first/last seen only move outward, and the last state is
+   * replaced only by a strictly newer sample ({@link InventoryUpdate#newer}), so a replay or a late
+   * sample never rolls it back.
+   */
+  Future<Void> foldInventory(List<InventoryUpdate> updates);
+
+  /** The inventory, by GPU id; {@code node} and {@code model} filter when not null. */
+  Future<List<GpuRecord>> gpus(String node, String model);
+
+  /** One GPU of the inventory, or null. */
+  Future<GpuRecord> gpu(String gpuUuid);
+
+  /**
+   * A GPU's samples since an instant, oldest first, at most {@code limit} (the newest ones), each
+   * with {@code ts} (an Instant) and the requested fields that it has.
+   */
+  Future<List<Map<String, Object>>> samples(
+      String gpuUuid, Instant since, int limit, List<String> fields);
+
+  /**
+   * Streams the raw events accounting needs: samples with ts in [from - margin, to + margin), token
+   * events with ts in [from, to). Each sink is called by one thread at a time, not necessarily the
+   * caller's; the two sinks may run at the same time.
+   */
+  Future<Void> usage(
+      long fromMillis,
+      long toMillis,
+      long sampleMarginMillis,
+      Consumer<UsageRows.Sample> samples,
+      Consumer<UsageRows.Tokens> tokens);
+
+  /** What is missing of the collections and indexes {@link #ensureSchema} creates (empty: none). */
+  Future<List<String>> schemaProblems();
+
+  /** The given store ids of one event type that are not stored. */
+  Future<Set<String>> missing(EventType type, Collection<String> storeIds);
+
+  /** A short description of the collections and indexes, for verify's report. */
+  String schemaSummary();
+
+  Future<Void> close();
+}
