@@ -1,5 +1,7 @@
 package io.gputelemetry.metrics;
 
+import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventFields;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
@@ -461,19 +463,8 @@ public final class Telemetry implements AutoCloseable {
   }
 
   /** Updates the per-GPU gauges from a sample; GPUs beyond the cap are not exported. */
-  public void gpuSample(
-      String uuid,
-      String node,
-      String gpuModel,
-      double utilPct,
-      double memUsedMib,
-      double memTotalMib,
-      double powerW,
-      double tempC,
-      double smClockMhz,
-      double xid,
-      double energyMj,
-      long tsMillis) {
+  public void gpuSample(Event sample) {
+    String uuid = sample.scope();
     GpuGauges g = gpus.get(uuid);
     if (g == null) {
       if (gpus.size() >= MAX_GPUS) {
@@ -484,9 +475,16 @@ public final class Telemetry implements AutoCloseable {
               uuid,
               u ->
                   new GpuGauges(
-                      registry, Tags.of("gpu_uuid", u, "node", node, "gpu_model", gpuModel)));
+                      registry,
+                      Tags.of(
+                          "gpu_uuid",
+                          u,
+                          "node",
+                          sample.text(EventFields.G_NODE),
+                          "gpu_model",
+                          sample.text(EventFields.G_GPU_MODEL))));
     }
-    g.update(utilPct, memUsedMib, memTotalMib, powerW, tempC, smClockMhz, xid, energyMj, tsMillis);
+    g.update(sample);
   }
 
   /** Removes gauges of GPUs not seen for {@code staleAfter}. */
@@ -503,107 +501,9 @@ public final class Telemetry implements AutoCloseable {
             });
   }
 
-  public int gpuCount() {
-    return gpus.size();
-  }
-
   @Override
   public void close() {
     gcMetrics.close();
     registry.close();
-  }
-
-  /** Gauges of one GPU, fed by its newest sample. */
-  private static final class GpuGauges {
-    volatile double util;
-    volatile double memUsed;
-    volatile double memTotal;
-    volatile double power;
-    volatile double temp;
-    volatile double clock;
-    volatile double xid;
-    volatile double energyJ;
-    volatile double lastSeen;
-    volatile long newestTs = Long.MIN_VALUE;
-    volatile long lastUpdate = System.currentTimeMillis();
-    final List<Meter> meters = new ArrayList<>();
-
-    GpuGauges(PrometheusMeterRegistry r, Tags tags) {
-      meters.add(
-          Gauge.builder("telemetry.gpu.utilization.ratio", this, g -> g.util / 100.0)
-              .tags(tags)
-              .description("GPU utilisation, 0-1")
-              .register(r));
-      meters.add(
-          Gauge.builder("telemetry.gpu.memory.used.bytes", this, g -> g.memUsed * 1048576.0)
-              .tags(tags)
-              .description("GPU memory in use")
-              .register(r));
-      meters.add(
-          Gauge.builder("telemetry.gpu.memory.total.bytes", this, g -> g.memTotal * 1048576.0)
-              .tags(tags)
-              .description("GPU memory size")
-              .register(r));
-      meters.add(
-          Gauge.builder("telemetry.gpu.power.watts", this, g -> g.power)
-              .tags(tags)
-              .description("GPU board power draw")
-              .register(r));
-      meters.add(
-          Gauge.builder("telemetry.gpu.temperature.celsius", this, g -> g.temp)
-              .tags(tags)
-              .description("GPU temperature")
-              .register(r));
-      meters.add(
-          Gauge.builder("telemetry.gpu.sm.clock.hertz", this, g -> g.clock * 1e6)
-              .tags(tags)
-              .description("GPU SM clock")
-              .register(r));
-      meters.add(
-          FunctionCounter.builder("telemetry.gpu.xid.errors", this, g -> g.xid)
-              .tags(tags)
-              .description("XID errors reported by the GPU since driver load")
-              .register(r));
-      meters.add(
-          FunctionCounter.builder("telemetry.gpu.energy.joules", this, g -> g.energyJ)
-              .tags(tags)
-              .description("Energy drawn by the GPU since driver load")
-              .register(r));
-      meters.add(
-          Gauge.builder("telemetry.gpu.last.seen.timestamp.seconds", this, g -> g.lastSeen)
-              .tags(tags)
-              .description("Event time of the GPU's newest sample (Unix time)")
-              .register(r));
-    }
-
-    synchronized void update(
-        double u,
-        double mu,
-        double mt,
-        double p,
-        double t,
-        double c,
-        double x,
-        double emj,
-        long ts) {
-      lastUpdate = System.currentTimeMillis();
-      if (ts < newestTs) {
-        return;
-      }
-      newestTs = ts;
-      util = u;
-      memUsed = mu;
-      memTotal = mt;
-      power = p;
-      temp = t;
-      clock = c;
-      xid = x;
-      energyJ = emj / 1000.0;
-      lastSeen = ts / 1000.0;
-    }
-
-    void remove(PrometheusMeterRegistry r) {
-      meters.forEach(r::remove);
-    }
   }
 }

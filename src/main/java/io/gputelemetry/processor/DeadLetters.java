@@ -1,0 +1,87 @@
+package io.gputelemetry.processor;
+
+import io.gputelemetry.metrics.Telemetry;
+import io.vertx.core.Future;
+import io.vertx.kafka.client.producer.KafkaProducer;
+import io.vertx.kafka.client.producer.KafkaProducerRecord;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Sends a batch's dead letters: the original key and value, with the reason, the error and the
+ * source topic, partition, offset and timestamp as headers. A retry resends only what the DLQ has
+ * not acknowledged.
+ */
+final class DeadLetters {
+  private static final Logger LOG = LogManager.getLogger(DeadLetters.class);
+  static final String TARGET = "dlq";
+  private static final int MAX_ERROR_CHARS = 4000;
+
+  private final KafkaProducer<String, byte[]> producer;
+  private final String topic;
+  private final PausingRetries retries;
+  private final Telemetry telemetry;
+  private final ProcessorStats stats;
+
+  DeadLetters(
+      KafkaProducer<String, byte[]> producer,
+      String topic,
+      PausingRetries retries,
+      Telemetry telemetry,
+      ProcessorStats stats) {
+    this.producer = producer;
+    this.topic = topic;
+    this.retries = retries;
+    this.telemetry = telemetry;
+    this.stats = stats;
+  }
+
+  Future<Void> send(Batch b) {
+    if (b.deadLetters().isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return retries.run(TARGET, b.deadLetters().size(), () -> sendPending(b));
+  }
+
+  private Future<Void> sendPending(Batch b) {
+    List<Future<?>> sends = new ArrayList<>();
+    for (int i : b.pendingDeadLetters()) {
+      Batch.DeadLetter d = b.deadLetters().get(i);
+      ConsumerRecord<String, byte[]> r = d.record();
+      sends.add(
+          producer
+              .send(record(d))
+              .onSuccess(
+                  md -> {
+                    b.deadLetterSent(i);
+                    telemetry.eventsDlq(r.topic(), d.reason(), 1);
+                    stats.dlq.incrementAndGet();
+                    LOG.debug(
+                        "dead-lettered {}-{}@{}: {}",
+                        r.topic(),
+                        r.partition(),
+                        r.offset(),
+                        d.reason());
+                  }));
+    }
+    return Future.all(sends).mapEmpty();
+  }
+
+  KafkaProducerRecord<String, byte[]> record(Batch.DeadLetter d) {
+    ConsumerRecord<String, byte[]> r = d.record();
+    KafkaProducerRecord<String, byte[]> out = KafkaProducerRecord.create(topic, r.key(), r.value());
+    String detail = d.detail();
+    out.addHeader("dlq.reason", d.reason());
+    out.addHeader(
+        "dlq.error",
+        detail.length() > MAX_ERROR_CHARS ? detail.substring(0, MAX_ERROR_CHARS) : detail);
+    out.addHeader("dlq.source.topic", r.topic());
+    out.addHeader("dlq.source.partition", Integer.toString(r.partition()));
+    out.addHeader("dlq.source.offset", Long.toString(r.offset()));
+    out.addHeader("dlq.source.timestamp", Long.toString(r.timestamp()));
+    return out;
+  }
+}

@@ -1,0 +1,124 @@
+package io.gputelemetry.processor;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import io.gputelemetry.accounting.LiveRates;
+import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventParser;
+import io.gputelemetry.event.EventType;
+import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.store.StoredEvent;
+import io.gputelemetry.store.WriteOutcome;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+class BatchAccountingTest {
+  private static final Instant NOW = Instant.now();
+  private final Telemetry telemetry = new Telemetry("test", "0");
+  private final ProcessorStats stats = new ProcessorStats();
+  private final PriceBook prices = new PriceBook(Map.of(), Map.of());
+  private final BatchAccounting accounting =
+      new BatchAccounting(
+          Map.of(EventType.GPU_SAMPLE, "gpu", EventType.TOKEN_USAGE, "tok"),
+          new LivePricing(prices, new LiveRates(60_000, 5_000, prices), telemetry),
+          telemetry,
+          stats,
+          5_000);
+  private final EventParser parser = new EventParser(Duration.ofMinutes(5), Duration.ofDays(7));
+
+  @AfterEach
+  void close() {
+    telemetry.close();
+  }
+
+  private Event event(EventType type, String json) {
+    return parser.parse(type, json.getBytes(StandardCharsets.UTF_8), NOW, null).event();
+  }
+
+  private void add(Batch b, int offset, Event e) {
+    ConsumerRecord<String, byte[]> r = new ConsumerRecord<>("t", 0, offset, "k", new byte[] {1});
+    b.track(r);
+    b.add(r, new StoredEvent(e, NOW.toEpochMilli(), false, Double.NaN));
+  }
+
+  private Event tokens(String id, String tenant, int in, int out) {
+    return event(
+        EventType.TOKEN_USAGE,
+        "{\"event_id\":\""
+            + id
+            + "\",\"ts\":\""
+            + NOW
+            + "\",\"tenant\":\""
+            + tenant
+            + "\",\"model\":\"llama\",\"input_tokens\":"
+            + in
+            + ",\"output_tokens\":"
+            + out
+            + "}");
+  }
+
+  private double tokenCounter(String tenant, String direction) {
+    return telemetry
+        .registry()
+        .get("telemetry.tokens")
+        .tags("model", "llama", "tenant", tenant, "direction", direction)
+        .counter()
+        .count();
+  }
+
+  @Test
+  void onlyNewlyStoredTokensCountAndWhatTheStoreRefusedIsDeadLettered() {
+    Batch b = new Batch(NOW.toEpochMilli());
+    add(b, 0, tokens("a", "acme", 10, 1));
+    add(b, 1, tokens("b", "acme", 100, 2)); // already stored
+    add(b, 2, tokens("c", "acme", 1000, 3)); // refused
+    add(b, 3, tokens("d", "globex", 7, 4));
+    WriteOutcome out = new WriteOutcome(4, Set.of(1), Map.of(2, "document too large"));
+
+    accounting.tokens(b, out, NOW.toEpochMilli());
+
+    assertEquals(10.0, tokenCounter("acme", "input"));
+    assertEquals(1.0, tokenCounter("acme", "output"));
+    assertEquals(7.0, tokenCounter("globex", "input"));
+    assertEquals(2, stats.stored.get());
+    assertEquals(1, stats.duplicates.get());
+    assertEquals(22, stats.tokens.get());
+    assertEquals(1, b.deadLetters().size());
+    assertEquals("store_rejected", b.deadLetters().get(0).reason());
+    assertEquals(2, b.deadLetters().get(0).record().offset());
+    assertEquals("document too large", b.deadLetters().get(0).detail());
+  }
+
+  @Test
+  void theSamplesHeldByTheStoreIncludeDuplicatesButNotRefusals() {
+    Batch b = new Batch(NOW.toEpochMilli());
+    for (int i = 0; i < 3; i++) {
+      add(
+          b,
+          i,
+          event(
+              EventType.GPU_SAMPLE,
+              "{\"event_id\":\"s"
+                  + i
+                  + "\",\"ts\":\""
+                  + NOW
+                  + "\",\"node\":\"n\",\"gpu_uuid\":\"GPU-"
+                  + i
+                  + "\",\"gpu_model\":\"X\",\"utilization_pct\":1,\"memory_used_mib\":1,"
+                  + "\"memory_total_mib\":2,\"power_w\":3,\"temperature_c\":4}"));
+    }
+    List<Event> held =
+        accounting.samples(
+            b, new WriteOutcome(3, Set.of(0), Map.of(1, "refused")), NOW.toEpochMilli());
+    assertEquals(List.of("GPU-0", "GPU-2"), held.stream().map(Event::scope).toList());
+    assertEquals(1, stats.stored.get());
+  }
+}
