@@ -48,7 +48,7 @@ public final class Event {
     this.type = type;
     this.values = values;
     this.ts = ts;
-    this.eventId = (String) values[0];
+    this.eventId = (String) values[EventFields.of(type).require(EventFields.EVENT_ID).index()];
     this.scope = (String) values[EventFields.of(type).get(type.scopeField()).index()];
   }
 

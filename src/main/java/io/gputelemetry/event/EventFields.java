@@ -1,102 +1,149 @@
 package io.gputelemetry.event;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
- * The canonical fields of each event type, with the constraints of its JSON Schema, as plain
- * checks: the fast path of {@link EventParser} validates an event with these in one pass and leaves
- * anything they do not accept to the full schema validator, which then gives the precise reason.
- * {@code EventFieldsTest} proves these tables equal the shipped schemas (names, required set,
- * types, bounds, lengths, patterns), so the two cannot drift apart.
+ * The fields of each event type, read from its JSON Schema at start-up: name, position, kind,
+ * whether required, and the schema's constraints as plain checks. The fast path of {@link
+ * EventParser} validates an event with these in one pass and leaves anything they do not accept to
+ * the full schema validator, which then gives the precise reason. A constraint these checks do not
+ * understand (a pattern of another shape, an enum, ...) makes the field's check refuse everything,
+ * so the schema decides: adding a field is a change to the schema only.
  */
 public final class EventFields {
   private EventFields() {}
 
-  /** How a field's value is checked and stored. */
+  /** How a field's value is read and stored. */
   public enum Kind {
-    /** event_id: 1-128 printable ASCII characters without space. */
-    ID,
-    /** ts: an RFC 3339 date-time, stored as a BSON date. */
+    /** A date-time string, stored as a BSON date. */
     TS,
-    /**
-     * A string with a length range and optionally a character class (first and following
-     * characters).
-     */
+    /** A string. */
     TEXT,
-    /** A JSON integer in a range. */
+    /** A JSON integer. */
     INT,
-    /** Any JSON number in a range. */
-    NUM
+    /** Any JSON number. */
+    NUM,
+    /** Anything else the schema allows: always left to the schema validator. */
+    OTHER
   }
 
-  /** Character classes of the schema's patterns. */
-  public enum Chars {
-    ANY,
-    NAME,
-    TENANT;
+  /**
+   * The schema keywords the plain checks understand; any other keyword leaves a field unchecked.
+   */
+  private static final Set<String> UNDERSTOOD =
+      Set.of(
+          "type",
+          "format",
+          "pattern",
+          "minLength",
+          "maxLength",
+          "minimum",
+          "maximum",
+          "exclusiveMinimum",
+          "exclusiveMaximum",
+          "description",
+          "title",
+          "examples");
 
-    boolean first(char c) {
-      return this == ANY
-          || (c >= 'a' && c <= 'z')
-          || (c >= 'A' && c <= 'Z')
-          || (c >= '0' && c <= '9');
+  /** One field: its position in an event's value array, its kind, and its constraints. */
+  public static final class Field {
+    private final String name;
+    private final int index;
+    private final Kind kind;
+    private final boolean required;
+    private final boolean checkable;
+    private final double min;
+    private final boolean exclusiveMin;
+    private final double max;
+    private final boolean exclusiveMax;
+    private final int minLength;
+    private final int maxLength;
+    private final CharRule chars;
+
+    Field(String name, int index, boolean required, JsonNode s) {
+      this.name = name;
+      this.index = index;
+      this.required = required;
+      String type = s.path("type").asText("");
+      this.kind =
+          switch (type) {
+            case "string" -> "date-time".equals(s.path("format").asText()) ? Kind.TS : Kind.TEXT;
+            case "integer" -> Kind.INT;
+            case "number" -> Kind.NUM;
+            default -> Kind.OTHER;
+          };
+      boolean understood = kind != Kind.OTHER;
+      for (Iterator<String> it = s.fieldNames(); it.hasNext(); ) {
+        understood &= UNDERSTOOD.contains(it.next());
+      }
+      String format = s.path("format").asText(null);
+      understood &= format == null || kind == Kind.TS;
+      this.exclusiveMin = s.has("exclusiveMinimum");
+      this.min =
+          s.path(exclusiveMin ? "exclusiveMinimum" : "minimum").asDouble(Double.NEGATIVE_INFINITY);
+      this.exclusiveMax = s.has("exclusiveMaximum");
+      this.max =
+          s.path(exclusiveMax ? "exclusiveMaximum" : "maximum").asDouble(Double.POSITIVE_INFINITY);
+      CharRule rule = s.has("pattern") ? CharRule.parse(s.get("pattern").asText()) : CharRule.ANY;
+      understood &= rule != null;
+      this.chars = rule == null ? CharRule.ANY : rule;
+      this.minLength = Math.max(s.path("minLength").asInt(0), this.chars.minLength());
+      this.maxLength =
+          Math.min(s.path("maxLength").asInt(Integer.MAX_VALUE), this.chars.maxLength());
+      this.checkable = understood;
     }
 
-    boolean rest(char c) {
-      return switch (this) {
-        case ANY -> true;
-        case NAME -> first(c) || c == '.' || c == '_' || c == ':' || c == '-';
-        case TENANT -> first(c) || c == '.' || c == '_' || c == ':' || c == '@' || c == '-';
-      };
+    public String name() {
+      return name;
     }
-  }
 
-  /** One field: its position in the event's value array, kind and bounds. */
-  public record Field(
-      String name,
-      int index,
-      Kind kind,
-      boolean required,
-      double min,
-      boolean exclusiveMin,
-      double max,
-      int maxLength,
-      Chars chars) {
+    public int index() {
+      return index;
+    }
+
+    public Kind kind() {
+      return kind;
+    }
+
+    public boolean required() {
+      return required;
+    }
 
     /** Whether a string value is certainly valid (false: let the schema validator decide). */
     public boolean acceptsText(String s) {
-      int n = s.length();
-      if (kind == Kind.ID) {
-        if (n < 1 || n > 128) {
-          return false;
-        }
-        for (int i = 0; i < n; i++) {
-          char c = s.charAt(i);
-          if (c < '!' || c > '~') {
-            return false;
-          }
-        }
-        return true;
-      }
-      // Lengths in UTF-16 units: never fewer than code points, so within the maximum is within it.
-      if (n < 1 || n > maxLength || !chars.first(s.charAt(0))) {
+      if (!checkable || (kind != Kind.TEXT && kind != Kind.TS)) {
         return false;
       }
-      if (chars != Chars.ANY) {
-        for (int i = 1; i < n; i++) {
-          if (!chars.rest(s.charAt(i))) {
-            return false;
-          }
-        }
+      int n = s.length();
+      // Lengths in UTF-16 units are never fewer than code points: within the maximum is within it.
+      if (n > maxLength) {
+        return false;
       }
-      return true;
+      if (n < minLength || (n < 2 * minLength && s.codePointCount(0, n) < minLength)) {
+        return false;
+      }
+      return chars.accepts(s);
     }
 
-    /** Whether a number is within the bounds. */
+    /** Whether a number is certainly within the bounds. */
     public boolean acceptsNumber(double v) {
-      return Double.isFinite(v) && (exclusiveMin ? v > min : v >= min) && v <= max;
+      return checkable
+          && (kind == Kind.INT || kind == Kind.NUM)
+          && Double.isFinite(v)
+          && (exclusiveMin ? v > min : v >= min)
+          && (exclusiveMax ? v < max : v <= max);
+    }
+
+    @Override
+    public String toString() {
+      return name + "#" + index + " " + kind;
     }
   }
 
@@ -106,15 +153,25 @@ public final class EventFields {
     private final Map<String, Field> byName = new HashMap<>();
     private final long requiredMask;
 
-    Fields(List<Field> list) {
-      this.list = list;
+    Fields(JsonNode schema) {
+      Set<String> required = new HashSet<>();
+      schema.path("required").forEach(n -> required.add(n.asText()));
+      List<Field> fields = new ArrayList<>();
       long mask = 0;
-      for (Field f : list) {
+      for (Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
+          it.hasNext(); ) {
+        Map.Entry<String, JsonNode> p = it.next();
+        Field f = new Field(p.getKey(), fields.size(), required.contains(p.getKey()), p.getValue());
+        fields.add(f);
         byName.put(f.name(), f);
         if (f.required()) {
           mask |= 1L << f.index();
         }
       }
+      if (fields.size() > 63) {
+        throw new IllegalStateException("an event type may have at most 63 fields");
+      }
+      this.list = List.copyOf(fields);
       this.requiredMask = mask;
     }
 
@@ -122,8 +179,18 @@ public final class EventFields {
       return list;
     }
 
+    /** The field of that name, or null. */
     public Field get(String name) {
       return byName.get(name);
+    }
+
+    /** The field of that name; fails when the schema has none (a field the code relies on). */
+    public Field require(String name) {
+      Field f = byName.get(name);
+      if (f == null) {
+        throw new IllegalStateException("the schema has no field " + name);
+      }
+      return f;
     }
 
     public int size() {
@@ -136,122 +203,23 @@ public final class EventFields {
     }
   }
 
-  private static final double MAX_SAFE_INTEGER = 9007199254740991d;
-  private static int next;
+  public static final Fields GPU_SAMPLE = new Fields(Schemas.of(EventType.GPU_SAMPLE));
+  public static final Fields TOKEN_USAGE = new Fields(Schemas.of(EventType.TOKEN_USAGE));
 
-  private static Field id() {
-    return new Field("event_id", next++, Kind.ID, false, 0, false, 0, 128, Chars.ANY);
-  }
+  /** The id field, the same name in both types. */
+  public static final String EVENT_ID = "event_id";
 
-  private static Field ts() {
-    return new Field("ts", next++, Kind.TS, true, 0, false, 0, 40, Chars.ANY);
-  }
-
-  private static Field text(String name, boolean required, int maxLength, Chars chars) {
-    return new Field(name, next++, Kind.TEXT, required, 0, false, 0, maxLength, chars);
-  }
-
-  private static Field integer(String name, boolean required, double min, double max) {
-    return new Field(name, next++, Kind.INT, required, min, false, max, 0, Chars.ANY);
-  }
-
-  private static Field number(
-      String name, boolean required, double min, boolean exclusiveMin, double max) {
-    return new Field(name, next++, Kind.NUM, required, min, exclusiveMin, max, 0, Chars.ANY);
-  }
-
-  // gpu.metrics.v1 (indexes follow the declaration order below)
-  public static final Field G_EVENT_ID;
-  public static final Field G_TS;
-  public static final Field G_NODE;
-  public static final Field G_GPU_UUID;
-  public static final Field G_GPU_INDEX;
-  public static final Field G_GPU_MODEL;
-  public static final Field G_MODEL;
-  public static final Field G_UTILIZATION;
-  public static final Field G_MEMORY_USED;
-  public static final Field G_MEMORY_TOTAL;
-  public static final Field G_POWER;
-  public static final Field G_ENERGY;
-  public static final Field G_TEMPERATURE;
-  public static final Field G_SM_CLOCK;
-  public static final Field G_XID;
-  public static final Fields GPU_SAMPLE;
-
-  // token.usage.v1
-  public static final Field T_EVENT_ID;
-  public static final Field T_TS;
-  public static final Field T_TENANT;
-  public static final Field T_MODEL;
-  public static final Field T_PROVIDER;
-  public static final Field T_INPUT;
-  public static final Field T_OUTPUT;
-  public static final Field T_LATENCY;
-  public static final Field T_GPU_UUID;
-  public static final Field T_NODE;
-  public static final Fields TOKEN_USAGE;
-
-  static {
-    next = 0;
-    G_EVENT_ID = id();
-    G_TS = ts();
-    G_NODE = text("node", true, 253, Chars.NAME);
-    G_GPU_UUID = text("gpu_uuid", true, 128, Chars.NAME);
-    G_GPU_INDEX = integer("gpu_index", false, 0, 1023);
-    G_GPU_MODEL = text("gpu_model", true, 128, Chars.ANY);
-    G_MODEL = text("model", false, 256, Chars.ANY);
-    G_UTILIZATION = number("utilization_pct", true, 0, false, 100);
-    G_MEMORY_USED = number("memory_used_mib", true, 0, false, 16777216);
-    G_MEMORY_TOTAL = number("memory_total_mib", true, 0, true, 16777216);
-    G_POWER = number("power_w", true, 0, false, 10000);
-    G_ENERGY = integer("energy_mj", false, 0, MAX_SAFE_INTEGER);
-    G_TEMPERATURE = number("temperature_c", true, -50, false, 200);
-    G_SM_CLOCK = integer("sm_clock_mhz", false, 0, 100000);
-    G_XID = integer("xid_errors", false, 0, MAX_SAFE_INTEGER);
-    GPU_SAMPLE =
-        new Fields(
-            List.of(
-                G_EVENT_ID,
-                G_TS,
-                G_NODE,
-                G_GPU_UUID,
-                G_GPU_INDEX,
-                G_GPU_MODEL,
-                G_MODEL,
-                G_UTILIZATION,
-                G_MEMORY_USED,
-                G_MEMORY_TOTAL,
-                G_POWER,
-                G_ENERGY,
-                G_TEMPERATURE,
-                G_SM_CLOCK,
-                G_XID));
-
-    next = 0;
-    T_EVENT_ID = id();
-    T_TS = ts();
-    T_TENANT = text("tenant", true, 128, Chars.TENANT);
-    T_MODEL = text("model", true, 256, Chars.ANY);
-    T_PROVIDER = text("provider", false, 128, Chars.ANY);
-    T_INPUT = integer("input_tokens", true, 0, 100_000_000);
-    T_OUTPUT = integer("output_tokens", true, 0, 100_000_000);
-    T_LATENCY = number("latency_ms", false, 0, false, 86_400_000);
-    T_GPU_UUID = text("gpu_uuid", false, 128, Chars.NAME);
-    T_NODE = text("node", false, 253, Chars.NAME);
-    TOKEN_USAGE =
-        new Fields(
-            List.of(
-                T_EVENT_ID,
-                T_TS,
-                T_TENANT,
-                T_MODEL,
-                T_PROVIDER,
-                T_INPUT,
-                T_OUTPUT,
-                T_LATENCY,
-                T_GPU_UUID,
-                T_NODE));
-  }
+  // The fields the code itself reads (everything else is handled by name, from the schema).
+  public static final Field G_NODE = GPU_SAMPLE.require("node");
+  public static final Field G_GPU_INDEX = GPU_SAMPLE.require("gpu_index");
+  public static final Field G_GPU_MODEL = GPU_SAMPLE.require("gpu_model");
+  public static final Field G_MODEL = GPU_SAMPLE.require("model");
+  public static final Field G_MEMORY_TOTAL = GPU_SAMPLE.require("memory_total_mib");
+  public static final Field T_TENANT = TOKEN_USAGE.require("tenant");
+  public static final Field T_MODEL = TOKEN_USAGE.require("model");
+  public static final Field T_INPUT = TOKEN_USAGE.require("input_tokens");
+  public static final Field T_OUTPUT = TOKEN_USAGE.require("output_tokens");
+  public static final Field T_GPU_UUID = TOKEN_USAGE.require("gpu_uuid");
 
   public static Fields of(EventType type) {
     return type == EventType.GPU_SAMPLE ? GPU_SAMPLE : TOKEN_USAGE;

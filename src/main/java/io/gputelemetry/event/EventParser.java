@@ -11,7 +11,6 @@ import com.networknt.schema.SpecVersion;
 import com.networknt.schema.ValidationMessage;
 import io.gputelemetry.json.Json;
 import java.io.IOException;
-import java.io.InputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
@@ -53,24 +52,8 @@ public final class EventParser {
     SchemaValidatorsConfig cfg =
         SchemaValidatorsConfig.builder().formatAssertionsEnabled(true).build();
     for (EventType t : EventType.values()) {
-      try (InputStream in = schemaStream(t)) {
-        schemas.put(t, factory.getSchema(in, cfg));
-      } catch (IOException e) {
-        throw new IllegalStateException("cannot load schema " + t.schemaName(), e);
-      }
+      schemas.put(t, factory.getSchema(Schemas.of(t), cfg));
     }
-  }
-
-  /** The schema shipped in the jar, as a stream. */
-  public static InputStream schemaStream(EventType t) {
-    InputStream in =
-        EventParser.class
-            .getClassLoader()
-            .getResourceAsStream("schemas/" + t.schemaName() + ".schema.json");
-    if (in == null) {
-      throw new IllegalStateException("schema " + t.schemaName() + " missing from the classpath");
-    }
-    return in;
   }
 
   /** Parses raw bytes (one JSON object). */

@@ -69,7 +69,7 @@ final class FastPath {
         seen |= 1L << f.index();
         JsonToken v = p.nextToken();
         switch (f.kind()) {
-          case ID, TEXT -> {
+          case TEXT -> {
             if (v != JsonToken.VALUE_STRING) {
               return null;
             }
@@ -81,7 +81,8 @@ final class FastPath {
           }
           case TS -> {
             if (v != JsonToken.VALUE_STRING
-                || (ts = Timestamps.parse(tsText = p.getText())) == null) {
+                || !f.acceptsText(tsText = p.getText())
+                || (ts = Timestamps.parse(tsText)) == null) {
               return null;
             }
           }
@@ -135,14 +136,16 @@ final class FastPath {
       seen |= 1L << f.index();
       JsonNode v = e.getValue();
       switch (f.kind()) {
-        case ID, TEXT -> {
+        case TEXT -> {
           if (!v.isTextual() || !f.acceptsText(v.textValue())) {
             return null;
           }
           values[f.index()] = v.textValue();
         }
         case TS -> {
-          if (!v.isTextual() || (ts = Timestamps.parse(v.textValue())) == null) {
+          if (!v.isTextual()
+              || !f.acceptsText(v.textValue())
+              || (ts = Timestamps.parse(v.textValue())) == null) {
             return null;
           }
         }
@@ -193,7 +196,7 @@ final class FastPath {
       seen |= 1L << EventFields.T_TENANT.index();
     }
     // Every required field, and an event_id (an id-less event gets a derived one on the full path).
-    long needed = fields.requiredMask() | 1L;
+    long needed = fields.requiredMask() | 1L << fields.require(EventFields.EVENT_ID).index();
     if ((seen & needed) != needed || ts == null) {
       return null;
     }

@@ -1,99 +1,159 @@
 package io.gputelemetry.event;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gputelemetry.json.Json;
-import java.io.InputStream;
+import java.util.ArrayList;
 import java.util.HashSet;
-import java.util.Iterator;
-import java.util.Map;
+import java.util.List;
+import java.util.Random;
 import java.util.Set;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Test;
 
-/** The fast path's field tables say exactly what the shipped JSON Schemas say. */
+/**
+ * The fields read from the shipped schemas: every property, and checks that accept only what the
+ * schema accepts (the fast path may decline a valid value, never accept an invalid one), and that
+ * accept the plain valid values (so the fast path is taken).
+ */
 class EventFieldsTest {
+  private static final char[] PROBES = probes();
+
+  private static char[] probes() {
+    StringBuilder b = new StringBuilder();
+    for (char c = 0; c < 0x3000; c++) {
+      b.append(c);
+    }
+    b.append('\ud83d').append('\ude80');
+    return b.toString().toCharArray();
+  }
 
   @Test
-  void tablesMatchTheSchemas() throws Exception {
+  void everyPropertyOfTheSchemaIsAFieldInOrderWithItsRequiredFlag() {
     for (EventType type : EventType.values()) {
-      JsonNode schema;
-      try (InputStream in = EventParser.schemaStream(type)) {
-        schema = Json.MAPPER.readTree(in);
-      }
+      JsonNode schema = Schemas.of(type);
+      List<String> names = new ArrayList<>();
+      schema.get("properties").fieldNames().forEachRemaining(names::add);
       EventFields.Fields fields = EventFields.of(type);
-      JsonNode props = schema.get("properties");
-      assertEquals(props.size(), fields.size(), type + ": number of fields");
+      assertEquals(names, fields.all().stream().map(EventFields.Field::name).toList(), type.name());
       Set<String> required = new HashSet<>();
       schema.get("required").forEach(n -> required.add(n.asText()));
-      for (Iterator<Map.Entry<String, JsonNode>> it = props.fields(); it.hasNext(); ) {
-        Map.Entry<String, JsonNode> p = it.next();
-        String where = type + "." + p.getKey();
-        EventFields.Field f = fields.get(p.getKey());
-        assertNotNull(f, where + " missing from EventFields");
-        assertEquals(f, fields.all().get(f.index()), where + ": index");
-        assertEquals(required.contains(p.getKey()), f.required(), where + ": required");
-        JsonNode s = p.getValue();
-        switch (s.get("type").asText()) {
-          case "integer", "number" -> {
-            assertEquals(
-                s.get("type").asText().equals("integer")
-                    ? EventFields.Kind.INT
-                    : EventFields.Kind.NUM,
-                f.kind(),
-                where);
-            boolean exclusive = s.has("exclusiveMinimum");
-            assertEquals(exclusive, f.exclusiveMin(), where + ": exclusive minimum");
-            assertEquals(
-                s.get(exclusive ? "exclusiveMinimum" : "minimum").asDouble(),
-                f.min(),
-                where + ": minimum");
-            assertEquals(s.get("maximum").asDouble(), f.max(), where + ": maximum");
-          }
-          case "string" -> {
-            if ("date-time".equals(s.path("format").asText())) {
-              assertEquals(EventFields.Kind.TS, f.kind(), where);
-              assertEquals(s.get("maxLength").asInt(), f.maxLength(), where + ": maxLength");
-            } else if (s.has("pattern")) {
-              checkPattern(where, f, s.get("pattern").asText());
-            } else {
-              assertEquals(EventFields.Kind.TEXT, f.kind(), where);
-              assertEquals(EventFields.Chars.ANY, f.chars(), where);
-              assertEquals(1, s.get("minLength").asInt(), where + ": minLength");
-              assertEquals(s.get("maxLength").asInt(), f.maxLength(), where + ": maxLength");
-            }
-          }
-          default -> throw new AssertionError(where + ": unexpected type " + s.get("type"));
-        }
+      for (EventFields.Field f : fields.all()) {
+        assertEquals(required.contains(f.name()), f.required(), type + "." + f.name());
+        assertEquals(f, fields.all().get(f.index()));
       }
     }
   }
 
-  /** The pattern's character classes and length, character by character. */
-  private static void checkPattern(String where, EventFields.Field f, String pattern) {
-    Pattern p = Pattern.compile(pattern);
-    if (f.kind() == EventFields.Kind.ID) {
-      assertEquals("^[!-~]{1,128}$", pattern, where);
-      return;
-    }
-    Matcher m = Pattern.compile("\\^\\[[^]]+]\\[[^]]+]\\{0,(\\d+)}\\$").matcher(pattern);
-    assertEquals(
-        true, m.matches(), where + ": pattern of the form ^[first][rest]{0,N}$, got " + pattern);
-    assertEquals(Integer.parseInt(m.group(1)) + 1, f.maxLength(), where + ": length");
-    for (char c = 0; c < 0x3000; c++) {
-      if (c == '\n' || c == '\r' || c == 0x85 || c == 0x2028 || c == 0x2029) {
-        continue; // '$' matches before a final line terminator: the fast path refuses these, the
-        // schema decides
+  @Test
+  void textChecksAcceptOnlyWhatThePatternAndLengthsAcceptAndThePlainValues() {
+    Random r = new Random(7);
+    int checked = 0;
+    for (EventType type : EventType.values()) {
+      for (EventFields.Field f : EventFields.of(type).all()) {
+        JsonNode s = Schemas.of(type).get("properties").get(f.name());
+        if (!s.path("type").asText().equals("string") || s.has("format")) {
+          continue;
+        }
+        String where = type + "." + f.name();
+        Pattern p = s.has("pattern") ? Pattern.compile(s.get("pattern").asText()) : null;
+        int min = s.path("minLength").asInt(0);
+        int max = s.path("maxLength").asInt(Integer.MAX_VALUE);
+        List<String> candidates = new ArrayList<>();
+        for (char c : PROBES) {
+          candidates.add(String.valueOf(c));
+          candidates.add("a" + c);
+          candidates.add("a" + c + "b");
+        }
+        String plain = "Ab1";
+        for (int n : new int[] {0, 1, 2, 127, 128, 129, 252, 253, 254, 256, 257}) {
+          candidates.add(plain.repeat(n / 3 + 1).substring(0, n));
+        }
+        for (int i = 0; i < 2000; i++) {
+          StringBuilder b = new StringBuilder();
+          int n = r.nextInt(20);
+          for (int k = 0; k < n; k++) {
+            b.append((char) (r.nextBoolean() ? 33 + r.nextInt(94) : r.nextInt(0x3000)));
+          }
+          candidates.add(b.toString());
+        }
+        for (String c : candidates) {
+          int points = c.codePointCount(0, c.length());
+          boolean schemaAccepts =
+              points >= min && points <= max && (p == null || p.matcher(c).find());
+          boolean ascii = c.chars().allMatch(ch -> ch >= 32 && ch < 127);
+          if (f.acceptsText(c)) {
+            assertTrue(schemaAccepts, where + " accepted what the schema refuses: '" + c + "'");
+          } else if (ascii && schemaAccepts) {
+            throw new AssertionError(where + " declined a plain valid value: '" + c + "'");
+          }
+          checked++;
+        }
       }
-      assertEquals(
-          p.matcher(String.valueOf(c)).find(),
-          f.chars().first(c),
-          where + ": first character " + (int) c);
-      assertEquals(
-          p.matcher("a" + c).find(), f.chars().rest(c), where + ": following character " + (int) c);
     }
+    assertTrue(checked > 100_000, "checked " + checked);
+  }
+
+  @Test
+  void numberChecksFollowTheBoundsAndRefuseWhatIsNotFinite() {
+    for (EventType type : EventType.values()) {
+      for (EventFields.Field f : EventFields.of(type).all()) {
+        JsonNode s = Schemas.of(type).get("properties").get(f.name());
+        String t = s.path("type").asText();
+        if (!t.equals("integer") && !t.equals("number")) {
+          continue;
+        }
+        String where = type + "." + f.name();
+        boolean exclusive = s.has("exclusiveMinimum");
+        double min = s.get(exclusive ? "exclusiveMinimum" : "minimum").asDouble();
+        double max = s.get("maximum").asDouble();
+        assertEquals(!exclusive, f.acceptsNumber(min), where + " at its minimum");
+        assertFalse(f.acceptsNumber(min - 1), where + " below");
+        assertTrue(f.acceptsNumber(max), where + " at its maximum");
+        assertFalse(f.acceptsNumber(Math.nextUp(max)), where + " above");
+        assertFalse(f.acceptsNumber(Double.NaN), where + " NaN");
+        assertFalse(f.acceptsNumber(Double.POSITIVE_INFINITY), where + " infinity");
+      }
+    }
+  }
+
+  @Test
+  void patternsOfOtherShapesAreLeftToTheSchema() {
+    for (String understood :
+        List.of("^[a-z]+$", "^[A-Z][a-z0-9._-]{0,3}$", "^[!-~]{1,128}$", "^[\\.a]*$")) {
+      assertNotNull(CharRule.parse(understood), understood);
+    }
+    for (String other :
+        List.of(
+            "^[a-z]+@[a-z]+$",
+            "^\\d+$",
+            "^[^a]$",
+            "[a-z]+",
+            "^(a|b)$",
+            "^[a-z]{2}[0-9]$",
+            "^[\\w]+$")) {
+      assertNull(CharRule.parse(other), other);
+    }
+    CharRule r = CharRule.parse("^[A-Z][a-z0-9]{0,3}$");
+    assertEquals(1, r.minLength());
+    assertEquals(4, r.maxLength());
+    assertTrue(r.accepts("Ab12"));
+    assertFalse(r.accepts("ab12"), "first character");
+    assertFalse(r.accepts("AB"), "following character");
+  }
+
+  @Test
+  void aFieldWithAKeywordTheChecksDoNotKnowAlwaysDefersToTheSchema() throws Exception {
+    JsonNode withEnum = Json.MAPPER.readTree("{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}");
+    assertFalse(new EventFields.Field("x", 0, false, withEnum).acceptsText("a"));
+    JsonNode withMultiple = Json.MAPPER.readTree("{\"type\":\"integer\",\"multipleOf\":5}");
+    assertFalse(new EventFields.Field("x", 0, false, withMultiple).acceptsNumber(10));
+    JsonNode plain = Json.MAPPER.readTree("{\"type\":\"integer\",\"minimum\":0,\"maximum\":10}");
+    assertTrue(new EventFields.Field("x", 0, false, plain).acceptsNumber(10));
   }
 }
