@@ -4,6 +4,7 @@ import io.gputelemetry.accounting.GpuProfiles;
 import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.event.EventParser;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.processor.ProcessorStats;
@@ -57,17 +58,10 @@ public final class Application implements AutoCloseable {
   private final List<String> deployments = new ArrayList<>();
   private long progressTimer = -1;
   private volatile boolean closed;
-  private final List<Consumer<io.gputelemetry.event.Event>> ackListeners = new ArrayList<>();
 
   public Application(AppConfig config) {
     this.startConfig = config;
     this.config = config;
-  }
-
-  /** Observes every event Kafka acknowledged to this process's producer (call before start). */
-  public Application onProducerAck(Consumer<io.gputelemetry.event.Event> listener) {
-    ackListeners.add(listener);
-    return this;
   }
 
   /** Starts everything the role needs; returns once the HTTP port is bound. */
@@ -99,7 +93,18 @@ public final class Application implements AutoCloseable {
     if (role != AppConfig.Role.PRODUCER) {
       prices = PriceBook.load(config.accounting().priceBook());
       store = new MongoStore(vertx, config.mongo());
-      processor = new ProcessorVerticle(config, telemetry, health, prices, store);
+      processor =
+          new ProcessorVerticle(
+              new ProcessorVerticle.Settings(
+                  config.kafka(),
+                  config.processor(),
+                  config.accounting(),
+                  config.events(),
+                  config.api().gpuStaleAfter().multipliedBy(5)),
+              telemetry,
+              health,
+              prices,
+              store);
       deploy(processor);
       UsageService usage =
           new UsageService(
@@ -112,13 +117,15 @@ public final class Application implements AutoCloseable {
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
-      producer = new ProducerVerticle(config, telemetry, health);
-      ackListeners.forEach(producer::onAck);
+      producer =
+          new ProducerVerticle(
+              config.kafka(), config.simulator(), parser(), config.dataDir(), telemetry, health);
       deploy(producer);
     }
     if (producer != null && config.ingest().enabled()) {
       io.gputelemetry.web.IngestRoutes ingest =
-          new io.gputelemetry.web.IngestRoutes(config, producer.publisher(), telemetry);
+          new io.gputelemetry.web.IngestRoutes(
+              config.ingest(), config.kafka().topics(), parser(), producer.publisher(), telemetry);
       routes.add(ingest::install);
     }
     routes.add(io.gputelemetry.web.OpenApiRoute::install);
@@ -175,6 +182,10 @@ public final class Application implements AutoCloseable {
         mongo.connectionString(),
         mongo.persistent() ? "file-backed in " + dataDir : "in memory",
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private EventParser parser() {
+    return new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
   }
 
   /** A free port for "port 0": chosen here so that every event loop can share it. */
@@ -237,18 +248,6 @@ public final class Application implements AutoCloseable {
 
   public ProcessorVerticle processor() {
     return processor;
-  }
-
-  public Health health() {
-    return health;
-  }
-
-  public Telemetry telemetry() {
-    return telemetry;
-  }
-
-  public Vertx vertx() {
-    return vertx;
   }
 
   /**
@@ -377,7 +376,7 @@ public final class Application implements AutoCloseable {
     boolean bounded =
         config.simulator().enabled()
             && config.role() != AppConfig.Role.PROCESSOR
-            && (config.simulator().duration() != null || config.simulator().count() != null);
+            && config.simulator().bounds().bounded();
     if (!bounded) {
       stopped.await();
       return 0;

@@ -98,7 +98,8 @@ public final class Main {
       String a = args.get(i);
       String value = null;
       int eq = a.indexOf('=');
-      if (a.startsWith("--") && eq > 0 && !a.startsWith("--set")) {
+      if (a.startsWith("--") && eq > 0) {
+        // --flag=value; for --set=KEY=VALUE the value is KEY=VALUE.
         value = a.substring(eq + 1);
         a = a.substring(0, eq);
       }
@@ -127,7 +128,7 @@ public final class Main {
           break;
         case "--set":
           {
-            String kv = a.equals("--set") ? next(args, ++i, a) : a.substring(6);
+            String kv = value != null ? value : next(args, ++i, a);
             int e = kv.indexOf('=');
             if (e <= 0) {
               throw new ConfigException("--set expects KEY=VALUE, got '" + kv + "'");

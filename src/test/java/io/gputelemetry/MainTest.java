@@ -50,4 +50,26 @@ class MainTest {
     assertTrue(o.contains("role=processor"), o);
     assertTrue(o.contains("kafka.topic.partitions=12"), o);
   }
+
+  @Test
+  void setTakesKeyEqualsValueAsOneArgumentToo() {
+    assertEquals(
+        0,
+        run(
+            Map.of(),
+            "--set=kafka.producer.linger.ms=20",
+            "--set=api.max-steps=7",
+            "--print-config"));
+    String o = out.toString(StandardCharsets.UTF_8);
+    assertTrue(o.contains("kafka.producer.linger.ms=20"), o);
+    assertTrue(o.contains("api.max-steps=7"), o);
+  }
+
+  @Test
+  void setWithoutAnEqualsSignIsRefusedWithTheReason() {
+    assertEquals(2, run(Map.of(), "--set=api.max-steps"));
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8)
+            .contains("--set expects KEY=VALUE, got 'api.max-steps'"));
+  }
 }

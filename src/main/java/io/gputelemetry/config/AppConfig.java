@@ -2,26 +2,16 @@ package io.gputelemetry.config;
 
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
-/** Typed, validated configuration of every role, built once from {@link Settings}. */
-public record AppConfig(
-    Role role,
-    Http http,
-    Log log,
-    Kafka kafka,
-    Mongo mongo,
-    Simulator simulator,
-    Processor processor,
-    Standalone standalone,
-    Verify verify,
-    Events events,
-    Ingest ingest,
-    Accounting accounting,
-    Api api,
-    Path dataDir,
-    Settings settings) {
+/**
+ * Typed, validated configuration of every role, built once from {@link Settings}, by section: each
+ * component receives only the sections it uses.
+ */
+public final class AppConfig {
 
   /** What a process runs. */
   public enum Role {
@@ -40,44 +30,71 @@ public record AppConfig(
 
   public record Log(LogFormat format, String level) {}
 
+  /** Kafka: where, how long to wait, the topics, how they are created, client passthrough. */
   public record Kafka(
       String bootstrapServers,
-      String gpuMetricsTopic,
-      String tokenUsageTopic,
-      String dlqTopic,
-      int partitions,
-      short replicationFactor,
-      int minInsyncReplicas,
       Duration requestTimeout,
-      Map<String, String> client,
-      Map<String, String> producer,
-      Map<String, String> consumer) {}
+      Topics topics,
+      TopicSpec topicSpec,
+      Passthrough passthrough) {}
+
+  /** The pipeline's topics. */
+  public record Topics(String gpuMetrics, String tokenUsage, String dlq) {}
+
+  /** How missing topics are created. */
+  public record TopicSpec(int partitions, short replicationFactor, int minInsyncReplicas) {}
+
+  /**
+   * Settings passed as they are to the Kafka clients (kafka.client.*, .producer.*, .consumer.*).
+   */
+  public record Passthrough(
+      Map<String, String> client, Map<String, String> producer, Map<String, String> consumer) {}
 
   public record Mongo(
-      String connectionString, String database, Duration retention, Duration timeout) {}
+      String connectionString, String database, Duration retention, Duration timeout) {
+    @Override
+    public String toString() {
+      return "Mongo[database="
+          + database
+          + ", retention="
+          + retention
+          + ", timeout="
+          + timeout
+          + "]";
+    }
+  }
 
-  public record Simulator(
-      boolean enabled,
-      long seed,
+  /** The fleet simulator: which fleet, how much load, for how long. */
+  public record Simulator(boolean enabled, long seed, Fleet fleet, Load load, Bounds bounds) {}
+
+  /** The simulated fleet. */
+  public record Fleet(
       int nodes,
       int gpusPerNode,
       List<String> gpuModels,
       List<String> models,
-      List<String> tenants,
-      double rate,
-      Duration sampleInterval,
-      Duration duration,
-      Long count,
-      int maxInFlight) {}
+      List<String> tenants) {}
+
+  /** The simulated load; the simulator waits while more than maxInFlight events await Kafka. */
+  public record Load(double rate, Duration sampleInterval, int maxInFlight) {}
+
+  /** A bounded simulation: a duration and/or a count of token events (null: unbounded). */
+  public record Bounds(Duration duration, Long count) {
+    public boolean bounded() {
+      return duration != null || count != null;
+    }
+  }
 
   public record Processor(
       String groupId,
       int maxBatchRecords,
       Duration pollTimeout,
       int maxRecordBytes,
-      Duration initialBackoff,
-      Duration maxBackoff,
+      RetryBackoff retry,
       Duration shutdownTimeout) {}
+
+  /** Capped exponential backoff between retries. */
+  public record RetryBackoff(Duration initial, Duration max) {}
 
   public record Standalone(int kafkaPort, int mongoPort, Duration progressInterval) {}
 
@@ -110,94 +127,193 @@ public record AppConfig(
     }
   }
 
-  public static AppConfig from(Settings s) {
-    String dataDir = s.optional("data-dir");
-    return new AppConfig(
-        s.choice("role", Role.class),
+  private final Settings settings;
+  private final Role role;
+  private final Http http;
+  private final Log log;
+  private final Kafka kafka;
+  private final Mongo mongo;
+  private final Simulator simulator;
+  private final Processor processor;
+  private final Standalone standalone;
+  private final Verify verify;
+  private final Events events;
+  private final Ingest ingest;
+  private final Accounting accounting;
+  private final Api api;
+  private final Path dataDir;
+
+  private AppConfig(Settings s) {
+    this.settings = s;
+    String dataDirValue = s.optional("data-dir");
+    this.role = s.choice("role", Role.class);
+    this.http =
         new Http(
             s.string("http.host"),
             s.integer("http.port", 0, 65535),
-            s.integer("http.instances", 0, 64)),
-        new Log(s.choice("log.format", LogFormat.class), level(s)),
+            s.integer("http.instances", 0, 64));
+    this.log = new Log(s.choice("log.format", LogFormat.class), level(s));
+    this.kafka =
         new Kafka(
             s.string("kafka.bootstrap.servers"),
-            s.string("kafka.topic.gpu-metrics"),
-            s.string("kafka.topic.token-usage"),
-            s.string("kafka.topic.dlq"),
-            s.integer("kafka.topic.partitions", 1, 10_000),
-            (short) s.integer("kafka.topic.replication-factor", 1, 32),
-            s.integer("kafka.topic.min-insync-replicas", 0, 32),
             positive(s, "kafka.request-timeout"),
-            s.withPrefix("kafka.client."),
-            s.withPrefix("kafka.producer."),
-            s.withPrefix("kafka.consumer.")),
+            new Topics(
+                s.string("kafka.topic.gpu-metrics"),
+                s.string("kafka.topic.token-usage"),
+                s.string("kafka.topic.dlq")),
+            new TopicSpec(
+                s.integer("kafka.topic.partitions", 1, 10_000),
+                (short) s.integer("kafka.topic.replication-factor", 1, 32),
+                s.integer("kafka.topic.min-insync-replicas", 0, 32)),
+            new Passthrough(
+                s.withPrefix("kafka.client."),
+                s.withPrefix("kafka.producer."),
+                s.withPrefix("kafka.consumer.")));
+    this.mongo =
         new Mongo(
             mongoUri(s),
             s.string("mongo.database"),
             positive(s, "mongo.retention"),
-            positive(s, "mongo.timeout")),
+            positive(s, "mongo.timeout"));
+    Long seed = s.optionalLong("simulator.seed", Long.MIN_VALUE);
+    this.simulator =
         new Simulator(
             s.bool("simulator.enabled"),
-            s.optionalLong("simulator.seed", Long.MIN_VALUE) == null
-                ? 42
-                : s.optionalLong("simulator.seed", Long.MIN_VALUE),
-            s.integer("simulator.nodes", 1, 10_000),
-            s.integer("simulator.gpus-per-node", 1, 64),
-            s.list("simulator.gpu-models"),
-            s.list("simulator.models"),
-            s.list("simulator.tenants"),
-            s.number("simulator.rate", 0, 1_000_000),
-            positive(s, "simulator.sample-interval"),
-            s.optionalDuration("simulator.duration"),
-            s.optionalLong("simulator.count", 0),
-            s.integer("producer.max-in-flight", 1, 10_000_000)),
+            seed == null ? 42 : seed,
+            new Fleet(
+                s.integer("simulator.nodes", 1, 10_000),
+                s.integer("simulator.gpus-per-node", 1, 64),
+                s.list("simulator.gpu-models"),
+                s.list("simulator.models"),
+                s.list("simulator.tenants")),
+            new Load(
+                s.number("simulator.rate", 0, 1_000_000),
+                positive(s, "simulator.sample-interval"),
+                s.integer("producer.max-in-flight", 1, 10_000_000)),
+            new Bounds(
+                s.optionalDuration("simulator.duration"), s.optionalLong("simulator.count", 0)));
+    this.processor =
         new Processor(
             s.string("processor.group-id"),
             s.integer("processor.max-batch-records", 1, 100_000),
             positive(s, "processor.poll-timeout"),
             s.integer("processor.max-record-bytes", 1024, 64 * 1024 * 1024),
-            positive(s, "processor.retry.initial-backoff"),
-            positive(s, "processor.retry.max-backoff"),
-            positive(s, "processor.shutdown-timeout")),
+            new RetryBackoff(
+                positive(s, "processor.retry.initial-backoff"),
+                positive(s, "processor.retry.max-backoff")),
+            positive(s, "processor.shutdown-timeout"));
+    if (processor.retry().max().compareTo(processor.retry().initial()) < 0) {
+      throw ConfigException.bad(
+          "processor.retry.max-backoff",
+          "at least processor.retry.initial-backoff (" + processor.retry().initial() + ")",
+          s.raw("processor.retry.max-backoff"));
+    }
+    Duration progress = s.optionalDuration("standalone.progress-interval");
+    this.standalone =
         new Standalone(
             s.integer("standalone.kafka-port", 0, 65535),
             s.integer("standalone.mongo-port", 0, 65535),
-            s.optionalDuration("standalone.progress-interval") == null
-                ? Duration.ZERO
-                : s.optionalDuration("standalone.progress-interval")),
+            progress == null ? Duration.ZERO : progress);
+    Long maxLag = s.optionalLong("verify.max-lag", 0);
+    this.verify =
         new Verify(
-            s.optionalLong("verify.max-lag", 0) == null
-                ? Long.MAX_VALUE
-                : s.optionalLong("verify.max-lag", 0),
-            s.integer("verify.sample-per-partition", 1, 1_000_000)),
-        new Events(positive(s, "events.max-future-skew"), positive(s, "events.max-age")),
+            maxLag == null ? Long.MAX_VALUE : maxLag,
+            s.integer("verify.sample-per-partition", 1, 1_000_000));
+    this.events = new Events(positive(s, "events.max-future-skew"), positive(s, "events.max-age"));
+    this.ingest =
         new Ingest(
             s.bool("ingest.enabled"),
             s.integer("ingest.max-body-bytes", 1024, 512 * 1024 * 1024),
             s.integer("ingest.max-events", 1, 1_000_000),
             apiKeys(s),
             s.integer("ingest.max-pending", 1, 100_000_000),
-            positive(s, "ingest.retry-after")),
+            positive(s, "ingest.retry-after"));
+    String priceBook = s.optional("pricing.price-book");
+    this.accounting =
         new Accounting(
-            s.optional("pricing.price-book") == null
-                ? null
-                : Path.of(s.optional("pricing.price-book")),
+            priceBook == null ? null : Path.of(priceBook),
             positive(s, "accounting.window"),
             s.duration("accounting.allowed-lateness"),
             positive(s, "accounting.max-sample-gap"),
             positive(s, "accounting.refresh-interval"),
-            positive(s, "accounting.allocation-interval")),
+            positive(s, "accounting.allocation-interval"));
+    this.api =
         new Api(
             positive(s, "api.max-range"),
             s.integer("api.max-steps", 1, 100_000),
             positive(s, "api.gpu-stale-after"),
-            s.number("api.gpu-idle-below-pct", 0, 100)),
-        dataDir == null ? null : Path.of(dataDir),
-        s);
+            s.number("api.gpu-idle-below-pct", 0, 100));
+    this.dataDir = dataDirValue == null ? null : Path.of(dataDirValue);
+  }
+
+  public Role role() {
+    return role;
+  }
+
+  public Http http() {
+    return http;
+  }
+
+  public Log log() {
+    return log;
+  }
+
+  public Kafka kafka() {
+    return kafka;
+  }
+
+  public Mongo mongo() {
+    return mongo;
+  }
+
+  public Simulator simulator() {
+    return simulator;
+  }
+
+  public Processor processor() {
+    return processor;
+  }
+
+  public Standalone standalone() {
+    return standalone;
+  }
+
+  public Verify verify() {
+    return verify;
+  }
+
+  public Events events() {
+    return events;
+  }
+
+  public Ingest ingest() {
+    return ingest;
+  }
+
+  public Accounting accounting() {
+    return accounting;
+  }
+
+  public Api api() {
+    return api;
+  }
+
+  /** The standalone role's data directory, or null (temporary). */
+  public Path dataDir() {
+    return dataDir;
+  }
+
+  /** The settings this configuration was built from (secrets masked by their toString). */
+  public Settings settings() {
+    return settings;
+  }
+
+  public static AppConfig from(Settings s) {
+    return new AppConfig(s);
   }
 
   private static String level(Settings s) {
-    String v = s.string("log.level").toLowerCase(java.util.Locale.ROOT);
+    String v = s.string("log.level").toLowerCase(Locale.ROOT);
     if (!List.of("trace", "debug", "info", "warn", "error").contains(v)) {
       throw ConfigException.bad("log.level", "one of trace debug info warn error", v);
     }
@@ -206,11 +322,11 @@ public record AppConfig(
 
   private static Map<String, String> apiKeys(Settings s) {
     String v = s.optional("ingest.api-keys");
-    Map<String, String> keys = new java.util.LinkedHashMap<>();
+    Map<String, String> keys = new LinkedHashMap<>();
     if (v == null) {
       return keys;
     }
-    for (String entry : v.split(",")) {
+    for (String entry : v.split(",", -1)) {
       String e = entry.trim();
       if (e.isEmpty()) {
         continue;

@@ -18,7 +18,7 @@ public final class KafkaClients {
     m.put("bootstrap.servers", k.bootstrapServers());
     m.put("request.timeout.ms", Long.toString(k.requestTimeout().toMillis()));
     m.put("default.api.timeout.ms", Long.toString(Math.max(k.requestTimeout().toMillis(), 1000)));
-    m.putAll(k.client());
+    m.putAll(k.passthrough().client());
     return m;
   }
 
@@ -32,7 +32,7 @@ public final class KafkaClients {
     m.put("compression.type", "lz4");
     m.put(
         "delivery.timeout.ms", Long.toString(Math.max(120_000, k.requestTimeout().toMillis() * 2)));
-    m.putAll(k.producer());
+    m.putAll(k.passthrough().producer());
     // Non-negotiable: an event is acknowledged only once all in-sync replicas have it, and a retry
     // never writes it twice.
     m.put("acks", "all");
@@ -53,7 +53,7 @@ public final class KafkaClients {
         "partition.assignment.strategy",
         "org.apache.kafka.clients.consumer.CooperativeStickyAssignor");
     m.put("isolation.level", "read_committed");
-    m.putAll(k.consumer());
+    m.putAll(k.passthrough().consumer());
     // Offsets are committed by the processor after MongoDB acknowledged the batch, never before.
     m.put("enable.auto.commit", "false");
     return m;
@@ -65,7 +65,8 @@ public final class KafkaClients {
     return m;
   }
 
-  public static String topic(AppConfig.Kafka k, EventType t) {
-    return t == EventType.GPU_SAMPLE ? k.gpuMetricsTopic() : k.tokenUsageTopic();
+  /** The topic of an event type. */
+  public static String topic(AppConfig.Topics topics, EventType t) {
+    return t == EventType.GPU_SAMPLE ? topics.gpuMetrics() : topics.tokenUsage();
   }
 }

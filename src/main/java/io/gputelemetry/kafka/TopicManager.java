@@ -19,7 +19,7 @@ public final class TopicManager {
   private TopicManager() {}
 
   public static List<String> topics(AppConfig.Kafka k) {
-    return List.of(k.gpuMetricsTopic(), k.tokenUsageTopic(), k.dlqTopic());
+    return List.of(k.topics().gpuMetrics(), k.topics().tokenUsage(), k.topics().dlq());
   }
 
   public static Future<Void> ensureTopics(KafkaAdminClient admin, AppConfig.Kafka k) {
@@ -31,11 +31,13 @@ public final class TopicManager {
               for (String t : topics(k)) {
                 if (!existing.contains(t)) {
                   Map<String, String> cfg = new HashMap<>();
-                  if (k.minInsyncReplicas() > 0) {
-                    cfg.put("min.insync.replicas", Integer.toString(k.minInsyncReplicas()));
+                  if (k.topicSpec().minInsyncReplicas() > 0) {
+                    cfg.put(
+                        "min.insync.replicas", Integer.toString(k.topicSpec().minInsyncReplicas()));
                   }
                   missing.add(
-                      new NewTopic(t, k.partitions(), k.replicationFactor()).setConfig(cfg));
+                      new NewTopic(t, k.topicSpec().partitions(), k.topicSpec().replicationFactor())
+                          .setConfig(cfg));
                 }
               }
               if (missing.isEmpty()) {

@@ -129,13 +129,17 @@ public final class Telemetry implements AutoCloseable {
    * Registers at zero the series whose labels are known up front, so that rates and alerts see a 0
    * rather than no data before the first failure.
    */
-  public void initProducer(List<String> topics, List<String> routes) {
+  public void initProducer(List<String> topics) {
     for (String t : topics) {
       Counter.builder("telemetry.produce.failures")
           .description("Sends Kafka did not acknowledge")
           .tags("topic", t)
           .register(registry);
     }
+  }
+
+  /** See {@link #initProducer}. */
+  public void initIngest(List<String> routes) {
     for (String r : routes) {
       Counter.builder("telemetry.ingest.backpressure")
           .description("Ingest requests answered 503 because Kafka could not keep up")

@@ -21,6 +21,7 @@ import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.client.common.TopicPartition;
 import io.vertx.kafka.client.consumer.KafkaConsumer;
 import io.vertx.kafka.client.producer.KafkaProducer;
+import java.time.Duration;
 import java.util.EnumMap;
 import java.util.List;
 import java.util.Map;
@@ -41,7 +42,7 @@ public class ProcessorVerticle extends VerticleBase {
   private static final Logger LOG = LogManager.getLogger(ProcessorVerticle.class);
   private static final long LAG_INTERVAL_MS = 5000;
 
-  private final AppConfig config;
+  private final Settings config;
   private final Telemetry telemetry;
   private final Health health;
   private final Store store;
@@ -59,8 +60,19 @@ public class ProcessorVerticle extends VerticleBase {
   private long lagTimer = -1;
   private long refreshTimer = -1;
 
+  /**
+   * What the processor is configured by: its own section, Kafka's, accounting's, the event bounds,
+   * and how long the gauges of a GPU no longer heard from stay.
+   */
+  public record Settings(
+      AppConfig.Kafka kafka,
+      AppConfig.Processor processor,
+      AppConfig.Accounting accounting,
+      AppConfig.Events events,
+      Duration gpuGaugeTtl) {}
+
   public ProcessorVerticle(
-      AppConfig config, Telemetry telemetry, Health health, PriceBook prices, Store store) {
+      Settings config, Telemetry telemetry, Health health, PriceBook prices, Store store) {
     this.config = config;
     this.telemetry = telemetry;
     this.health = health;
@@ -71,8 +83,8 @@ public class ProcessorVerticle extends VerticleBase {
             prices,
             new LiveRates(a.window().toMillis(), a.allowedLateness().toMillis(), prices),
             telemetry);
-    topics.put(EventType.GPU_SAMPLE, config.kafka().gpuMetricsTopic());
-    topics.put(EventType.TOKEN_USAGE, config.kafka().tokenUsageTopic());
+    topics.put(EventType.GPU_SAMPLE, config.kafka().topics().gpuMetrics());
+    topics.put(EventType.TOKEN_USAGE, config.kafka().topics().tokenUsage());
   }
 
   public ProcessorStats stats() {
@@ -83,7 +95,7 @@ public class ProcessorVerticle extends VerticleBase {
   public Future<?> start() {
     AppConfig.Kafka k = config.kafka();
     AppConfig.Processor p = config.processor();
-    Backoff backoff = new Backoff(p.initialBackoff(), p.maxBackoff());
+    Backoff backoff = new Backoff(p.retry().initial(), p.retry().max());
     String id = "processor-" + ProcessHandle.current().pid();
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     dlqProducer = KafkaProducer.create(vertx, KafkaClients.producer(k, id + "-dlq"));
@@ -116,7 +128,7 @@ public class ProcessorVerticle extends VerticleBase {
     accounting =
         new BatchAccounting(
             topics, pricing, telemetry, stats, config.accounting().allowedLateness().toMillis());
-    deadLetters = new DeadLetters(dlqProducer, k.dlqTopic(), writes, telemetry, stats);
+    deadLetters = new DeadLetters(dlqProducer, k.topics().dlq(), writes, telemetry, stats);
 
     telemetry.initProcessor(
         List.copyOf(topics.values()),
@@ -141,8 +153,8 @@ public class ProcessorVerticle extends VerticleBase {
             v -> {
               LOG.info(
                   "processor consuming {} and {} as group {}",
-                  k.gpuMetricsTopic(),
-                  k.tokenUsageTopic(),
+                  k.topics().gpuMetrics(),
+                  k.topics().tokenUsage(),
                   p.groupId());
               loop.start();
             })
@@ -194,7 +206,7 @@ public class ProcessorVerticle extends VerticleBase {
         .gpus(null, null)
         .onSuccess(gpus -> pricing.refresh(gpus, System.currentTimeMillis()))
         .onFailure(e -> LOG.debug("inventory refresh failed: {}", e.getMessage()));
-    telemetry.sweepGpus(config.api().gpuStaleAfter().multipliedBy(5));
+    telemetry.sweepGpus(config.gpuGaugeTtl());
   }
 
   @Override

@@ -9,14 +9,11 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.Consumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
 
@@ -35,7 +32,6 @@ public final class EventPublisher {
   private final Telemetry telemetry;
   private final AtomicLong inFlight = new AtomicLong();
   private final AtomicLong acked = new AtomicLong();
-  private final List<Consumer<Event>> ackListeners = new CopyOnWriteArrayList<>();
 
   /**
    * What Kafka answered for a batch: how many were acknowledged, and the first error if any failed.
@@ -48,18 +44,6 @@ public final class EventPublisher {
     this.telemetry = telemetry;
     Map<String, Object> props = new HashMap<>(KafkaClients.producer(config, clientId));
     this.producer = new KafkaProducer<>(props);
-  }
-
-  /** Called with every event Kafka acknowledged (tests record the acknowledged ids with it). */
-  public void onAck(Consumer<Event> listener) {
-    ackListeners.add(listener);
-  }
-
-  /** Publishes one event; fails when Kafka did not acknowledge it. */
-  public Future<Void> publish(Event e, String source) {
-    return publishAll(List.of(e), source)
-        .compose(
-            o -> o.failed() == 0 ? Future.succeededFuture() : Future.failedFuture(o.firstError()));
   }
 
   /**
@@ -90,7 +74,7 @@ public final class EventPublisher {
                 try {
                   producer.send(
                       new ProducerRecord<>(
-                          KafkaClients.topic(config, e.type()), e.kafkaKey(), e.json()),
+                          KafkaClients.topic(config.topics(), e.type()), e.kafkaKey(), e.json()),
                       (md, err) -> {
                         errors[index] = err;
                         answered.run();
@@ -122,9 +106,8 @@ public final class EventPublisher {
     int failed = 0;
     Throwable first = null;
     Map<String, Integer> producedByTopic = new HashMap<>(2);
-    List<Event> ok = ackListeners.isEmpty() ? null : new ArrayList<>(events.size());
     for (int i = 0; i < errors.length; i++) {
-      String topic = KafkaClients.topic(config, events.get(i).type());
+      String topic = KafkaClients.topic(config.topics(), events.get(i).type());
       if (errors[i] != null) {
         failed++;
         first = first == null ? errors[i] : first;
@@ -132,19 +115,9 @@ public final class EventPublisher {
         continue;
       }
       producedByTopic.merge(topic, 1, Integer::sum);
-      if (ok != null) {
-        ok.add(events.get(i));
-      }
     }
     producedByTopic.forEach((topic, count) -> telemetry.eventsProduced(topic, source, count));
     acked.addAndGet(events.size() - failed);
-    if (ok != null) {
-      for (Event e : ok) {
-        for (Consumer<Event> l : ackListeners) {
-          l.accept(e);
-        }
-      }
-    }
     return new Outcome(events.size() - failed, failed, first);
   }
 

@@ -75,20 +75,21 @@ public final class FleetSimulator {
     this.parser = parser;
     this.runId = runId;
     this.random = new SplittableRandom(config.seed());
-    int total = config.nodes() * config.gpusPerNode();
-    Duration interval = config.sampleInterval();
-    for (int n = 0; n < config.nodes(); n++) {
+    int total = config.fleet().nodes() * config.fleet().gpusPerNode();
+    Duration interval = config.load().sampleInterval();
+    for (int n = 0; n < config.fleet().nodes(); n++) {
       GpuProfiles.Profile profile =
           profiles.require(
-              config.gpuModels().get(n % config.gpuModels().size()), "simulator.gpu-models");
+              config.fleet().gpuModels().get(n % config.fleet().gpuModels().size()),
+              "simulator.gpu-models");
       String node = String.format("sim-node-%02d", n + 1);
-      for (int i = 0; i < config.gpusPerNode(); i++) {
-        int global = n * config.gpusPerNode() + i;
+      for (int i = 0; i < config.fleet().gpusPerNode(); i++) {
+        int global = n * config.fleet().gpusPerNode() + i;
         String uuid =
             "GPU-"
                 + UUID.nameUUIDFromBytes(
                     (config.seed() + "/" + node + "/" + i).getBytes(StandardCharsets.UTF_8));
-        String model = config.models().get(global % config.models().size());
+        String model = config.fleet().models().get(global % config.fleet().models().size());
         double weights =
             Math.min(profile.memoryMib() * 0.6, 2000 + 400.0 * (model.hashCode() & 0x3f));
         Gpu g = new Gpu(uuid, node, i, profile, model, weights);
@@ -99,7 +100,7 @@ public final class FleetSimulator {
         gpus.add(g);
       }
     }
-    tenantWeights = new double[config.tenants().size()];
+    tenantWeights = new double[config.fleet().tenants().size()];
     double sum = 0;
     for (int i = 0; i < tenantWeights.length; i++) {
       sum += 1.0 / (i + 1);
@@ -128,14 +129,14 @@ public final class FleetSimulator {
    */
   public List<Event> advance(Instant now, Duration dt, long maxRequests) {
     List<Event> out = new ArrayList<>();
-    long n = Math.min(poisson(config.rate() * dt.toNanos() / 1e9), maxRequests);
+    long n = Math.min(poisson(config.load().rate() * dt.toNanos() / 1e9), maxRequests);
     for (long i = 0; i < n; i++) {
       out.add(request(now, dt));
     }
     for (Gpu g : gpus) {
       while (!g.nextSample.isAfter(now)) {
         out.add(sample(g, g.nextSample));
-        g.nextSample = g.nextSample.plus(config.sampleInterval());
+        g.nextSample = g.nextSample.plus(config.load().sampleInterval());
       }
     }
     return out;
@@ -143,7 +144,7 @@ public final class FleetSimulator {
 
   private Event request(Instant now, Duration dt) {
     Gpu g = gpus.get(random.nextInt(gpus.size()));
-    String tenant = config.tenants().get(pickTenant());
+    String tenant = config.fleet().tenants().get(pickTenant());
     long input =
         Math.min(32_000, Math.max(1, Math.round(Math.exp(Math.log(600) + 0.9 * gaussian()))));
     // Pareto(alpha 1.6, scale 40): most answers are short, a few are very long.

@@ -14,6 +14,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.kafka.admin.KafkaAdminClient;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
@@ -31,7 +32,10 @@ public class ProducerVerticle extends VerticleBase {
   private static final Backoff TOPIC_BACKOFF =
       new Backoff(Duration.ofMillis(250), Duration.ofSeconds(10));
 
-  private final AppConfig config;
+  private final AppConfig.Kafka kafka;
+  private final AppConfig.Simulator simulation;
+  private final EventParser parser;
+  private final Path dataDir;
   private final Telemetry telemetry;
   private final Health health;
   private final Promise<Void> simulationDone = Promise.promise();
@@ -44,19 +48,24 @@ public class ProducerVerticle extends VerticleBase {
   private Instant last;
   private long lastSkipWarning;
   private volatile boolean stopping;
-  private final List<java.util.function.Consumer<Event>> ackListeners =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
 
-  public ProducerVerticle(AppConfig config, Telemetry telemetry, Health health) {
-    this.config = config;
+  /**
+   * @param parser validates what the simulator emits, as ingest validates what it receives
+   * @param dataDir where the simulator's run counter is kept (null: none, ids from the clock)
+   */
+  public ProducerVerticle(
+      AppConfig.Kafka kafka,
+      AppConfig.Simulator simulation,
+      EventParser parser,
+      Path dataDir,
+      Telemetry telemetry,
+      Health health) {
+    this.kafka = kafka;
+    this.simulation = simulation;
+    this.parser = parser;
+    this.dataDir = dataDir;
     this.telemetry = telemetry;
     this.health = health;
-  }
-
-  /** Registers a listener for every event Kafka acknowledges; call before deployment. */
-  public ProducerVerticle onAck(java.util.function.Consumer<Event> listener) {
-    ackListeners.add(listener);
-    return this;
   }
 
   public EventPublisher publisher() {
@@ -81,27 +90,17 @@ public class ProducerVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    AppConfig.Kafka k = config.kafka();
+    AppConfig.Kafka k = kafka;
     String id = "producer-" + ProcessHandle.current().pid();
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     publisher = new EventPublisher(vertx, k, telemetry, id);
-    ackListeners.forEach(publisher::onAck);
-    telemetry.initProducer(
-        List.of(k.gpuMetricsTopic(), k.tokenUsageTopic()),
-        config.ingest().enabled() ? List.of("/v1/gpu-metrics", "/v1/token-usage") : List.of());
+    telemetry.initProducer(List.of(k.topics().gpuMetrics(), k.topics().tokenUsage()));
     health.register("kafka", () -> admin.describeCluster());
     health.condition("topics", "topics not ensured yet");
-    if (config.simulator().enabled()) {
-      EventParser parser =
-          new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
+    if (simulation.enabled()) {
       started = Instant.now();
       simulator =
-          new FleetSimulator(
-              config.simulator(),
-              GpuProfiles.load(),
-              parser,
-              RunIds.next(config.dataDir()),
-              started);
+          new FleetSimulator(simulation, GpuProfiles.load(), parser, RunIds.next(dataDir), started);
     } else {
       simulationDone.tryComplete();
     }
@@ -115,9 +114,9 @@ public class ProducerVerticle extends VerticleBase {
                 LOG.info(
                     "simulating {} GPUs on {} nodes at {} requests/s (seed {}, run {})",
                     simulator.gpuCount(),
-                    config.simulator().nodes(),
-                    config.simulator().rate(),
-                    config.simulator().seed(),
+                    simulation.fleet().nodes(),
+                    simulation.load().rate(),
+                    simulation.seed(),
                     simulator.runId());
                 started = Instant.now();
                 last = started;
@@ -131,7 +130,7 @@ public class ProducerVerticle extends VerticleBase {
     Retry.until(
             vertx,
             TOPIC_BACKOFF,
-            () -> TopicManager.ensureTopics(admin, config.kafka()),
+            () -> TopicManager.ensureTopics(admin, kafka),
             (attempt, e, delay) ->
                 LOG.warn("cannot ensure topics ({}); retrying in {} ms", e.getMessage(), delay),
             () -> stopping)
@@ -140,14 +139,18 @@ public class ProducerVerticle extends VerticleBase {
 
   private void tick() {
     Instant now = Instant.now();
-    AppConfig.Simulator s = config.simulator();
-    boolean outOfTime = s.duration() != null && !now.isBefore(started.plus(s.duration()));
-    long remaining = s.count() == null ? Long.MAX_VALUE : s.count() - simulator.requestsGenerated();
+    AppConfig.Simulator s = simulation;
+    boolean outOfTime =
+        s.bounds().duration() != null && !now.isBefore(started.plus(s.bounds().duration()));
+    long remaining =
+        s.bounds().count() == null
+            ? Long.MAX_VALUE
+            : s.bounds().count() - simulator.requestsGenerated();
     if (outOfTime || remaining <= 0) {
       finish();
       return;
     }
-    if (publisher.inFlight() > s.maxInFlight()) {
+    if (publisher.inFlight() > s.load().maxInFlight()) {
       // Kafka is behind: wait instead of queueing without bound.
       if (now.toEpochMilli() - lastSkipWarning > 10_000) {
         LOG.warn(
@@ -200,7 +203,7 @@ public class ProducerVerticle extends VerticleBase {
     }
     return publisher
         .flush()
-        .timeout(config.kafka().requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
+        .timeout(kafka.requestTimeout().toMillis(), TimeUnit.MILLISECONDS)
         .eventually(() -> publisher.close())
         .eventually(() -> admin.close());
   }

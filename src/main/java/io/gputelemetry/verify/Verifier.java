@@ -125,7 +125,8 @@ public final class Verifier {
                       .get(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
               Map<TopicPartition, OffsetSpec> latest = new HashMap<>();
               for (String t :
-                  List.of(config.kafka().gpuMetricsTopic(), config.kafka().tokenUsageTopic())) {
+                  List.of(
+                      config.kafka().topics().gpuMetrics(), config.kafka().topics().tokenUsage())) {
                 topics
                     .get(t)
                     .partitions()
@@ -173,9 +174,9 @@ public final class Verifier {
     EventParser parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
     Map<String, EventType> types =
         Map.of(
-            config.kafka().gpuMetricsTopic(),
+            config.kafka().topics().gpuMetrics(),
             EventType.GPU_SAMPLE,
-            config.kafka().tokenUsageTopic(),
+            config.kafka().topics().tokenUsage(),
             EventType.TOKEN_USAGE);
     Map<String, Object> props = new HashMap<>(KafkaClients.common(config.kafka()));
     props.put("key.deserializer", "org.apache.kafka.common.serialization.StringDeserializer");
@@ -243,7 +244,7 @@ public final class Verifier {
     Set<String> sources = new HashSet<>();
     try (KafkaConsumer<String, byte[]> c = new KafkaConsumer<>(props)) {
       List<TopicPartition> tps =
-          c.partitionsFor(config.kafka().dlqTopic()).stream()
+          c.partitionsFor(config.kafka().topics().dlq()).stream()
               .map(p -> new TopicPartition(p.topic(), p.partition()))
               .toList();
       c.assign(tps);

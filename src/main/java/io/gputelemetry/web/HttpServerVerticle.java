@@ -36,11 +36,6 @@ public class HttpServerVerticle extends VerticleBase {
     this.routes = routes;
   }
 
-  /** The port actually bound (useful when configured as 0). */
-  public int port() {
-    return server.actualPort();
-  }
-
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);

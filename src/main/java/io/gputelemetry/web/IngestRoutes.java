@@ -41,17 +41,22 @@ public final class IngestRoutes {
   private static final int MAX_ERRORS_LISTED = 1000;
 
   private final AppConfig.Ingest config;
-  private final AppConfig.Kafka kafka;
+  private final AppConfig.Topics topics;
   private final EventParser parser;
   private final EventPublisher publisher;
   private final Telemetry telemetry;
   private final List<byte[]> keyDigests = new ArrayList<>();
   private final List<String> keyTenants = new ArrayList<>();
 
-  public IngestRoutes(AppConfig config, EventPublisher publisher, Telemetry telemetry) {
-    this.config = config.ingest();
-    this.kafka = config.kafka();
-    this.parser = new EventParser(config.events().maxFutureSkew(), config.events().maxAge());
+  public IngestRoutes(
+      AppConfig.Ingest config,
+      AppConfig.Topics topics,
+      EventParser parser,
+      EventPublisher publisher,
+      Telemetry telemetry) {
+    this.config = config;
+    this.topics = topics;
+    this.parser = parser;
     this.publisher = publisher;
     this.telemetry = telemetry;
     for (Map.Entry<String, String> k : this.config.apiKeys().entrySet()) {
@@ -61,6 +66,7 @@ public final class IngestRoutes {
   }
 
   public void install(Router router) {
+    telemetry.initIngest(List.of(GPU_ROUTE, TOKEN_ROUTE));
     for (String route : List.of(GPU_ROUTE, TOKEN_ROUTE)) {
       EventType type = route.equals(GPU_ROUTE) ? EventType.GPU_SAMPLE : EventType.TOKEN_USAGE;
       // Authentication and content type come before the body is buffered.
@@ -205,7 +211,7 @@ public final class IngestRoutes {
     List<Event> accepted = new ArrayList<>();
     JsonArray errors = new JsonArray();
     int rejected = 0;
-    String topic = KafkaClients.topic(kafka, type);
+    String topic = KafkaClients.topic(topics, type);
     for (int i = 0; i < total; i++) {
       ParseResult pr;
       if (nodes != null) {

@@ -18,8 +18,8 @@ class SettingsTest {
     AppConfig c = AppConfig.from(Settings.defaults());
     assertEquals(AppConfig.Role.STANDALONE, c.role());
     assertEquals(8080, c.http().port());
-    assertEquals("gpu.metrics.v1", c.kafka().gpuMetricsTopic());
-    assertEquals("token.usage.v1", c.kafka().tokenUsageTopic());
+    assertEquals("gpu.metrics.v1", c.kafka().topics().gpuMetrics());
+    assertEquals("token.usage.v1", c.kafka().topics().tokenUsage());
     assertEquals("processor", c.processor().groupId());
     assertEquals(Duration.ofDays(30), c.mongo().retention());
   }
@@ -51,7 +51,7 @@ class SettingsTest {
   void kafkaPassthroughKeysComeFromTheEnvironmentWithDots() {
     Settings s = Settings.load(null, Map.of("GPUTEL_KAFKA_PRODUCER_LINGER_MS", "20"), Map.of());
     AppConfig c = AppConfig.from(s);
-    assertEquals("20", c.kafka().producer().get("linger.ms"));
+    assertEquals("20", c.kafka().passthrough().producer().get("linger.ms"));
   }
 
   @Test

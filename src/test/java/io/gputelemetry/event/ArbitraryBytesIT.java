@@ -97,8 +97,8 @@ class ArbitraryBytesIT {
         .send(
             new ProducerRecord<>(
                 gpuRoute
-                    ? p.config().kafka().gpuMetricsTopic()
-                    : p.config().kafka().tokenUsageTopic(),
+                    ? p.config().kafka().topics().gpuMetrics()
+                    : p.config().kafka().topics().tokenUsage(),
                 "garbage",
                 body))
         .get(10, TimeUnit.SECONDS);

@@ -330,7 +330,9 @@ class BadInputCorpusIT {
             continue;
           }
           String topic =
-              c.gpu() ? p.config().kafka().gpuMetricsTopic() : p.config().kafka().tokenUsageTopic();
+              c.gpu()
+                  ? p.config().kafka().topics().gpuMetrics()
+                  : p.config().kafka().topics().tokenUsage();
           RecordMetadata md =
               kafka.send(new ProducerRecord<>(topic, "k", c.body())).get(10, TimeUnit.SECONDS);
           bySource.put(md.topic() + "/" + md.partition() + "/" + md.offset(), c);
@@ -338,7 +340,7 @@ class BadInputCorpusIT {
           kafka
               .send(
                   new ProducerRecord<>(
-                      p.config().kafka().tokenUsageTopic(),
+                      p.config().kafka().topics().tokenUsage(),
                       "k",
                       ok.encode().getBytes(StandardCharsets.UTF_8)))
               .get(10, TimeUnit.SECONDS);
@@ -357,7 +359,7 @@ class BadInputCorpusIT {
                   "earliest"),
               new StringDeserializer(),
               new ByteArrayDeserializer())) {
-        consumer.subscribe(List.of(p.config().kafka().dlqTopic()));
+        consumer.subscribe(List.of(p.config().kafka().topics().dlq()));
         await()
             .atMost(Duration.ofSeconds(60))
             .until(

@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.Application;
 import io.gputelemetry.config.AppConfig;
-import io.gputelemetry.event.EventType;
 import io.gputelemetry.support.MongoQueries;
 import io.gputelemetry.support.TestConfigs;
 import io.gputelemetry.support.TestKafka;
 import io.gputelemetry.support.TestMongo;
+import io.gputelemetry.support.TopicContents;
 import io.vertx.core.json.JsonObject;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -20,7 +20,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
@@ -47,23 +46,22 @@ class PipelineIT {
       Map<String, String> processorConf = TestConfigs.base("processor", mongo.uri(), sfx);
       AppConfig processorConfig = TestConfigs.of(processorConf);
 
-      Set<String> acked = ConcurrentHashMap.newKeySet();
       Application processor = new Application(processorConfig).start();
-      Application producer =
-          new Application(TestConfigs.of(producerConf))
-              .onProducerAck(
-                  e ->
-                      acked.add(
-                          (e.type() == EventType.GPU_SAMPLE ? "gpu_metrics" : "token_usage")
-                              + "|"
-                              + e.storeId()));
-      producer.start();
+      Application producer = new Application(TestConfigs.of(producerConf)).start();
       producer
           .producer()
           .simulationDone()
           .toCompletionStage()
           .toCompletableFuture()
           .get(60, TimeUnit.SECONDS);
+      // Everything on the topics was acknowledged by Kafka (a unique topic per test).
+      Set<String> acked =
+          TopicContents.storeIds(
+              TestKafka.bootstrapServers(),
+              processorConfig.kafka().topics().gpuMetrics(),
+              processorConfig.kafka().topics().tokenUsage());
+      assertEquals(
+          producer.producer().publisher().acked(), acked.size(), "one record per acknowledgement");
       assertTrue(
           acked.size() > 3000, "the simulator emitted token events and samples: " + acked.size());
 
@@ -79,8 +77,8 @@ class PipelineIT {
         Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
         for (String t :
             List.of(
-                processorConfig.kafka().gpuMetricsTopic(),
-                processorConfig.kafka().tokenUsageTopic())) {
+                processorConfig.kafka().topics().gpuMetrics(),
+                processorConfig.kafka().topics().tokenUsage())) {
           for (int p = 0; p < 3; p++) {
             zero.put(new TopicPartition(t, p), new OffsetAndMetadata(0));
           }
@@ -123,7 +121,7 @@ class PipelineIT {
           kafka
               .send(
                   new ProducerRecord<>(
-                      config.kafka().gpuMetricsTopic(),
+                      config.kafka().topics().gpuMetrics(),
                       "GPU-1",
                       sample(t0.plusSeconds(s[0]), s[1])))
               .get(10, TimeUnit.SECONDS);
