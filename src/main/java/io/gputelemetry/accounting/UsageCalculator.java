@@ -2,16 +2,22 @@ package io.gputelemetry.accounting;
 
 import io.gputelemetry.store.UsageRows;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
 import java.util.Comparator;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 
 /**
  * Authoritative cost and energy from stored events, for any range and step. Pure and
  * order-independent: the same samples and token events give the same report, however often they
- * were replayed and however many processors stored them.
+ * were replayed and however many processors stored them, and however often it is asked.
  *
  * <ul>
  *   <li>GPU time: a sample covers the time since its GPU's previous sample, at most maxGap; the
@@ -19,8 +25,9 @@ import java.util.TreeMap;
  *       boundaries and at price changes; cost = hourly price in force x time.
  *   <li>Energy: the cumulative counter's delta spread evenly over the covered time; when the
  *       counter is missing, decreased (reset) or the gap was capped, power x time.
- *   <li>A GPU's time goes to the model its sample says it served; within a step and model, cost and
- *       energy go to tenants in proportion to their tokens; with no tokens (or no model), to idle.
+ *   <li>A GPU's time goes to the model its sample says it served; within an allocation slot and
+ *       model, cost and energy go to tenants in proportion to their tokens; with no tokens (or no
+ *       model), to idle.
  * </ul>
  */
 public final class UsageCalculator {
@@ -31,23 +38,103 @@ public final class UsageCalculator {
     GPU_MODEL
   }
 
-  /** Token totals of one line or step. */
+  /** The figures of one line or step. */
   public static final class Totals {
-    public double inputTokens;
-    public double outputTokens;
-    public double requests;
-    public double costUsd;
-    public double energyJ;
-    public double activeEnergyJ;
-    public double gpuSeconds;
-    public double unpricedGpuSeconds;
+    private final double inputTokens;
+    private final double outputTokens;
+    private final double requests;
+    private final double costUsd;
+    private final double energyJ;
+    private final double activeEnergyJ;
+    private final double gpuSeconds;
+    private final double unpricedGpuSeconds;
+    private final double unmeteredTokens;
 
-    /**
-     * Tokens of models no GPU time was recorded for in their step: their cost is unknown, not zero.
-     */
-    public double unmeteredTokens;
+    private Totals(Acc a) {
+      inputTokens = a.inputTokens;
+      outputTokens = a.outputTokens;
+      requests = a.requests;
+      costUsd = a.costUsd;
+      energyJ = a.energyJ;
+      activeEnergyJ = a.activeEnergyJ;
+      gpuSeconds = a.gpuSeconds;
+      unpricedGpuSeconds = a.unpricedGpuSeconds;
+      unmeteredTokens = a.unmeteredTokens;
+    }
 
-    void add(Totals o) {
+    public double inputTokens() {
+      return inputTokens;
+    }
+
+    public double outputTokens() {
+      return outputTokens;
+    }
+
+    public double tokens() {
+      return inputTokens + outputTokens;
+    }
+
+    public double requests() {
+      return requests;
+    }
+
+    public double costUsd() {
+      return costUsd;
+    }
+
+    public double energyJ() {
+      return energyJ;
+    }
+
+    public double activeEnergyJ() {
+      return activeEnergyJ;
+    }
+
+    public double gpuSeconds() {
+      return gpuSeconds;
+    }
+
+    public double unpricedGpuSeconds() {
+      return unpricedGpuSeconds;
+    }
+
+    /** Tokens of models no GPU time was recorded for in their slot: cost unknown, not zero. */
+    public double unmeteredTokens() {
+      return unmeteredTokens;
+    }
+  }
+
+  /** The range of a report and its steps. */
+  public record Range(long from, long to, long step, int steps) {
+    /** The start of step {@code i}. */
+    public long stepStart(int i) {
+      return from + i * step;
+    }
+  }
+
+  /** One line of a report: its totals over the range, and per step. */
+  public record Line(Totals total, List<Totals> series) {}
+
+  /** The result: a line per group key, idle apart, and the fleet's totals. */
+  public record Report(
+      Range range, GroupBy groupBy, Map<String, Line> groups, Line idle, Totals fleet) {}
+
+  /** An allocation slot and the model served in it. */
+  private record SlotModel(int slot, String model) {}
+
+  /** A running sum; frozen into {@link Totals}. */
+  private static final class Acc {
+    double inputTokens;
+    double outputTokens;
+    double requests;
+    double costUsd;
+    double energyJ;
+    double activeEnergyJ;
+    double gpuSeconds;
+    double unpricedGpuSeconds;
+    double unmeteredTokens;
+
+    void add(Acc o) {
       inputTokens += o.inputTokens;
       outputTokens += o.outputTokens;
       requests += o.requests;
@@ -59,13 +146,13 @@ public final class UsageCalculator {
       unmeteredTokens += o.unmeteredTokens;
     }
 
-    public double tokens() {
+    double tokens() {
       return inputTokens + outputTokens;
     }
 
     /** A share of this cell's GPU side (cost, energy, time), without tokens. */
-    Totals gpuShare(double share) {
-      Totals t = new Totals();
+    Acc gpuShare(double share) {
+      Acc t = new Acc();
       t.costUsd = costUsd * share;
       t.energyJ = energyJ * share;
       t.activeEnergyJ = activeEnergyJ * share;
@@ -73,41 +160,38 @@ public final class UsageCalculator {
       t.unpricedGpuSeconds = unpricedGpuSeconds * share;
       return t;
     }
+
+    /** The tokens and requests of this sum, times a share. */
+    Acc tokenShare(double share) {
+      Acc t = new Acc();
+      t.inputTokens = inputTokens * share;
+      t.outputTokens = outputTokens * share;
+      t.requests = requests * share;
+      return t;
+    }
   }
 
-  /** The result: per group key, totals and a series by step; idle apart; fleet totals. */
-  public record Report(
-      long from,
-      long to,
-      long step,
-      int steps,
-      GroupBy groupBy,
-      Map<String, Totals> groups,
-      Map<String, Totals[]> groupSeries,
-      Totals idle,
-      Totals[] idleSeries,
-      Totals fleet) {}
+  /** The lines being built: totals and series per key. */
+  private final class Lines {
+    final Map<String, Acc> totals = new TreeMap<>();
+    final Map<String, Acc[]> series = new TreeMap<>();
 
-  private final long from;
-  private final long to;
-  private final long step;
-  private final int steps;
+    void put(String key, int step, Acc line) {
+      totals.computeIfAbsent(key, k -> new Acc()).add(line);
+      series.computeIfAbsent(key, k -> newSeries())[step].add(line);
+    }
+  }
+
+  private final Range range;
   private final long maxGap;
   private final PriceBook prices;
   private final GpuProfiles profiles;
-
-  /** (step, model, gpu model) -> GPU time, cost, energy. */
-  private final Map<String, Totals> cells = new HashMap<>();
-
-  /** (step, model) -> tenant -> tokens. */
-  private final Map<String, Map<String, Totals>> tokens = new HashMap<>();
-
   private final List<UsageRows.Sample> samples = new ArrayList<>();
 
-  /**
-   * Start of each allocation slot: the union of step boundaries and the allocation grid in [from,
-   * to).
-   */
+  /** Per slot and model, per tenant: tokens and requests. */
+  private final Map<SlotModel, Map<String, Acc>> tokens = new HashMap<>();
+
+  /** Start of each allocation slot: the union of step boundaries and the allocation grid. */
   private final long[] slots;
 
   /**
@@ -125,15 +209,13 @@ public final class UsageCalculator {
     if (to <= from) {
       throw new IllegalArgumentException("to must be after from");
     }
-    this.from = from;
-    this.to = to;
-    this.step = step <= 0 || step > to - from ? to - from : step;
-    this.steps = (int) ((to - from + this.step - 1) / this.step);
+    long s = step <= 0 || step > to - from ? to - from : step;
+    this.range = new Range(from, to, s, (int) ((to - from + s - 1) / s));
     this.maxGap = maxGap;
     this.prices = prices;
     this.profiles = profiles;
-    java.util.TreeSet<Long> b = new java.util.TreeSet<>();
-    for (long t = from; t < to; t += this.step) {
+    TreeSet<Long> b = new TreeSet<>();
+    for (long t = from; t < to; t += s) {
       b.add(t);
     }
     for (long t = Math.floorDiv(from, allocation) * allocation + allocation;
@@ -146,51 +228,54 @@ public final class UsageCalculator {
 
   /** The allocation slot holding instant t (in [from, to)). */
   private int slotOf(long t) {
-    int i = java.util.Arrays.binarySearch(slots, t);
+    int i = Arrays.binarySearch(slots, t);
     return i >= 0 ? i : -i - 2;
   }
 
   private long slotEnd(int slot) {
-    return slot + 1 < slots.length ? slots[slot + 1] : to;
+    return slot + 1 < slots.length ? slots[slot + 1] : range.to();
   }
 
   private int stepOfSlot(int slot) {
-    return (int) ((slots[slot] - from) / step);
+    return (int) ((slots[slot] - range.from()) / range.step());
   }
 
   /**
    * Adds a stored sample; include samples from maxGap before {@code from} so the first ones have a
-   * predecessor.
+   * predecessor. Thread-safe: the store's readers may call it from their own threads.
    */
   public synchronized void addSample(UsageRows.Sample s) {
     samples.add(s);
   }
 
-  /** Adds a stored token event (ignored outside [from, to)). */
+  /** Adds a stored token event (ignored outside [from, to)). Thread-safe. */
   public void addTokens(UsageRows.Tokens t) {
     addTokens(t.ts(), t.model(), t.tenant(), t.input(), t.output());
   }
 
-  /** Adds a stored token event (ignored outside [from, to)). */
+  /** Adds a stored token event (ignored outside [from, to)). Thread-safe. */
   public synchronized void addTokens(
       long ts, String model, String tenant, long input, long output) {
-    if (ts < from || ts >= to) {
+    if (ts < range.from() || ts >= range.to()) {
       return;
     }
-    Totals t =
+    Acc t =
         tokens
-            .computeIfAbsent(slotOf(ts) + "\u0000" + model, k -> new HashMap<>())
-            .computeIfAbsent(tenant, k -> new Totals());
+            .computeIfAbsent(new SlotModel(slotOf(ts), model), k -> new HashMap<>())
+            .computeIfAbsent(tenant, k -> new Acc());
     t.inputTokens += input;
     t.outputTokens += output;
     t.requests += 1;
   }
 
-  private void coverGpuTime() {
-    samples.sort(
+  /** GPU time, cost and energy per slot and model, per GPU model. */
+  private Map<SlotModel, Map<String, Acc>> coverGpuTime() {
+    List<UsageRows.Sample> sorted = new ArrayList<>(samples);
+    sorted.sort(
         Comparator.comparing(UsageRows.Sample::gpuUuid).thenComparingLong(UsageRows.Sample::ts));
+    Map<SlotModel, Map<String, Acc>> cells = new HashMap<>();
     UsageRows.Sample prev = null;
-    for (UsageRows.Sample s : samples) {
+    for (UsageRows.Sample s : sorted) {
       if (prev == null || !prev.gpuUuid().equals(s.gpuUuid())) {
         prev = s;
         continue;
@@ -209,12 +294,18 @@ public final class UsageCalculator {
       } else {
         joulesPerMs = s.powerW() / 1000.0;
       }
-      cover(s, Math.max(a, from), Math.min(b, to), joulesPerMs);
+      cover(cells, s, Math.max(a, range.from()), Math.min(b, range.to()), joulesPerMs);
       prev = s;
     }
+    return cells;
   }
 
-  private void cover(UsageRows.Sample s, long a, long b, double joulesPerMs) {
+  private void cover(
+      Map<SlotModel, Map<String, Acc>> cells,
+      UsageRows.Sample s,
+      long a,
+      long b,
+      double joulesPerMs) {
     if (b <= a) {
       return;
     }
@@ -223,95 +314,81 @@ public final class UsageCalculator {
     String model = s.model() == null ? "" : s.model();
     long start = a;
     while (start < b) {
-      int st = slotOf(start);
-      long stepEnd = Math.min(b, slotEnd(st));
-      PriceBook.Integral cost = prices.integrate(s.gpuModel(), start, stepEnd);
-      long ms = stepEnd - start;
-      Totals c =
-          cells.computeIfAbsent(st + "\u0000" + model + "\u0000" + s.gpuModel(), k -> new Totals());
+      int slot = slotOf(start);
+      long end = Math.min(b, slotEnd(slot));
+      PriceBook.Integral cost = prices.integrate(s.gpuModel(), start, end);
+      long ms = end - start;
+      Acc c =
+          cells
+              .computeIfAbsent(new SlotModel(slot, model), k -> new HashMap<>())
+              .computeIfAbsent(s.gpuModel(), k -> new Acc());
       c.gpuSeconds += ms / 1000.0;
       c.costUsd += cost.costUsd();
       c.unpricedGpuSeconds += cost.unpricedMillis() / 1000.0;
       double j = joulesPerMs * ms;
       c.energyJ += j;
       c.activeEnergyJ += Math.max(0, j - idleW * ms / 1000.0);
-      start = stepEnd;
+      start = end;
     }
   }
 
+  /** The report grouped as asked; the calculator's inputs are left as they were. */
   public synchronized Report report(GroupBy groupBy) {
-    coverGpuTime();
-    Map<String, Totals> groups = new TreeMap<>();
-    Map<String, Totals[]> series = new TreeMap<>();
-    Totals idle = new Totals();
-    Totals[] idleSeries = newSeries();
-    Totals fleet = new Totals();
-    // Cells by (step, model).
-    Map<String, Map<String, Totals>> byStepModel = new HashMap<>();
-    cells.forEach(
-        (k, c) -> {
-          String[] p = k.split("\u0000", -1);
-          byStepModel.computeIfAbsent(p[0] + "\u0000" + p[1], x -> new HashMap<>()).put(p[2], c);
-          fleet.costUsd += c.costUsd;
-          fleet.energyJ += c.energyJ;
-          fleet.activeEnergyJ += c.activeEnergyJ;
-          fleet.gpuSeconds += c.gpuSeconds;
-          fleet.unpricedGpuSeconds += c.unpricedGpuSeconds;
-        });
-    java.util.Set<String> keys = new java.util.HashSet<>(byStepModel.keySet());
+    Map<SlotModel, Map<String, Acc>> cells = coverGpuTime();
+    Lines lines = new Lines();
+    Acc idle = new Acc();
+    Acc[] idleSeries = newSeries();
+    Acc fleet = new Acc();
+    cells
+        .values()
+        .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));
+    Set<SlotModel> keys = new HashSet<>(cells.keySet());
     keys.addAll(tokens.keySet());
-    for (String sm : keys) {
-      String[] p = sm.split("\u0000", -1);
-      int st = stepOfSlot(Integer.parseInt(p[0]));
-      String model = p[1];
-      Map<String, Totals> gpuCells = byStepModel.getOrDefault(sm, Map.of());
-      // From here on st is the output step of this allocation slot.
-      Map<String, Totals> tenants = tokens.getOrDefault(sm, Map.of());
-      double total = tenants.values().stream().mapToDouble(Totals::tokens).sum();
+    for (SlotModel sm : keys) {
+      int step = stepOfSlot(sm.slot());
+      String model = sm.model();
+      Map<String, Acc> gpuCells = cells.getOrDefault(sm, Map.of());
+      Map<String, Acc> tenants = tokens.getOrDefault(sm, Map.of());
+      double total = tenants.values().stream().mapToDouble(Acc::tokens).sum();
       double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
       if (total <= 0 || model.isEmpty()) {
-        gpuCells.values().forEach(c -> addShare(idle, idleSeries, st, c, 1.0));
+        gpuCells
+            .values()
+            .forEach(
+                c -> {
+                  Acc line = c.gpuShare(1.0);
+                  idle.add(line);
+                  idleSeries[step].add(line);
+                });
         // Requests that carry no tokens still count, even though they carry no cost.
         tenants.forEach(
-            (tenant, t) ->
-                allocateTokensOnly(
-                    groups, series, groupBy, st, model, tenant, t, gpuCells, gpuSecs));
+            (tenant, t) -> tokensOnly(lines, groupBy, step, model, tenant, t, gpuCells, gpuSecs));
         continue;
       }
-      for (Map.Entry<String, Totals> te : tenants.entrySet()) {
-        double share = te.getValue().tokens() / total;
+      for (Map.Entry<String, Acc> te : tenants.entrySet()) {
+        Acc t = te.getValue();
+        double share = t.tokens() / total;
         if (gpuCells.isEmpty()) {
-          Totals line = new Totals();
-          line.inputTokens = te.getValue().inputTokens;
-          line.outputTokens = te.getValue().outputTokens;
-          line.requests = te.getValue().requests;
-          line.unmeteredTokens = te.getValue().tokens();
-          put(groups, series, key(groupBy, model, te.getKey(), "unknown"), st, line);
+          Acc line = t.tokenShare(1.0);
+          line.unmeteredTokens = t.tokens();
+          lines.put(key(groupBy, model, te.getKey(), "unknown"), step, line);
           continue;
         }
-        for (Map.Entry<String, Totals> ce : gpuCells.entrySet()) {
-          Totals c = ce.getValue();
-          Totals line = c.gpuShare(share);
+        for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
+          Acc line = ce.getValue().gpuShare(share);
           // Tokens are split across GPU models only when grouping by GPU model.
-          double tokenShare =
-              groupBy == GroupBy.GPU_MODEL ? (gpuSecs > 0 ? c.gpuSeconds / gpuSecs : 0) : 0;
           if (groupBy == GroupBy.GPU_MODEL) {
-            line.inputTokens = te.getValue().inputTokens * tokenShare;
-            line.outputTokens = te.getValue().outputTokens * tokenShare;
-            line.requests = te.getValue().requests * tokenShare;
+            line.add(t.tokenShare(gpuSecs > 0 ? ce.getValue().gpuSeconds / gpuSecs : 0));
           }
-          put(groups, series, key(groupBy, model, te.getKey(), ce.getKey()), st, line);
+          lines.put(key(groupBy, model, te.getKey(), ce.getKey()), step, line);
         }
         if (groupBy != GroupBy.GPU_MODEL) {
-          Totals tok = new Totals();
-          tok.inputTokens = te.getValue().inputTokens;
-          tok.outputTokens = te.getValue().outputTokens;
-          tok.requests = te.getValue().requests;
-          put(groups, series, key(groupBy, model, te.getKey(), ""), st, tok);
+          lines.put(key(groupBy, model, te.getKey(), ""), step, t.tokenShare(1.0));
         }
       }
     }
-    groups
+    lines
+        .totals
         .values()
         .forEach(
             g -> {
@@ -320,60 +397,58 @@ public final class UsageCalculator {
               fleet.requests += g.requests;
               fleet.unmeteredTokens += g.unmeteredTokens;
             });
-    return new Report(from, to, step, steps, groupBy, groups, series, idle, idleSeries, fleet);
+    Map<String, Line> groups = new LinkedHashMap<>();
+    lines.totals.forEach((k, v) -> groups.put(k, line(v, lines.series.get(k))));
+    return new Report(
+        range,
+        groupBy,
+        Collections.unmodifiableMap(groups),
+        line(idle, idleSeries),
+        new Totals(fleet));
   }
 
-  private void allocateTokensOnly(
-      Map<String, Totals> groups,
-      Map<String, Totals[]> series,
+  private void tokensOnly(
+      Lines lines,
       GroupBy groupBy,
-      int st,
+      int step,
       String model,
       String tenant,
-      Totals t,
-      Map<String, Totals> gpuCells,
+      Acc t,
+      Map<String, Acc> gpuCells,
       double gpuSecs) {
-    Totals line = new Totals();
+    Acc line = new Acc();
     line.requests = t.requests;
     if (groupBy == GroupBy.GPU_MODEL && !gpuCells.isEmpty()) {
-      for (Map.Entry<String, Totals> ce : gpuCells.entrySet()) {
-        Totals l = new Totals();
+      for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
+        Acc l = new Acc();
         l.requests = t.requests * (gpuSecs > 0 ? ce.getValue().gpuSeconds / gpuSecs : 0);
-        put(groups, series, ce.getKey(), st, l);
+        lines.put(ce.getKey(), step, l);
       }
       return;
     }
-    put(groups, series, key(groupBy, model, tenant, "unknown"), st, line);
+    lines.put(key(groupBy, model, tenant, "unknown"), step, line);
   }
 
   private static String key(GroupBy g, String model, String tenant, String gpuModel) {
-    switch (g) {
-      case MODEL:
-        return model;
-      case TENANT:
-        return tenant;
-      default:
-        return gpuModel.isEmpty() ? "unknown" : gpuModel;
+    return switch (g) {
+      case MODEL -> model;
+      case TENANT -> tenant;
+      case GPU_MODEL -> gpuModel.isEmpty() ? "unknown" : gpuModel;
+    };
+  }
+
+  private static Line line(Acc total, Acc[] series) {
+    List<Totals> s = new ArrayList<>(series.length);
+    for (Acc a : series) {
+      s.add(new Totals(a));
     }
+    return new Line(new Totals(total), Collections.unmodifiableList(s));
   }
 
-  private void put(
-      Map<String, Totals> groups, Map<String, Totals[]> series, String key, int st, Totals line) {
-    groups.computeIfAbsent(key, k -> new Totals()).add(line);
-    Totals[] s = series.computeIfAbsent(key, k -> newSeries());
-    s[st].add(line);
-  }
-
-  private void addShare(Totals idle, Totals[] idleSeries, int st, Totals c, double share) {
-    Totals line = c.gpuShare(share);
-    idle.add(line);
-    idleSeries[st].add(line);
-  }
-
-  private Totals[] newSeries() {
-    Totals[] s = new Totals[steps];
-    for (int i = 0; i < steps; i++) {
-      s[i] = new Totals();
+  private Acc[] newSeries() {
+    Acc[] s = new Acc[range.steps()];
+    for (int i = 0; i < s.length; i++) {
+      s[i] = new Acc();
     }
     return s;
   }

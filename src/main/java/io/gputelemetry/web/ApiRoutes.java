@@ -4,7 +4,6 @@ import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
-import io.gputelemetry.config.Settings;
 import io.gputelemetry.store.GpuRecord;
 import io.gputelemetry.store.Store;
 import io.vertx.core.Future;
@@ -14,8 +13,6 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.OffsetDateTime;
-import java.time.format.DateTimeParseException;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -60,16 +57,32 @@ public final class ApiRoutes {
     router.get("/api/v1/gpus/:uuid").handler(this::gpu);
   }
 
-  /** A 400 naming the parameter. */
-  static final class BadParameter extends RuntimeException {
-    private static final long serialVersionUID = 1L;
-    final String parameter;
-
-    BadParameter(String parameter, String message) {
-      super(message, null, false, false);
-      this.parameter = parameter;
-    }
-  }
+  private static final QueryParams USAGE_PARAMS =
+      new QueryParams(
+          QueryParams.instant("from"),
+          QueryParams.instant("to"),
+          QueryParams.choice("groupBy", "model", List.of("model", "tenant", "gpu_model")),
+          QueryParams.duration(
+              "step",
+              null,
+              Duration.ofSeconds(1),
+              Duration.ofDays(36_500),
+              "must be a duration of at least 1s, such as 30s, 5m, 1h or 1d"));
+  private static final QueryParams GPUS_PARAMS =
+      new QueryParams(
+          QueryParams.text("node"),
+          QueryParams.text("model"),
+          QueryParams.choice("status", null, List.of("active", "idle", "stale")),
+          QueryParams.integer("limit", 100, 1, 1000),
+          QueryParams.integer("offset", 0, 0, 1_000_000));
+  private static final QueryParams GPU_PARAMS =
+      new QueryParams(
+          QueryParams.duration(
+              "window",
+              "15m",
+              Duration.ofSeconds(1),
+              Duration.ofDays(7),
+              "must be a duration from 1s to 7d, such as 15m"));
 
   private void usage(RoutingContext ctx) {
     long from;
@@ -77,38 +90,25 @@ public final class ApiRoutes {
     long step;
     UsageCalculator.GroupBy groupBy;
     try {
-      from = instant(ctx, "from", true).toEpochMilli();
-      to = instant(ctx, "to", true).toEpochMilli();
+      QueryParams.Values q = USAGE_PARAMS.parse(ctx.queryParams());
+      from = q.instant("from").toEpochMilli();
+      to = q.instant("to").toEpochMilli();
       if (to <= from) {
-        throw new BadParameter("to", "must be after from");
+        throw new QueryParams.BadParameter("to", "must be after from");
       }
       if (to - from > config.maxRange().toMillis()) {
-        throw new BadParameter(
+        throw new QueryParams.BadParameter(
             "to",
             "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
       }
-      String g = ctx.request().getParam("groupBy", "model").toUpperCase(Locale.ROOT);
-      try {
-        groupBy = UsageCalculator.GroupBy.valueOf(g);
-      } catch (IllegalArgumentException e) {
-        throw new BadParameter("groupBy", "must be one of model, tenant, gpu_model");
+      groupBy = UsageCalculator.GroupBy.valueOf(q.text("groupBy").toUpperCase(Locale.ROOT));
+      step = q.duration("step") == null ? 0 : q.duration("step").toMillis();
+      if (step > 0 && (to - from + step - 1) / step > config.maxSteps()) {
+        throw new QueryParams.BadParameter(
+            "step",
+            "too small for the range: more than " + config.maxSteps() + " steps (api.max-steps)");
       }
-      String s = ctx.request().getParam("step");
-      step = 0;
-      if (s != null) {
-        Duration d = Settings.parseDuration(s);
-        if (d == null || d.toMillis() < 1000) {
-          throw new BadParameter(
-              "step", "must be a duration of at least 1s, such as 30s, 5m, 1h or 1d");
-        }
-        step = d.toMillis();
-        if ((to - from + step - 1) / step > config.maxSteps()) {
-          throw new BadParameter(
-              "step",
-              "too small for the range: more than " + config.maxSteps() + " steps (api.max-steps)");
-        }
-      }
-    } catch (BadParameter e) {
+    } catch (QueryParams.BadParameter e) {
       badRequest(ctx, e);
       return;
     }
@@ -124,85 +124,84 @@ public final class ApiRoutes {
   }
 
   private JsonObject toJson(UsageCalculator.Report r) {
+    UsageCalculator.Range range = r.range();
     JsonArray groups = new JsonArray();
     r.groups()
         .forEach(
-            (key, t) -> {
-              JsonObject g = line(t).put("key", key);
+            (key, line) -> {
+              UsageCalculator.Totals t = line.total();
+              JsonObject g = totals(t).put("key", key);
               if (r.groupBy() == UsageCalculator.GroupBy.MODEL) {
                 PriceBook.ListPrice lp = prices.listPrice(key);
                 if (lp != null) {
                   g.put(
                       "list_price_cost_usd",
-                      t.inputTokens * lp.inputUsdPer1m() / 1e6
-                          + t.outputTokens * lp.outputUsdPer1m() / 1e6);
+                      t.inputTokens() * lp.inputUsdPer1m() / 1e6
+                          + t.outputTokens() * lp.outputUsdPer1m() / 1e6);
                 }
               }
-              g.put("series", series(r, r.groupSeries().get(key)));
+              g.put("series", series(range, line.series()));
               groups.add(g);
             });
     UsageCalculator.Totals f = r.fleet();
+    UsageCalculator.Totals idle = r.idle().total();
     JsonObject totals =
-        line(f)
-            .put("fleet_gpu_cost_usd", f.costUsd)
-            .put("idle_cost_usd", r.idle().costUsd)
-            .put("allocated_cost_usd", f.costUsd - r.idle().costUsd)
-            .put("idle_energy_j", r.idle().energyJ);
+        totals(f)
+            .put("fleet_gpu_cost_usd", f.costUsd())
+            .put("idle_cost_usd", idle.costUsd())
+            .put("allocated_cost_usd", f.costUsd() - idle.costUsd())
+            .put("idle_energy_j", idle.energyJ());
     return new JsonObject()
-        .put("from", Instant.ofEpochMilli(r.from()).toString())
-        .put("to", Instant.ofEpochMilli(r.to()).toString())
-        .put("step_seconds", r.step() / 1000.0)
+        .put("from", Instant.ofEpochMilli(range.from()).toString())
+        .put("to", Instant.ofEpochMilli(range.to()).toString())
+        .put("step_seconds", range.step() / 1000.0)
         .put("group_by", r.groupBy().name().toLowerCase(Locale.ROOT))
         .put("totals", totals)
         .put("groups", groups)
-        .put("idle", line(r.idle()).put("series", series(r, r.idleSeries())));
+        .put("idle", totals(idle).put("series", series(range, r.idle().series())));
   }
 
-  private static JsonArray series(UsageCalculator.Report r, UsageCalculator.Totals[] s) {
+  private static JsonArray series(UsageCalculator.Range range, List<UsageCalculator.Totals> s) {
     JsonArray a = new JsonArray();
-    for (int i = 0; i < s.length; i++) {
-      a.add(line(s[i]).put("start", Instant.ofEpochMilli(r.from() + i * r.step()).toString()));
+    for (int i = 0; i < s.size(); i++) {
+      a.add(totals(s.get(i)).put("start", Instant.ofEpochMilli(range.stepStart(i)).toString()));
     }
     return a;
   }
 
-  private static JsonObject line(UsageCalculator.Totals t) {
+  private static JsonObject totals(UsageCalculator.Totals t) {
     double tokens = t.tokens();
     return new JsonObject()
-        .put("input_tokens", t.inputTokens)
-        .put("output_tokens", t.outputTokens)
+        .put("input_tokens", t.inputTokens())
+        .put("output_tokens", t.outputTokens())
         .put("total_tokens", tokens)
-        .put("requests", t.requests)
-        .put("cost_usd", t.costUsd)
-        .put("energy_j", t.energyJ)
-        .put("active_energy_j", t.activeEnergyJ)
-        .put("gpu_seconds", t.gpuSeconds)
-        .put("unpriced_gpu_seconds", t.unpricedGpuSeconds)
-        .put("unmetered_tokens", t.unmeteredTokens)
-        .put("cost_per_1m_tokens_usd", tokens > 0 ? t.costUsd / tokens * 1e6 : null)
-        .put("joules_per_token", tokens > 0 ? t.energyJ / tokens : null)
-        .put("active_joules_per_token", tokens > 0 ? t.activeEnergyJ / tokens : null)
-        .put("tokens_per_joule", t.energyJ > 0 ? tokens / t.energyJ : null);
+        .put("requests", t.requests())
+        .put("cost_usd", t.costUsd())
+        .put("energy_j", t.energyJ())
+        .put("active_energy_j", t.activeEnergyJ())
+        .put("gpu_seconds", t.gpuSeconds())
+        .put("unpriced_gpu_seconds", t.unpricedGpuSeconds())
+        .put("unmetered_tokens", t.unmeteredTokens())
+        .put("cost_per_1m_tokens_usd", tokens > 0 ? t.costUsd() / tokens * 1e6 : null)
+        .put("joules_per_token", tokens > 0 ? t.energyJ() / tokens : null)
+        .put("active_joules_per_token", tokens > 0 ? t.activeEnergyJ() / tokens : null)
+        .put("tokens_per_joule", t.energyJ() > 0 ? tokens / t.energyJ() : null);
   }
 
   private void gpus(RoutingContext ctx) {
-    int limit;
-    int offset;
-    String status;
+    QueryParams.Values q;
     try {
-      limit = intParam(ctx, "limit", 100, 1, 1000);
-      offset = intParam(ctx, "offset", 0, 0, 1_000_000);
-      status = ctx.request().getParam("status");
-      if (status != null && !Map.of("active", 1, "idle", 1, "stale", 1).containsKey(status)) {
-        throw new BadParameter("status", "must be one of active, idle, stale");
-      }
-    } catch (BadParameter e) {
+      q = GPUS_PARAMS.parse(ctx.queryParams());
+    } catch (QueryParams.BadParameter e) {
       badRequest(ctx, e);
       return;
     }
+    int limit = q.integer("limit");
+    int offset = q.integer("offset");
+    String status = q.text("status");
     long now = System.currentTimeMillis();
     store
-        .gpus(ctx.request().getParam("node"), ctx.request().getParam("model"))
+        .gpus(q.text("node"), q.text("model"))
         .onSuccess(
             gpus -> {
               JsonArray out = new JsonArray();
@@ -261,12 +260,8 @@ public final class ApiRoutes {
     String uuid = ctx.pathParam("uuid");
     Duration window;
     try {
-      String w = ctx.request().getParam("window", "15m");
-      window = Settings.parseDuration(w);
-      if (window == null || window.isZero() || window.toDays() > 7) {
-        throw new BadParameter("window", "must be a duration from 1s to 7d, such as 15m");
-      }
-    } catch (BadParameter e) {
+      window = GPU_PARAMS.parse(ctx.queryParams()).duration("window");
+    } catch (QueryParams.BadParameter e) {
       badRequest(ctx, e);
       return;
     }
@@ -302,38 +297,7 @@ public final class ApiRoutes {
         .onFailure(e -> unavailable(ctx, e));
   }
 
-  private static Instant instant(RoutingContext ctx, String name, boolean required) {
-    String v = ctx.request().getParam(name);
-    if (v == null) {
-      if (required) {
-        throw new BadParameter(name, "is required (RFC 3339, e.g. 2026-11-28T12:00:00Z)");
-      }
-      return null;
-    }
-    try {
-      return OffsetDateTime.parse(v).toInstant();
-    } catch (DateTimeParseException e) {
-      throw new BadParameter(name, "must be an RFC 3339 date-time such as 2026-11-28T12:00:00Z");
-    }
-  }
-
-  private static int intParam(RoutingContext ctx, String name, int dflt, int min, int max) {
-    String v = ctx.request().getParam(name);
-    if (v == null) {
-      return dflt;
-    }
-    try {
-      int i = Integer.parseInt(v);
-      if (i < min || i > max) {
-        throw new NumberFormatException();
-      }
-      return i;
-    } catch (NumberFormatException e) {
-      throw new BadParameter(name, "must be an integer from " + min + " to " + max);
-    }
-  }
-
-  private static void badRequest(RoutingContext ctx, BadParameter e) {
+  private static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
     HttpServerVerticle.json(
         ctx.response(),
         400,

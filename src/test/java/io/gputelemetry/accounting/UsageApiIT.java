@@ -179,7 +179,8 @@ class UsageApiIT {
     try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
       Map<TopicPartition, OffsetAndMetadata> zero = new HashMap<>();
       for (String t :
-          List.of(p.config().kafka().gpuMetricsTopic(), p.config().kafka().tokenUsageTopic())) {
+          List.of(
+              p.config().kafka().topics().gpuMetrics(), p.config().kafka().topics().tokenUsage())) {
         for (int i = 0; i < 3; i++) {
           zero.put(new TopicPartition(t, i), new OffsetAndMetadata(0));
         }
@@ -210,7 +211,10 @@ class UsageApiIT {
               "?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
               "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&groupBy=colour", "groupBy",
               "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=1s", "step",
-              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=soon", "step");
+              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=soon", "step",
+              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&group_by=tenant", "group_by",
+              "?from=2026-01-01T00:00:00Z&from=2026-01-01T00:00:01Z&to=2026-01-02T00:00:00Z",
+                  "from");
       for (Map.Entry<String, String> c : cases.entrySet()) {
         HttpResponse<String> r = p.get(u + c.getKey());
         assertEquals(400, r.statusCode(), c.getKey());
@@ -221,6 +225,9 @@ class UsageApiIT {
       }
       assertEquals(400, p.get(p.processorUrl() + "/api/v1/gpus?status=sleeping").statusCode());
       assertEquals(400, p.get(p.processorUrl() + "/api/v1/gpus?limit=0").statusCode());
+      HttpResponse<String> unknown = p.get(p.processorUrl() + "/api/v1/gpus?stauts=idle");
+      assertEquals(400, unknown.statusCode(), "a misspelt filter is not silently ignored");
+      assertEquals("stauts", new JsonObject(unknown.body()).getString("parameter"));
       assertEquals(404, p.get(p.processorUrl() + "/api/v1/gpus/GPU-none").statusCode());
     }
   }

@@ -2,6 +2,7 @@ package io.gputelemetry.accounting;
 
 import static io.gputelemetry.support.AccountingFixture.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.gputelemetry.store.UsageRows;
 import io.gputelemetry.support.AccountingFixture;
@@ -64,26 +65,26 @@ class UsageCalculatorTest {
     AccountingFixture f = new AccountingFixture(T0);
     PriceBook prices = PriceBook.load(f.writePriceBook(dir));
     UsageCalculator.Report r = run(f, prices, UsageCalculator.GroupBy.TENANT, 30_000, false);
-    near(A_COST, r.groups().get("A").costUsd, "A cost");
-    near(A_ENERGY, r.groups().get("A").energyJ, "A energy");
-    near(A_INPUT, r.groups().get("A").inputTokens, "A input");
-    near(A_OUTPUT, r.groups().get("A").outputTokens, "A output");
-    near(B_COST, r.groups().get("B").costUsd, "B cost");
-    near(B_ENERGY, r.groups().get("B").energyJ, "B energy");
-    near(B_INPUT, r.groups().get("B").inputTokens, "B input");
-    near(B_OUTPUT, r.groups().get("B").outputTokens, "B output");
-    near(0, r.groups().get("C").costUsd, "C cost");
-    near(C_TOKENS, r.groups().get("C").unmeteredTokens, "C unmetered");
-    near(IDLE_COST, r.idle().costUsd, "idle cost");
-    near(IDLE_ENERGY, r.idle().energyJ, "idle energy");
-    near(FLEET_COST, r.fleet().costUsd, "fleet cost");
-    near(FLEET_ENERGY, r.fleet().energyJ, "fleet energy");
-    near(UNPRICED_SECONDS, r.fleet().unpricedGpuSeconds, "unpriced GPU seconds");
-    double allocated = r.groups().values().stream().mapToDouble(t -> t.costUsd).sum();
-    near(r.fleet().costUsd, allocated + r.idle().costUsd, "tenants + idle = fleet");
+    near(A_COST, r.groups().get("A").total().costUsd(), "A cost");
+    near(A_ENERGY, r.groups().get("A").total().energyJ(), "A energy");
+    near(A_INPUT, r.groups().get("A").total().inputTokens(), "A input");
+    near(A_OUTPUT, r.groups().get("A").total().outputTokens(), "A output");
+    near(B_COST, r.groups().get("B").total().costUsd(), "B cost");
+    near(B_ENERGY, r.groups().get("B").total().energyJ(), "B energy");
+    near(B_INPUT, r.groups().get("B").total().inputTokens(), "B input");
+    near(B_OUTPUT, r.groups().get("B").total().outputTokens(), "B output");
+    near(0, r.groups().get("C").total().costUsd(), "C cost");
+    near(C_TOKENS, r.groups().get("C").total().unmeteredTokens(), "C unmetered");
+    near(IDLE_COST, r.idle().total().costUsd(), "idle cost");
+    near(IDLE_ENERGY, r.idle().total().energyJ(), "idle energy");
+    near(FLEET_COST, r.fleet().costUsd(), "fleet cost");
+    near(FLEET_ENERGY, r.fleet().energyJ(), "fleet energy");
+    near(UNPRICED_SECONDS, r.fleet().unpricedGpuSeconds(), "unpriced GPU seconds");
+    double allocated = r.groups().values().stream().mapToDouble(t -> t.total().costUsd()).sum();
+    near(r.fleet().costUsd(), allocated + r.idle().total().costUsd(), "tenants + idle = fleet");
     // The series: step 0 of tenant B holds its m2 cost.
-    near(0.25 * 0.03 + 0.23, r.groupSeries().get("B")[0].costUsd, "B step 0");
-    near(0.25 * 0.06, r.groupSeries().get("B")[1].costUsd, "B step 1");
+    near(0.25 * 0.03 + 0.23, r.groups().get("B").series().get(0).costUsd(), "B step 0");
+    near(0.25 * 0.06, r.groups().get("B").series().get(1).costUsd(), "B step 1");
   }
 
   @Test
@@ -91,21 +92,22 @@ class UsageCalculatorTest {
     AccountingFixture f = new AccountingFixture(T0);
     PriceBook prices = PriceBook.load(f.writePriceBook(dir));
     UsageCalculator.Report m = run(f, prices, UsageCalculator.GroupBy.MODEL, 0, false);
-    near(M1_COST, m.groups().get("m1").costUsd, "m1 cost");
-    near(M1_ENERGY, m.groups().get("m1").energyJ, "m1 energy");
-    near(M2_COST, m.groups().get("m2").costUsd, "m2 cost");
-    near(M2_ENERGY, m.groups().get("m2").energyJ, "m2 energy");
-    near(750 + 250, m.groups().get("m1").tokens(), "m1 tokens: A 3x150 + 300, B 150 + 100");
-    near(IDLE_COST, m.idle().costUsd, "one step allocates on the same 30 s grid as two");
+    near(M1_COST, m.groups().get("m1").total().costUsd(), "m1 cost");
+    near(M1_ENERGY, m.groups().get("m1").total().energyJ(), "m1 energy");
+    near(M2_COST, m.groups().get("m2").total().costUsd(), "m2 cost");
+    near(M2_ENERGY, m.groups().get("m2").total().energyJ(), "m2 energy");
+    near(750 + 250, m.groups().get("m1").total().tokens(), "m1 tokens: A 3x150 + 300, B 150 + 100");
+    near(IDLE_COST, m.idle().total().costUsd(), "one step allocates on the same 30 s grid as two");
     UsageCalculator.Report g = run(f, prices, UsageCalculator.GroupBy.GPU_MODEL, 30_000, false);
     // GA: g1's m1 time is allocated (0.09), g4's m3 time idle; GB: 0.23 allocated; GX: 0
     // (unpriced).
-    near(0.09, g.groups().get(GA).costUsd, "GA allocated");
-    near(0.23, g.groups().get(GB).costUsd, "GB allocated");
-    near(0, g.groups().get(GX).costUsd, "GX unpriced");
-    near(UNPRICED_SECONDS, g.groups().get(GX).unpricedGpuSeconds, "GX unpriced seconds");
+    near(0.09, g.groups().get(GA).total().costUsd(), "GA allocated");
+    near(0.23, g.groups().get(GB).total().costUsd(), "GB allocated");
+    near(0, g.groups().get(GX).total().costUsd(), "GX unpriced");
+    near(UNPRICED_SECONDS, g.groups().get(GX).total().unpricedGpuSeconds(), "GX unpriced seconds");
     double total =
-        g.groups().values().stream().mapToDouble(t -> t.costUsd).sum() + g.idle().costUsd;
+        g.groups().values().stream().mapToDouble(t -> t.total().costUsd()).sum()
+            + g.idle().total().costUsd();
     near(FLEET_COST, total, "gpu models + idle = fleet");
   }
 
@@ -116,8 +118,53 @@ class UsageCalculatorTest {
     UsageCalculator.Report a = run(f, prices, UsageCalculator.GroupBy.TENANT, 30_000, false);
     UsageCalculator.Report b = run(f, prices, UsageCalculator.GroupBy.TENANT, 30_000, true);
     for (String k : a.groups().keySet()) {
-      near(a.groups().get(k).costUsd, b.groups().get(k).costUsd, k);
-      near(a.groups().get(k).energyJ, b.groups().get(k).energyJ, k);
+      near(a.groups().get(k).total().costUsd(), b.groups().get(k).total().costUsd(), k);
+      near(a.groups().get(k).total().energyJ(), b.groups().get(k).total().energyJ(), k);
     }
+  }
+
+  @Test
+  void askingForTheReportAgainGivesTheSameFigures(@TempDir Path dir) throws Exception {
+    AccountingFixture f = new AccountingFixture(T0);
+    PriceBook prices = PriceBook.load(f.writePriceBook(dir));
+    long from = T0.toEpochMilli();
+    UsageCalculator c =
+        new UsageCalculator(from, from + 60_000, 30_000, 30_000, 3_000, prices, null);
+    for (JsonObject s : f.samples) {
+      c.addSample(
+          new UsageRows.Sample(
+              s.getString("gpu_uuid"),
+              Instant.parse(s.getString("ts")).toEpochMilli(),
+              s.getString("gpu_model"),
+              s.getString("model"),
+              s.getLong("energy_mj"),
+              s.getDouble("power_w")));
+    }
+    for (JsonObject t : f.tokens) {
+      c.addTokens(
+          Instant.parse(t.getString("ts")).toEpochMilli(),
+          t.getString("model"),
+          t.getString("tenant"),
+          t.getLong("input_tokens"),
+          t.getLong("output_tokens"));
+    }
+    UsageCalculator.Report first = c.report(UsageCalculator.GroupBy.TENANT);
+    UsageCalculator.Report byModel = c.report(UsageCalculator.GroupBy.MODEL);
+    UsageCalculator.Report again = c.report(UsageCalculator.GroupBy.TENANT);
+    assertEquals(first.fleet().costUsd(), again.fleet().costUsd(), "no doubling on a second call");
+    assertEquals(
+        first.fleet().energyJ(),
+        byModel.fleet().energyJ(),
+        "the grouping does not change the fleet");
+    for (String k : first.groups().keySet()) {
+      assertEquals(
+          first.groups().get(k).total().costUsd(), again.groups().get(k).total().costUsd(), k);
+      assertEquals(
+          first.groups().get(k).total().tokens(), again.groups().get(k).total().tokens(), k);
+    }
+    assertThrows(
+        UnsupportedOperationException.class,
+        () -> first.groups().get("A").series().set(0, first.fleet()),
+        "a report cannot be changed by its reader");
   }
 }
