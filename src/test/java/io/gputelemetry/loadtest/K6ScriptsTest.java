@@ -3,7 +3,6 @@ package io.gputelemetry.loadtest;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -49,7 +48,8 @@ class K6ScriptsTest {
 
   @Test
   void everyScriptParsesAsAModule() throws Exception {
-    assumeTrue(hasNode(), "node is not on PATH (.ci/run installs it)");
+    assertTrue(
+        hasNode(), "node is not on PATH: apt-get install nodejs (scripts/test.sh installs it)");
     StringBuilder out = new StringBuilder();
     assertEquals(0, check(K6, out), out.toString());
     for (String s : SCRIPTS) {
@@ -61,7 +61,8 @@ class K6ScriptsTest {
 
   @Test
   void aBrokenCopyFailsTheCheck(@TempDir Path tmp) throws Exception {
-    assumeTrue(hasNode(), "node is not on PATH (.ci/run installs it)");
+    assertTrue(
+        hasNode(), "node is not on PATH: apt-get install nodejs (scripts/test.sh installs it)");
     Files.createDirectories(tmp.resolve("lib"));
     Files.copy(K6.resolve("lib/events.js"), tmp.resolve("lib/events.js"));
     String single = Files.readString(K6.resolve("ingest-single.js"));

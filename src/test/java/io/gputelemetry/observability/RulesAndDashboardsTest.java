@@ -10,7 +10,8 @@ import org.junit.jupiter.api.Test;
 /**
  * Runs scripts/check-rules.sh: promtool check and unit tests of every alert (firing and not),
  * dashboards well-formed, and every metric a rule or dashboard uses either in docs/metrics.md or
- * declared external. .ci/run installs promtool (Debian's prometheus), jq and PyYAML.
+ * declared external. Needs promtool (Debian's prometheus), jq and PyYAML: scripts/test.sh installs
+ * them, and check-rules.sh names a missing one with its install command.
  */
 class RulesAndDashboardsTest {
 
