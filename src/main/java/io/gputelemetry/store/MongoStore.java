@@ -31,7 +31,6 @@ import com.mongodb.reactivestreams.client.MongoCollection;
 import com.mongodb.reactivestreams.client.MongoDatabase;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
-import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -41,7 +40,6 @@ import java.util.Collection;
 import java.util.Collections;
 import java.util.HashMap;
 import java.util.HashSet;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -52,12 +50,7 @@ import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
-import org.bson.BsonDouble;
-import org.bson.BsonInt32;
-import org.bson.BsonInt64;
-import org.bson.BsonNull;
 import org.bson.BsonString;
-import org.bson.BsonValue;
 import org.bson.Document;
 import org.bson.codecs.configuration.CodecRegistry;
 import org.bson.conversions.Bson;
@@ -73,36 +66,7 @@ import reactor.core.publisher.Mono;
  */
 public final class MongoStore implements Store {
   private static final Logger LOG = LogManager.getLogger(MongoStore.class);
-  private static final String TTL_INDEX = "ts_ttl";
   private static final int ID_CHUNK = 1000;
-
-  /** An index the store ensures and verify checks. */
-  private record Index(String name, Bson keys, boolean ttl) {}
-
-  private static final Map<String, List<Index>> SCHEMA = schema();
-
-  private static Map<String, List<Index>> schema() {
-    Map<String, List<Index>> m = new LinkedHashMap<>();
-    m.put(
-        Store.collection(EventType.GPU_SAMPLE),
-        List.of(
-            new Index("gpu_uuid_ts", ascending("gpu_uuid", "ts"), false),
-            new Index("node_ts", ascending("node", "ts"), false),
-            new Index(TTL_INDEX, ascending("ts"), true)));
-    m.put(
-        Store.collection(EventType.TOKEN_USAGE),
-        List.of(
-            new Index("model_ts", ascending("model", "ts"), false),
-            new Index("tenant_ts", ascending("tenant", "ts"), false),
-            new Index(TTL_INDEX, ascending("ts"), true)));
-    m.put(
-        Store.INVENTORY,
-        List.of(
-            new Index("node", ascending("node"), false),
-            new Index("gpu_model", ascending("gpu_model"), false),
-            new Index("model", ascending("model"), false)));
-    return Collections.unmodifiableMap(m);
-  }
 
   private final Vertx vertx;
   private final AppConfig.Mongo config;
@@ -156,10 +120,10 @@ public final class MongoStore implements Store {
   public Future<Void> ensureSchema() {
     long ttl = config.retention().toSeconds();
     List<Future<?>> all = new ArrayList<>();
-    SCHEMA.forEach(
+    Schema.COLLECTIONS.forEach(
         (name, indexes) -> {
           List<IndexModel> models = new ArrayList<>();
-          for (Index i : indexes) {
+          for (Schema.Index i : indexes) {
             IndexOptions o = new IndexOptions().name(i.name());
             if (i.ttl()) {
               o.expireAfter(ttl, TimeUnit.SECONDS);
@@ -183,7 +147,8 @@ public final class MongoStore implements Store {
     Document cmd =
         new Document("collMod", collection)
             .append(
-                "index", new Document("name", TTL_INDEX).append("expireAfterSeconds", ttlSeconds));
+                "index",
+                new Document("name", Schema.TTL_INDEX).append("expireAfterSeconds", ttlSeconds));
     return one(db.runCommand(cmd)).map(d -> List.of());
   }
 
@@ -199,7 +164,7 @@ public final class MongoStore implements Store {
             names -> {
               List<String> problems = Collections.synchronizedList(new ArrayList<>());
               List<Future<?>> checks = new ArrayList<>();
-              SCHEMA.forEach(
+              Schema.COLLECTIONS.forEach(
                   (name, indexes) -> {
                     if (!names.contains(name)) {
                       problems.add("collection " + name + " missing");
@@ -211,7 +176,7 @@ public final class MongoStore implements Store {
                                 present -> {
                                   Set<String> have = new HashSet<>();
                                   present.forEach(d -> have.add(d.getString("name").getValue()));
-                                  for (Index i : indexes) {
+                                  for (Schema.Index i : indexes) {
                                     if (!have.contains(i.name())) {
                                       problems.add(name + " index " + i.name() + " missing");
                                     }
@@ -224,10 +189,7 @@ public final class MongoStore implements Store {
 
   @Override
   public String schemaSummary() {
-    return SCHEMA.size()
-        + " collections, "
-        + SCHEMA.values().stream().mapToInt(List::size).sum()
-        + " indexes";
+    return Schema.summary();
   }
 
   // --- raw events ---
@@ -305,7 +267,7 @@ public final class MongoStore implements Store {
       Event e = u.newest();
       BsonString id = new BsonString(e.scope());
       BsonDateTime ts = new BsonDateTime(e.ts().toEpochMilli());
-      BsonDocument state = inventoryState(e);
+      BsonDocument state = Documents.inventoryState(e);
       ops.add(
           new UpdateOneModel<>(
               eq("_id", id),
@@ -326,36 +288,6 @@ public final class MongoStore implements Store {
         .mapEmpty();
   }
 
-  private static BsonDocument inventoryState(Event e) {
-    BsonDocument state =
-        new BsonDocument("gpu_uuid", new BsonString(e.scope()))
-            .append("node", bson(e.value(EventFields.G_NODE)))
-            .append("gpu_model", bson(e.value(EventFields.G_GPU_MODEL)))
-            .append("memory_total_mib", bson(e.value(EventFields.G_MEMORY_TOTAL)))
-            .append("last", StoredEventCodec.fields(e));
-    Object index = e.value(EventFields.G_GPU_INDEX);
-    if (index != null) {
-      state.append("gpu_index", bson(index));
-    }
-    return state.append("model", bson(e.value(EventFields.G_MODEL)));
-  }
-
-  private static BsonValue bson(Object v) {
-    if (v instanceof String s) {
-      return new BsonString(s);
-    }
-    if (v instanceof Integer i) {
-      return new BsonInt32(i);
-    }
-    if (v instanceof Long l) {
-      return new BsonInt64(l);
-    }
-    if (v instanceof Double d) {
-      return new BsonDouble(d);
-    }
-    return BsonNull.VALUE;
-  }
-
   @Override
   public Future<List<GpuRecord>> gpus(String node, String model) {
     List<Bson> filters = new ArrayList<>();
@@ -367,63 +299,13 @@ public final class MongoStore implements Store {
     }
     Bson filter = filters.isEmpty() ? new BsonDocument() : and(filters);
     return all(collection(Store.INVENTORY).find(filter).sort(ascending("_id")))
-        .map(docs -> docs.stream().map(MongoStore::gpuRecord).collect(Collectors.toList()));
+        .map(docs -> docs.stream().map(Documents::gpuRecord).collect(Collectors.toList()));
   }
 
   @Override
   public Future<GpuRecord> gpu(String gpuUuid) {
     return all(collection(Store.INVENTORY).find(eq("_id", gpuUuid)).limit(1))
-        .map(docs -> docs.isEmpty() ? null : gpuRecord(docs.get(0)));
-  }
-
-  private static GpuRecord gpuRecord(BsonDocument d) {
-    BsonValue last = d.get("last");
-    @SuppressWarnings("unchecked")
-    Map<String, Object> lastState =
-        last != null && last.isDocument() ? (Map<String, Object>) java(last) : Map.of();
-    return new GpuRecord(
-        d.getString("_id").getValue(),
-        text(d, "node"),
-        text(d, "gpu_model"),
-        text(d, "model"),
-        new GpuRecord.Span(millis(d, "first_seen"), millis(d, "last_seen")),
-        lastState);
-  }
-
-  private static String text(BsonDocument d, String key) {
-    BsonValue v = d.get(key);
-    return v != null && v.isString() ? v.asString().getValue() : null;
-  }
-
-  private static long millis(BsonDocument d, String key) {
-    BsonValue v = d.get(key);
-    return v != null && v.isDateTime() ? v.asDateTime().getValue() : 0;
-  }
-
-  /** A BSON value as plain Java: String, Integer, Long, Double, Boolean, Instant, Map, or null. */
-  static Object java(BsonValue v) {
-    switch (v.getBsonType()) {
-      case STRING:
-        return v.asString().getValue();
-      case INT32:
-        return v.asInt32().getValue();
-      case INT64:
-        return v.asInt64().getValue();
-      case DOUBLE:
-        return v.asDouble().getValue();
-      case BOOLEAN:
-        return v.asBoolean().getValue();
-      case DATE_TIME:
-        return Instant.ofEpochMilli(v.asDateTime().getValue());
-      case DOCUMENT:
-        Map<String, Object> m = new LinkedHashMap<>();
-        v.asDocument().forEach((k, x) -> m.put(k, java(x)));
-        return m;
-      case NULL:
-        return null;
-      default:
-        return v.toString();
-    }
+        .map(docs -> docs.isEmpty() ? null : Documents.gpuRecord(docs.get(0)));
   }
 
   @Override
@@ -441,7 +323,7 @@ public final class MongoStore implements Store {
               List<Map<String, Object>> out = new ArrayList<>(docs.size());
               for (int i = docs.size() - 1; i >= 0; i--) {
                 @SuppressWarnings("unchecked")
-                Map<String, Object> m = (Map<String, Object>) java(docs.get(i));
+                Map<String, Object> m = (Map<String, Object>) Documents.java(docs.get(i));
                 out.add(m);
               }
               return out;
@@ -466,12 +348,12 @@ public final class MongoStore implements Store {
             d ->
                 samples.accept(
                     new UsageRows.Sample(
-                        text(d, "gpu_uuid"),
-                        millis(d, "ts"),
-                        text(d, "gpu_model"),
-                        text(d, "model"),
-                        d.isNumber("energy_mj") ? integer(d, "energy_mj") : null,
-                        number(d, "power_w"))));
+                        Documents.text(d, "gpu_uuid"),
+                        Documents.millis(d, "ts"),
+                        Documents.text(d, "gpu_model"),
+                        Documents.text(d, "model"),
+                        d.isNumber("energy_mj") ? Documents.integer(d, "energy_mj") : null,
+                        Documents.number(d, "power_w"))));
     Future<Void> t =
         each(
             collection(Store.collection(EventType.TOKEN_USAGE))
@@ -481,22 +363,12 @@ public final class MongoStore implements Store {
             d ->
                 tokens.accept(
                     new UsageRows.Tokens(
-                        millis(d, "ts"),
-                        text(d, "model"),
-                        text(d, "tenant"),
-                        integer(d, "input_tokens"),
-                        integer(d, "output_tokens"))));
+                        Documents.millis(d, "ts"),
+                        Documents.text(d, "model"),
+                        Documents.text(d, "tenant"),
+                        Documents.integer(d, "input_tokens"),
+                        Documents.integer(d, "output_tokens"))));
     return Future.all(s, t).mapEmpty();
-  }
-
-  private static double number(BsonDocument d, String key) {
-    BsonValue v = d.get(key);
-    return v != null && v.isNumber() ? v.asNumber().doubleValue() : 0;
-  }
-
-  private static long integer(BsonDocument d, String key) {
-    BsonValue v = d.get(key);
-    return v != null && v.isNumber() ? v.asNumber().longValue() : 0;
   }
 
   private static Bson range(long from, long to) {
