@@ -28,6 +28,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Locale;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -71,7 +72,7 @@ public final class Application implements AutoCloseable {
     if (role == AppConfig.Role.STANDALONE) {
       startEmbedded();
     }
-    telemetry = new Telemetry(role.name().toLowerCase(), Version.get());
+    telemetry = new Telemetry(role.name().toLowerCase(Locale.ROOT), Version.get());
     vertx =
         Vertx.builder()
             .with(
@@ -150,7 +151,7 @@ public final class Application implements AutoCloseable {
         "gpu-telemetry {} {} started in {} ms: http://{}:{}/ (metrics /metrics, health"
             + " /health/ready)",
         Version.get(),
-        role.name().toLowerCase(),
+        role.name().toLowerCase(Locale.ROOT),
         (System.nanoTime() - t0) / 1_000_000,
         config.http().host().equals("0.0.0.0") ? "127.0.0.1" : config.http().host(),
         httpPort);
@@ -383,7 +384,7 @@ public final class Application implements AutoCloseable {
     }
     int[] rc = {0};
     CountDownLatch done = new CountDownLatch(1);
-    app.drained(Duration.ofSeconds(120))
+    app.drained(Duration.ofMinutes(2))
         .onComplete(
             ar -> {
               if (ar.succeeded()) {

@@ -9,54 +9,47 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /** Command line: parse options into settings, set up logging, run a role or the verify command. */
 public final class Main {
   static final String USAGE =
-      String.join(
-          "\n",
-          "Usage: java -jar gpu-telemetry.jar [verify] [options]",
-          "",
-          "GPU and LLM-token telemetry pipeline. One jar, three roles:",
-          "  standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor"
-              + " (default)",
-          "  producer    simulator / HTTP ingest -> Kafka topics gpu.metrics.v1, token.usage.v1",
-          "  processor   Kafka (group 'processor') -> MongoDB, metrics and query API",
-          "",
-          "Commands:",
-          "  (none)      run the role",
-          "  verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag,"
-              + " completeness);",
-          "              prints PASS/FAIL per check, exits 1 on any FAIL",
-          "",
-          "Options:",
-          "  --role ROLE           producer | processor | standalone (setting: role)",
-          "  --config FILE         a properties file of settings (see"
-              + " conf/gpu-telemetry.properties)",
-          "  --data-dir DIR        standalone: keep the broker log and the store here across"
-              + " restarts",
-          "  --duration D          simulator: stop after D (e.g. 30s, 5m), then exit once all is"
-              + " stored",
-          "  --count N             simulator: stop after N token-usage events",
-          "  --rate R              simulator: token-usage requests per second (Poisson mean)",
-          "  --seed N              simulator: random seed",
-          "  --no-simulator        do not run the simulator",
-          "  --http-port P         HTTP port; 0 picks a free one (printed)",
-          "  --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)",
-          "  --mongo URI           MongoDB connection string (setting: mongo.connection-string)",
-          "  --log-format F        text | json",
-          "  --log-level L         trace | debug | info | warn | error",
-          "  --set KEY=VALUE       any setting, e.g. --set kafka.topic.partitions=12",
-          "  --print-config        print the effective settings (secrets masked) and exit",
-          "  -h, --help            this help",
-          "  --version             print the version",
-          "",
-          "Every setting can also come from the environment: GPUTEL_ + the key in upper case with"
-              + " '.' and",
-          "'-' as '_' (http.port -> GPUTEL_HTTP_PORT). Precedence: flags > environment > --config >"
-              + " defaults.",
-          "");
+      """
+      Usage: java -jar gpu-telemetry.jar [verify] [options]
+
+      GPU and LLM-token telemetry pipeline. One jar, three roles:
+        standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)
+        producer    simulator / HTTP ingest -> Kafka topics gpu.metrics.v1, token.usage.v1
+        processor   Kafka (group 'processor') -> MongoDB, metrics and query API
+
+      Commands:
+        (none)      run the role
+        verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness);
+                    prints PASS/FAIL per check, exits 1 on any FAIL
+
+      Options:
+        --role ROLE           producer | processor | standalone (setting: role)
+        --config FILE         a properties file of settings (see conf/gpu-telemetry.properties)
+        --data-dir DIR        standalone: keep the broker log and the store here across restarts
+        --duration D          simulator: stop after D (e.g. 30s, 5m), then exit once all is stored
+        --count N             simulator: stop after N token-usage events
+        --rate R              simulator: token-usage requests per second (Poisson mean)
+        --seed N              simulator: random seed
+        --no-simulator        do not run the simulator
+        --http-port P         HTTP port; 0 picks a free one (printed)
+        --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)
+        --mongo URI           MongoDB connection string (setting: mongo.connection-string)
+        --log-format F        text | json
+        --log-level L         trace | debug | info | warn | error
+        --set KEY=VALUE       any setting, e.g. --set kafka.topic.partitions=12 (or --set=KEY=VALUE)
+        --print-config        print the effective settings (secrets masked) and exit
+        -h, --help            this help
+        --version             print the version
+
+      Every setting can also come from the environment: GPUTEL_ + the key in upper case with '.' and
+      '-' as '_' (http.port -> GPUTEL_HTTP_PORT). Precedence: flags > environment > --config > defaults.
+      """;
 
   private static final Map<String, String> FLAG_KEYS =
       Map.ofEntries(
@@ -104,44 +97,32 @@ public final class Main {
         a = a.substring(0, eq);
       }
       switch (a) {
-        case "verify":
-          verify = true;
-          break;
-        case "-h":
-        case "--help":
-          help = true;
-          break;
-        case "--version":
-          version = true;
-          break;
-        case "--print-config":
-          print = true;
-          break;
-        case "--no-simulator":
-          overrides.put("simulator.enabled", "false");
-          break;
-        case "--config":
+        case "verify" -> verify = true;
+        case "-h", "--help" -> help = true;
+        case "--version" -> version = true;
+        case "--print-config" -> print = true;
+        case "--no-simulator" -> overrides.put("simulator.enabled", "false");
+        case "--config" -> {
           config = Path.of(value != null ? value : next(args, ++i, a));
           if (!Files.isReadable(config)) {
             throw new ConfigException("--config " + config + ": no such readable file");
           }
-          break;
-        case "--set":
-          {
-            String kv = value != null ? value : next(args, ++i, a);
-            int e = kv.indexOf('=');
-            if (e <= 0) {
-              throw new ConfigException("--set expects KEY=VALUE, got '" + kv + "'");
-            }
-            overrides.put(kv.substring(0, e).trim(), kv.substring(e + 1));
-            break;
+        }
+        case "--set" -> {
+          String kv = value != null ? value : next(args, ++i, a);
+          int e = kv.indexOf('=');
+          if (e <= 0) {
+            throw new ConfigException("--set expects KEY=VALUE, got '" + kv + "'");
           }
-        default:
+          overrides.put(kv.substring(0, e).trim(), kv.substring(e + 1));
+        }
+        default -> {
           String key = FLAG_KEYS.get(a);
           if (key == null) {
             throw new ConfigException("unknown option '" + a + "' (see --help)");
           }
           overrides.put(key, value != null ? value : next(args, ++i, a));
+        }
       }
     }
     return new Command(verify, help, version, print, config, overrides);
@@ -177,7 +158,8 @@ public final class Main {
       err.println("gpu-telemetry: " + e.getMessage());
       return 2;
     }
-    configureLogging(config, cmd.verify() ? "verify" : config.role().name().toLowerCase());
+    configureLogging(
+        config, cmd.verify() ? "verify" : config.role().name().toLowerCase(Locale.ROOT));
     try {
       if (cmd.verify()) {
         return new Verifier(config, out).run();

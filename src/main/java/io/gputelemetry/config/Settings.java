@@ -240,24 +240,19 @@ public final class Settings {
       return null;
     }
     long n = Long.parseLong(m.group(1));
-    switch (m.group(2)) {
-      case "ms":
-        return Duration.ofMillis(n);
-      case "s":
-        return Duration.ofSeconds(n);
-      case "m":
-        return Duration.ofMinutes(n);
-      case "h":
-        return Duration.ofHours(n);
-      default:
-        return Duration.ofDays(n);
-    }
+    return switch (m.group(2)) {
+      case "ms" -> Duration.ofMillis(n);
+      case "s" -> Duration.ofSeconds(n);
+      case "m" -> Duration.ofMinutes(n);
+      case "h" -> Duration.ofHours(n);
+      default -> Duration.ofDays(n);
+    };
   }
 
   public List<String> list(String key) {
     String v = string(key);
     List<String> out = new java.util.ArrayList<>();
-    for (String s : v.split(",")) {
+    for (String s : v.split(",", -1)) {
       if (!s.isBlank()) {
         out.add(s.trim());
       }

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.EnumMap;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
 
@@ -234,30 +235,21 @@ public final class EventParser {
         colon >= 0 && (message.startsWith("$") || message.startsWith("/"))
             ? message.substring(colon + 2)
             : message;
-    switch (type) {
-      case "required":
-        return new Violation(
-            join(field, m.getProperty()), "required field is missing", "missing_field");
-      case "additionalProperties":
-        return new Violation(
-            join(field, m.getProperty()),
-            "unknown field (see the schema for the allowed fields)",
-            "unknown_field");
-      case "type":
-        return new Violation(field, reason, "wrong_type");
-      case "minimum":
-      case "maximum":
-      case "exclusiveMinimum":
-      case "exclusiveMaximum":
-        return new Violation(field, reason, "out_of_range");
-      case "pattern":
-      case "format":
-      case "minLength":
-      case "maxLength":
-        return new Violation(field, reason, "bad_format");
-      default:
-        return new Violation(field, reason, "invalid");
-    }
+    return switch (type) {
+      case "required" ->
+          new Violation(join(field, m.getProperty()), "required field is missing", "missing_field");
+      case "additionalProperties" ->
+          new Violation(
+              join(field, m.getProperty()),
+              "unknown field (see the schema for the allowed fields)",
+              "unknown_field");
+      case "type" -> new Violation(field, reason, "wrong_type");
+      case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" ->
+          new Violation(field, reason, "out_of_range");
+      case "pattern", "format", "minLength", "maxLength" ->
+          new Violation(field, reason, "bad_format");
+      default -> new Violation(field, reason, "invalid");
+    };
   }
 
   private static String join(String parent, String child) {
@@ -291,7 +283,7 @@ public final class EventParser {
                 ? "a number"
                 : n.isBoolean()
                     ? "a boolean"
-                    : n.isNull() ? "null" : n.getNodeType().name().toLowerCase();
+                    : n.isNull() ? "null" : n.getNodeType().name().toLowerCase(Locale.ROOT);
   }
 
   static String human(Duration d) {
@@ -301,10 +293,10 @@ public final class EventParser {
     if (d.toHours() > 0 && d.toMinutes() % 60 == 0) {
       return d.toHours() + "h";
     }
-    if (d.toMinutes() > 0 && d.getSeconds() % 60 == 0) {
+    if (d.toMinutes() > 0 && d.toSeconds() % 60 == 0) {
       return d.toMinutes() + "m";
     }
-    return d.getSeconds() + "s";
+    return d.toSeconds() + "s";
   }
 
   /** Canonical JSON bytes of an event body, as published to Kafka. */

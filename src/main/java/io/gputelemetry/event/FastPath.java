@@ -80,9 +80,12 @@ final class FastPath {
             values[f.index()] = s;
           }
           case TS -> {
-            if (v != JsonToken.VALUE_STRING
-                || !f.acceptsText(tsText = p.getText())
-                || (ts = Timestamps.parse(tsText)) == null) {
+            if (v != JsonToken.VALUE_STRING) {
+              return null;
+            }
+            tsText = p.getText();
+            ts = f.acceptsText(tsText) ? Timestamps.parse(tsText) : null;
+            if (ts == null) {
               return null;
             }
           }
@@ -150,7 +153,7 @@ final class FastPath {
           }
         }
         case INT -> {
-          if (!(v.isInt() || v.isLong()) || !f.acceptsNumber(v.longValue())) {
+          if (!(v.isInt() || v.isLong()) || !f.acceptsNumber((double) v.longValue())) {
             return null;
           }
           values[f.index()] = v.isInt() ? (Object) v.intValue() : (Object) v.longValue();

@@ -218,7 +218,7 @@ public final class Telemetry implements AutoCloseable {
             topic,
             "reason",
             reason)
-        .increment(n);
+        .increment((double) n);
   }
 
   public void eventsProduced(String topic, String source, long n) {
@@ -229,7 +229,7 @@ public final class Telemetry implements AutoCloseable {
             topic,
             "source",
             source)
-        .increment(n);
+        .increment((double) n);
   }
 
   public void produceFailed(String topic) {
@@ -241,12 +241,12 @@ public final class Telemetry implements AutoCloseable {
 
   public void eventsConsumed(String topic, long n) {
     counter("telemetry.events.consumed", "Records consumed from Kafka", "topic", topic)
-        .increment(n);
+        .increment((double) n);
   }
 
   public void eventsStored(String topic, long n) {
     counter("telemetry.events.stored", "Events newly stored in MongoDB", "topic", topic)
-        .increment(n);
+        .increment((double) n);
   }
 
   public void eventsDuplicate(String topic, long n) {
@@ -255,7 +255,7 @@ public final class Telemetry implements AutoCloseable {
             "Events already stored (duplicate key), skipped",
             "topic",
             topic)
-        .increment(n);
+        .increment((double) n);
   }
 
   public void eventsDlq(String topic, String reason, long n) {
@@ -266,7 +266,7 @@ public final class Telemetry implements AutoCloseable {
             topic,
             "reason",
             reason)
-        .increment(n);
+        .increment((double) n);
   }
 
   public void eventsLate(String topic, long n) {
@@ -275,7 +275,7 @@ public final class Telemetry implements AutoCloseable {
             "Events stored later than the allowed lateness",
             "topic",
             topic)
-        .increment(n);
+        .increment((double) n);
   }
 
   public Timer endToEnd(String topic) {
@@ -311,7 +311,7 @@ public final class Telemetry implements AutoCloseable {
             collection,
             "kind",
             kind)
-        .increment(documents);
+        .increment((double) documents);
   }
 
   public void storeRetry() {
@@ -405,7 +405,7 @@ public final class Telemetry implements AutoCloseable {
             t,
             "direction",
             "input")
-        .increment(input);
+        .increment((double) input);
     counter(
             "telemetry.tokens",
             "Tokens stored, by model, tenant and direction",
@@ -415,7 +415,7 @@ public final class Telemetry implements AutoCloseable {
             t,
             "direction",
             "output")
-        .increment(output);
+        .increment((double) output);
     counter(
             "telemetry.requests",
             "Requests stored, by model and tenant",
@@ -423,7 +423,7 @@ public final class Telemetry implements AutoCloseable {
             model,
             "tenant",
             t)
-        .increment(requests);
+        .increment((double) requests);
   }
 
   /**

@@ -72,13 +72,17 @@ public final class EventPublisher {
                 Event e = events.get(i);
                 int index = i;
                 try {
-                  producer.send(
-                      new ProducerRecord<>(
-                          KafkaClients.topic(config.topics(), e.type()), e.kafkaKey(), e.json()),
-                      (md, err) -> {
-                        errors[index] = err;
-                        answered.run();
-                      });
+                  // The callback reports the outcome; the returned future adds nothing.
+                  var unused =
+                      producer.send(
+                          new ProducerRecord<>(
+                              KafkaClients.topic(config.topics(), e.type()),
+                              e.kafkaKey(),
+                              e.json()),
+                          (md, err) -> {
+                            errors[index] = err;
+                            answered.run();
+                          });
                 } catch (RuntimeException err) {
                   errors[index] = err;
                   answered.run();

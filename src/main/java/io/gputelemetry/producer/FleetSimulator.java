@@ -155,7 +155,7 @@ public final class FleetSimulator {
     Instant ts = now.minusNanos((long) (random.nextDouble() * dt.toNanos()));
     ObjectNode body =
         JSON.objectNode()
-            .put("event_id", "sim-" + runId + "-r" + (++requestSeq))
+            .put("event_id", "sim-" + runId + "-r" + ++requestSeq)
             .put("ts", ts.toString())
             .put("tenant", tenant)
             .put("model", g.model)
@@ -196,7 +196,7 @@ public final class FleetSimulator {
     g.lastSample = at;
     ObjectNode body =
         JSON.objectNode()
-            .put("event_id", "sim-" + runId + "-s" + (++sampleSeq))
+            .put("event_id", "sim-" + runId + "-s" + ++sampleSeq)
             .put("ts", at.toString())
             .put("node", g.node)
             .put("gpu_uuid", g.uuid)

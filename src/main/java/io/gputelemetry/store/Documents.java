@@ -73,28 +73,21 @@ final class Documents {
 
   /** A BSON value as plain Java: String, Integer, Long, Double, Boolean, Instant, Map, or null. */
   static Object java(BsonValue v) {
-    switch (v.getBsonType()) {
-      case STRING:
-        return v.asString().getValue();
-      case INT32:
-        return v.asInt32().getValue();
-      case INT64:
-        return v.asInt64().getValue();
-      case DOUBLE:
-        return v.asDouble().getValue();
-      case BOOLEAN:
-        return v.asBoolean().getValue();
-      case DATE_TIME:
-        return Instant.ofEpochMilli(v.asDateTime().getValue());
-      case DOCUMENT:
+    return switch (v.getBsonType()) {
+      case STRING -> v.asString().getValue();
+      case INT32 -> v.asInt32().getValue();
+      case INT64 -> v.asInt64().getValue();
+      case DOUBLE -> v.asDouble().getValue();
+      case BOOLEAN -> v.asBoolean().getValue();
+      case DATE_TIME -> Instant.ofEpochMilli(v.asDateTime().getValue());
+      case DOCUMENT -> {
         Map<String, Object> m = new LinkedHashMap<>();
         v.asDocument().forEach((k, x) -> m.put(k, java(x)));
-        return m;
-      case NULL:
-        return null;
-      default:
-        return v.toString();
-    }
+        yield m;
+      }
+      case NULL -> null;
+      default -> v.toString();
+    };
   }
 
   static double number(BsonDocument d, String key) {

@@ -86,8 +86,8 @@ public final class MongoStore implements Store {
             .applyToClusterSettings(b -> b.serverSelectionTimeout(t, TimeUnit.MILLISECONDS))
             .applyToSocketSettings(
                 b ->
-                    b.connectTimeout((int) t, TimeUnit.MILLISECONDS)
-                        .readTimeout((int) (t * 3), TimeUnit.MILLISECONDS))
+                    b.connectTimeout(t, TimeUnit.MILLISECONDS)
+                        .readTimeout(t * 3, TimeUnit.MILLISECONDS))
             .codecRegistry(codecs)
             .build();
     this.client = MongoClients.create(settings);
