@@ -15,6 +15,7 @@
 # --store-gc parallel|g1 (the Mongo-wire stand-in's collector: parallel, the default, for throughput; g1 with
 # a 50 ms pause goal for latency runs, since real MongoDB has no stop-the-world collector). GC logs of the
 # store and the processor go to OUT/*.gc.log.
+# BENCH_JAR=path runs another build of the jar (e.g. an older commit's, for a before/after comparison).
 # Needs: Java 17, Maven (resolves the broker, Connect and the connector into loadtest/.cache once),
 # wrk for `ingest` (apt-get install -y wrk), python3 (free ports), curl, awk.
 # Exit status: 0 when every run completed and stored exactly what was produced; non-zero otherwise.
@@ -23,7 +24,7 @@ set -euo pipefail
 HERE=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$HERE")
 CACHE=$HERE/.cache
-JAR=$ROOT/target/gpu-telemetry.jar
+JAR=${BENCH_JAR:-$ROOT/target/gpu-telemetry.jar}
 CLASSES=$CACHE/classes
 KCP="$CACHE/lib-kafka/*"
 CONNECT_CP="$CACHE/lib-connect/*:$CACHE/lib-kafka/reload4j-1.2.19.jar:$CACHE/lib-kafka/slf4j-reload4j-1.7.36.jar"
