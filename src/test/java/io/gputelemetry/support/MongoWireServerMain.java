@@ -2,6 +2,7 @@ package io.gputelemetry.support;
 
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.backend.memory.MemoryBackend;
+import io.gputelemetry.standalone.EmbeddedMongo;
 import java.net.InetSocketAddress;
 
 /**
@@ -12,7 +13,7 @@ public final class MongoWireServerMain {
   private MongoWireServerMain() {}
 
   public static void main(String[] args) throws Exception {
-    MongoServer server = new MongoServer(new MemoryBackend());
+    MongoServer server = new MongoServer(new MemoryBackend().version(EmbeddedMongo.VERSION));
     server.bind("127.0.0.1", args.length > 0 ? Integer.parseInt(args[0]) : 0);
     InetSocketAddress a = server.getLocalAddress();
     System.out.println("listening " + a.getPort());
