@@ -28,6 +28,12 @@ class UsageCalculatorTest {
       UsageCalculator.GroupBy g,
       long step,
       boolean shuffled) {
+    return calculator(f, prices, step, shuffled).report(g);
+  }
+
+  /** A calculator fed with the fixture's samples and token events. */
+  private static UsageCalculator calculator(
+      AccountingFixture f, PriceBook prices, long step, boolean shuffled) {
     long from = T0.toEpochMilli();
     UsageCalculator c = new UsageCalculator(from, from + 60_000, step, 30_000, 3_000, prices, null);
     List<JsonObject> samples = new ArrayList<>(f.samples);
@@ -57,7 +63,7 @@ class UsageCalculatorTest {
           t.getLong("input_tokens"),
           t.getLong("output_tokens"));
     }
-    return c.report(g);
+    return c;
   }
 
   @Test
@@ -127,27 +133,7 @@ class UsageCalculatorTest {
   void askingForTheReportAgainGivesTheSameFigures(@TempDir Path dir) throws Exception {
     AccountingFixture f = new AccountingFixture(T0);
     PriceBook prices = PriceBook.load(f.writePriceBook(dir));
-    long from = T0.toEpochMilli();
-    UsageCalculator c =
-        new UsageCalculator(from, from + 60_000, 30_000, 30_000, 3_000, prices, null);
-    for (JsonObject s : f.samples) {
-      c.addSample(
-          new UsageRows.Sample(
-              s.getString("gpu_uuid"),
-              Instant.parse(s.getString("ts")).toEpochMilli(),
-              s.getString("gpu_model"),
-              s.getString("model"),
-              s.getLong("energy_mj"),
-              s.getDouble("power_w")));
-    }
-    for (JsonObject t : f.tokens) {
-      c.addTokens(
-          Instant.parse(t.getString("ts")).toEpochMilli(),
-          t.getString("model"),
-          t.getString("tenant"),
-          t.getLong("input_tokens"),
-          t.getLong("output_tokens"));
-    }
+    UsageCalculator c = calculator(f, prices, 30_000, false);
     UsageCalculator.Report first = c.report(UsageCalculator.GroupBy.TENANT);
     UsageCalculator.Report byModel = c.report(UsageCalculator.GroupBy.MODEL);
     UsageCalculator.Report again = c.report(UsageCalculator.GroupBy.TENANT);
