@@ -15,8 +15,9 @@ import org.bson.codecs.EncoderContext;
  * The stored form of an event, the one encoder of both event types: {@code _id} scoped by source,
  * the event's fields in schema order ({@code ts} as a BSON date, numbers as the JSON had them),
  * {@code received_at}, and for token events {@code total_tokens} and the live estimate ({@code
- * cost_per_token_usd}, {@code cost_usd}) or {@code unpriced: true}. The driver encodes straight
- * into its output buffer; the inventory's {@code last} state is the same fields ({@link #fields}).
+ * cost_per_token_usd}, {@code cost_usd}) or {@code unpriced: true}. The store encodes each event
+ * once into a raw document with it; the inventory's {@code last} state is the same fields ({@link
+ * #fields}).
  */
 public final class StoredEventCodec implements Codec<StoredEvent> {
   static final String ID = "_id";
