@@ -86,7 +86,12 @@ class OpenApiIT {
       post(p, IngestRoutes.GPU_ROUTE, "application/json", Events.sample("GPU-api").encode(), KEY);
       org.awaitility.Awaitility.await()
           .atMost(java.time.Duration.ofSeconds(30))
-          .until(() -> p.store().count("gpus") >= 1);
+          // Other samples were posted before: wait for this GPU's own inventory document.
+          .until(
+              () ->
+                  !p.store()
+                      .find("gpus", new io.vertx.core.json.JsonObject().put("_id", "GPU-api"))
+                      .isEmpty());
       String range = "?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z";
       get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
       get(p, api, "/api/v1/usage?from=2026-01-01T00:00:00Z", "/api/v1/usage");
