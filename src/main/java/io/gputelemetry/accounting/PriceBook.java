@@ -14,6 +14,7 @@ import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 
 /**
  * Hourly GPU prices with effective-from instants (conf/price-book.json). A price applies from its
@@ -45,6 +46,11 @@ public final class PriceBook {
         });
     this.prices = Map.copyOf(sorted);
     this.listPrices = Map.copyOf(listPrices);
+  }
+
+  /** The GPU models the book prices (at some time). */
+  public Set<String> gpuModels() {
+    return prices.keySet();
   }
 
   /** The built-in book, or the file given by pricing.price-book. */

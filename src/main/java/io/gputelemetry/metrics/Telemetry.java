@@ -2,7 +2,6 @@ package io.gputelemetry.metrics;
 
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventFields;
-import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.DistributionSummary;
 import io.micrometer.core.instrument.FunctionCounter;
 import io.micrometer.core.instrument.Gauge;
@@ -19,12 +18,12 @@ import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.DoubleAdder;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 
@@ -45,13 +44,14 @@ public final class Telemetry implements AutoCloseable {
   };
 
   private final PrometheusMeterRegistry registry;
+  private final ZeroFirstCounters zeroFirst;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
   private final Map<String, Boolean> tenants = new ConcurrentHashMap<>();
   private final Map<String, GpuGauges> gpus = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> lags = new ConcurrentHashMap<>();
   private final AtomicLong paused = new AtomicLong();
   private final AtomicLong lastCommitMillis = new AtomicLong();
-  private final DoubleAdder pausedSeconds = new DoubleAdder();
+  private final PauseClock pauses = new PauseClock();
 
   private final String role;
   private final String version;
@@ -65,6 +65,7 @@ public final class Telemetry implements AutoCloseable {
 
   public Telemetry(String role, String version) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    this.zeroFirst = new ZeroFirstCounters(registry);
     this.role = role;
     this.version = version;
   }
@@ -90,8 +91,8 @@ public final class Telemetry implements AutoCloseable {
     Gauge.builder("telemetry.consumer.paused", paused, AtomicLong::get)
         .description("1 while consumption is paused (store unavailable, retrying)")
         .register(registry);
-    FunctionCounter.builder("telemetry.consumer.paused.seconds", pausedSeconds, DoubleAdder::sum)
-        .description("Time consumption spent paused")
+    FunctionCounter.builder("telemetry.consumer.paused.seconds", pauses, PauseClock::seconds)
+        .description("Time consumption spent paused, the current pause included")
         .register(registry);
     Gauge.builder(
             "telemetry.consumer.last.commit.timestamp.seconds",
@@ -106,89 +107,126 @@ public final class Telemetry implements AutoCloseable {
     return registry;
   }
 
-  private final Map<String, Counter> counters = new ConcurrentHashMap<>();
+  /** A counter family: its name and what it counts (labels are given per series). */
+  private record Family(String name, String description) {}
+
+  private static final Family INGEST_REQUESTS =
+      new Family("telemetry.ingest.requests", "HTTP ingest requests by route and status");
+  private static final Family INGEST_BACKPRESSURE =
+      new Family(
+          "telemetry.ingest.backpressure",
+          "Ingest requests answered 503 because Kafka could not keep up");
+  private static final Family REJECTED =
+      new Family("telemetry.events.rejected", "Events rejected by validation at ingest");
+  private static final Family PRODUCED =
+      new Family("telemetry.events.produced", "Events acknowledged by Kafka");
+  private static final Family PRODUCE_FAILURES =
+      new Family("telemetry.produce.failures", "Sends Kafka did not acknowledge");
+  private static final Family CONSUMED =
+      new Family("telemetry.events.consumed", "Records consumed from Kafka");
+  private static final Family STORED =
+      new Family("telemetry.events.stored", "Events newly stored in MongoDB");
+  private static final Family DUPLICATE =
+      new Family("telemetry.events.duplicate", "Events already stored (duplicate key), skipped");
+  private static final Family DLQ =
+      new Family("telemetry.events.dlq", "Records sent to the dead-letter topic, by reason");
+  private static final Family LATE =
+      new Family("telemetry.events.late", "Events stored later than the allowed lateness");
+  private static final Family WRITE_FAILURES =
+      new Family(
+          "telemetry.store.write.failures",
+          "Documents whose MongoDB write failed, per attempt (infrastructure: retried; data: to"
+              + " the DLQ)");
+  private static final Family STORE_RETRIES =
+      new Family("telemetry.store.retries", "Batch write retries after an infrastructure failure");
+  private static final Family COMMIT_FAILURES =
+      new Family(
+          "telemetry.consumer.commit.failures",
+          "Offset commits that failed (the batch is re-read, stored once)");
+  private static final Family TOKENS =
+      new Family("telemetry.tokens", "Tokens stored, by model, tenant and direction");
+  private static final Family REQUESTS =
+      new Family("telemetry.requests", "Requests stored, by model and tenant");
+  private static final Family UNPRICED =
+      new Family("telemetry.unpriced.events", "Events whose GPU has no hourly price in force");
+
+  private final Map<String, ZeroFirstCounters.Series> counters = new ConcurrentHashMap<>();
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
   /**
-   * A counter by name and tags, registered once and then found by a map lookup (hot paths call this
-   * per event).
+   * A counter series by family and tags, registered once (at zero, see {@link ZeroFirstCounters})
+   * and then found by a map lookup (hot paths call this per event).
    */
-  private Counter counter(String name, String description, String... tags) {
-    String key = name + '\u0000' + String.join("\u0000", tags);
-    Counter c = counters.get(key);
+  private ZeroFirstCounters.Series counter(Family family, String... tags) {
+    String key = family.name() + '\u0000' + String.join("\u0000", tags);
+    ZeroFirstCounters.Series c = counters.get(key);
     if (c == null) {
       c =
           counters.computeIfAbsent(
-              key,
-              k -> Counter.builder(name).description(description).tags(tags).register(registry));
+              key, k -> zeroFirst.register(family.name(), family.description(), tags));
     }
     return c;
   }
 
   /**
-   * Registers at zero the series whose labels are known up front, so that rates and alerts see a 0
-   * rather than no data before the first failure.
+   * Registers at zero the producer's series whose labels are known up front, so that rates, alerts
+   * and panels see a 0 rather than no data before the first event or failure.
    */
-  public void initProducer(List<String> topics) {
+  public void initProducer(List<String> topics, List<String> sources) {
     for (String t : topics) {
-      Counter.builder("telemetry.produce.failures")
-          .description("Sends Kafka did not acknowledge")
-          .tags("topic", t)
-          .register(registry);
+      counter(PRODUCE_FAILURES, "topic", t);
+      for (String source : sources) {
+        counter(PRODUCED, "topic", t, "source", source);
+      }
     }
   }
 
-  /** See {@link #initProducer}. */
-  public void initIngest(List<String> routes) {
-    for (String r : routes) {
-      Counter.builder("telemetry.ingest.backpressure")
-          .description("Ingest requests answered 503 because Kafka could not keep up")
-          .tags("route", r)
-          .register(registry);
-    }
+  /** See {@link #initProducer}: each ingest route with its topic, statuses and reject reasons. */
+  public void initIngest(
+      Map<String, String> routeTopics, List<Integer> statuses, List<String> reasons) {
+    routeTopics.forEach(
+        (route, topic) -> {
+          counter(INGEST_BACKPRESSURE, "route", route);
+          for (int status : statuses) {
+            counter(INGEST_REQUESTS, "route", route, "status", Integer.toString(status));
+          }
+          for (String reason : reasons) {
+            counter(REJECTED, "topic", topic, "reason", reason);
+          }
+        });
   }
 
-  /** See {@link #initProducer}. */
-  public void initProcessor(List<String> topics, List<String> collections) {
+  /** See {@link #initProducer}; {@code gpuModels} are those a price or profile names. */
+  public void initProcessor(
+      List<String> topics,
+      List<String> collections,
+      List<String> dlqReasons,
+      Collection<String> gpuModels) {
     for (String t : topics) {
-      Counter.builder("telemetry.events.late")
-          .description("Events stored later than the allowed lateness")
-          .tags("topic", t)
-          .register(registry);
-      Counter.builder("telemetry.events.duplicate")
-          .description("Events already stored (duplicate key), skipped")
-          .tags("topic", t)
-          .register(registry);
+      counter(CONSUMED, "topic", t);
+      counter(STORED, "topic", t);
+      counter(DUPLICATE, "topic", t);
+      counter(LATE, "topic", t);
+      for (String reason : dlqReasons) {
+        counter(DLQ, "topic", t, "reason", reason);
+      }
     }
     for (String c : collections) {
       for (String kind : List.of("infrastructure", "data")) {
-        Counter.builder("telemetry.store.write.failures")
-            .description(
-                "Documents whose MongoDB write failed, per attempt (infrastructure: retried; data:"
-                    + " to the DLQ)")
-            .tags("collection", c, "kind", kind)
-            .register(registry);
+        counter(WRITE_FAILURES, "collection", c, "kind", kind);
       }
     }
-    Counter.builder("telemetry.store.retries")
-        .description("Batch write retries after an infrastructure failure")
-        .register(registry);
-    Counter.builder("telemetry.consumer.commit.failures")
-        .description("Offset commits that failed (the batch is re-read, stored once)")
-        .register(registry);
+    for (String m : gpuModels) {
+      counter(UNPRICED, "gpu_model", m);
+    }
+    counter(STORE_RETRIES);
+    counter(COMMIT_FAILURES);
   }
 
   // --- ingest and produce ---
 
   public void ingestRequest(String route, int status, long nanos) {
-    counter(
-            "telemetry.ingest.requests",
-            "HTTP ingest requests by route and status",
-            "route",
-            route,
-            "status",
-            Integer.toString(status))
-        .increment();
+    counter(INGEST_REQUESTS, "route", route, "status", Integer.toString(status)).increment();
     timers
         .computeIfAbsent(
             route,
@@ -202,80 +240,41 @@ public final class Telemetry implements AutoCloseable {
   }
 
   public void ingestBackpressure(String route) {
-    counter(
-            "telemetry.ingest.backpressure",
-            "Ingest requests answered 503 because Kafka could not keep up",
-            "route",
-            route)
-        .increment();
+    counter(INGEST_BACKPRESSURE, "route", route).increment();
   }
 
   public void eventsRejected(String topic, String reason, long n) {
-    counter(
-            "telemetry.events.rejected",
-            "Events rejected by validation at ingest",
-            "topic",
-            topic,
-            "reason",
-            reason)
-        .increment((double) n);
+    counter(REJECTED, "topic", topic, "reason", reason).increment((double) n);
   }
 
   public void eventsProduced(String topic, String source, long n) {
-    counter(
-            "telemetry.events.produced",
-            "Events acknowledged by Kafka",
-            "topic",
-            topic,
-            "source",
-            source)
-        .increment((double) n);
+    counter(PRODUCED, "topic", topic, "source", source).increment((double) n);
   }
 
   public void produceFailed(String topic) {
-    counter("telemetry.produce.failures", "Sends Kafka did not acknowledge", "topic", topic)
-        .increment();
+    counter(PRODUCE_FAILURES, "topic", topic).increment();
   }
 
   // --- consume and store ---
 
   public void eventsConsumed(String topic, long n) {
-    counter("telemetry.events.consumed", "Records consumed from Kafka", "topic", topic)
-        .increment((double) n);
+    counter(CONSUMED, "topic", topic).increment((double) n);
   }
 
   public void eventsStored(String topic, long n) {
-    counter("telemetry.events.stored", "Events newly stored in MongoDB", "topic", topic)
-        .increment((double) n);
+    counter(STORED, "topic", topic).increment((double) n);
   }
 
   public void eventsDuplicate(String topic, long n) {
-    counter(
-            "telemetry.events.duplicate",
-            "Events already stored (duplicate key), skipped",
-            "topic",
-            topic)
-        .increment((double) n);
+    counter(DUPLICATE, "topic", topic).increment((double) n);
   }
 
   public void eventsDlq(String topic, String reason, long n) {
-    counter(
-            "telemetry.events.dlq",
-            "Records sent to the dead-letter topic, by reason",
-            "topic",
-            topic,
-            "reason",
-            reason)
-        .increment((double) n);
+    counter(DLQ, "topic", topic, "reason", reason).increment((double) n);
   }
 
   public void eventsLate(String topic, long n) {
-    counter(
-            "telemetry.events.late",
-            "Events stored later than the allowed lateness",
-            "topic",
-            topic)
-        .increment((double) n);
+    counter(LATE, "topic", topic).increment((double) n);
   }
 
   public Timer endToEnd(String topic) {
@@ -303,39 +302,46 @@ public final class Telemetry implements AutoCloseable {
 
   /** Documents whose write failed, per attempt (infrastructure: retried; data: sent to the DLQ). */
   public void writeFailure(String collection, String kind, long documents) {
-    counter(
-            "telemetry.store.write.failures",
-            "Documents whose MongoDB write failed, per attempt (infrastructure: retried; data: to"
-                + " the DLQ)",
-            "collection",
-            collection,
-            "kind",
-            kind)
-        .increment((double) documents);
+    counter(WRITE_FAILURES, "collection", collection, "kind", kind).increment((double) documents);
   }
 
   public void storeRetry() {
-    counter("telemetry.store.retries", "Batch write retries after an infrastructure failure")
-        .increment();
+    counter(STORE_RETRIES).increment();
   }
 
   public void commitFailed() {
-    counter(
-            "telemetry.consumer.commit.failures",
-            "Offset commits that failed (the batch is re-read, stored once)")
-        .increment();
+    counter(COMMIT_FAILURES).increment();
   }
 
   public void committed() {
     lastCommitMillis.set(System.currentTimeMillis());
   }
 
+  /** Consumption paused or resumed: the gauge, and the paused time that counts while paused. */
   public void setPaused(boolean p) {
+    pauses.set(p);
     paused.set(p ? 1 : 0);
   }
 
-  public void addPausedSeconds(double s) {
-    pausedSeconds.add(s);
+  /** Time spent paused, the current pause included, so that a long pause shows while it lasts. */
+  private static final class PauseClock {
+    private long doneNanos;
+    private long since = -1;
+
+    synchronized void set(boolean paused) {
+      long now = System.nanoTime();
+      if (paused && since < 0) {
+        since = now;
+      } else if (!paused && since >= 0) {
+        doneNanos += now - since;
+        since = -1;
+      }
+    }
+
+    synchronized double seconds() {
+      long t = doneNanos + (since >= 0 ? System.nanoTime() - since : 0);
+      return t / 1e9;
+    }
   }
 
   public void lag(String topic, int partition, long records) {
@@ -396,34 +402,9 @@ public final class Telemetry implements AutoCloseable {
    */
   public void tokens(String model, String tenant, long input, long output, long requests) {
     String t = tenantLabel(tenant);
-    counter(
-            "telemetry.tokens",
-            "Tokens stored, by model, tenant and direction",
-            "model",
-            model,
-            "tenant",
-            t,
-            "direction",
-            "input")
-        .increment((double) input);
-    counter(
-            "telemetry.tokens",
-            "Tokens stored, by model, tenant and direction",
-            "model",
-            model,
-            "tenant",
-            t,
-            "direction",
-            "output")
-        .increment((double) output);
-    counter(
-            "telemetry.requests",
-            "Requests stored, by model and tenant",
-            "model",
-            model,
-            "tenant",
-            t)
-        .increment((double) requests);
+    counter(TOKENS, "model", model, "tenant", t, "direction", "input").increment((double) input);
+    counter(TOKENS, "model", model, "tenant", t, "direction", "output").increment((double) output);
+    counter(REQUESTS, "model", model, "tenant", t).increment((double) requests);
   }
 
   /**
@@ -458,12 +439,7 @@ public final class Telemetry implements AutoCloseable {
   }
 
   public void unpriced(String gpuModel) {
-    counter(
-            "telemetry.unpriced.events",
-            "Events whose GPU has no hourly price in force",
-            "gpu_model",
-            gpuModel)
-        .increment();
+    counter(UNPRICED, "gpu_model", gpuModel).increment();
   }
 
   /** Updates the per-GPU gauges from a sample; GPUs beyond the cap are not exported. */

@@ -47,13 +47,14 @@ final class BatchPreparer {
       byte[] value = r.value();
       EventType type = topicTypes.get(r.topic());
       if (type == null) {
-        batch.deadLetter(r, "unknown_topic", "no event type is read from topic " + r.topic());
+        batch.deadLetter(
+            r, DeadLetters.UNKNOWN_TOPIC, "no event type is read from topic " + r.topic());
       } else if (value == null || value.length == 0) {
-        batch.deadLetter(r, "empty_record", "record has no value");
+        batch.deadLetter(r, DeadLetters.EMPTY_RECORD, "record has no value");
       } else if (value.length > maxRecordBytes) {
         batch.deadLetter(
             r,
-            "too_large",
+            DeadLetters.TOO_LARGE,
             "record of "
                 + value.length
                 + " bytes exceeds processor.max-record-bytes ("

@@ -1,11 +1,13 @@
 package io.gputelemetry.processor;
 
+import io.gputelemetry.event.Violation;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -18,6 +20,21 @@ import org.apache.logging.log4j.Logger;
 final class DeadLetters {
   private static final Logger LOG = LogManager.getLogger(DeadLetters.class);
   static final String TARGET = "dlq";
+  static final String UNKNOWN_TOPIC = "unknown_topic";
+  static final String EMPTY_RECORD = "empty_record";
+  static final String TOO_LARGE = "too_large";
+  static final String STORE_REJECTED = "store_rejected";
+
+  /**
+   * Every reason a record is dead-lettered: the processor's own, then the parser's violation codes
+   * (the DLQ counter exists at zero for each).
+   */
+  static final List<String> REASONS =
+      Stream.concat(
+              Stream.of(UNKNOWN_TOPIC, EMPTY_RECORD, TOO_LARGE, STORE_REJECTED),
+              Violation.CODES.stream())
+          .toList();
+
   private static final int MAX_ERROR_CHARS = 4000;
 
   private final KafkaProducer<String, byte[]> producer;

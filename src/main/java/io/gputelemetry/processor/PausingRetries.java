@@ -80,7 +80,6 @@ final class PausingRetries {
       return;
     }
     double paused = (System.nanoTime() - pausedSince) / 1e9;
-    telemetry.addPausedSeconds(paused);
     telemetry.setPaused(false);
     pausedSince = 0;
     health.condition(CONDITION, null);

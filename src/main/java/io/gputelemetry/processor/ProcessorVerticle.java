@@ -71,12 +71,15 @@ public class ProcessorVerticle extends VerticleBase {
       AppConfig.Events events,
       Duration gpuGaugeTtl) {}
 
+  private final Set<String> pricedGpuModels;
+
   public ProcessorVerticle(
       Settings config, Telemetry telemetry, Health health, PriceBook prices, Store store) {
     this.config = config;
     this.telemetry = telemetry;
     this.health = health;
     this.store = store;
+    this.pricedGpuModels = prices.gpuModels();
     AppConfig.Accounting a = config.accounting();
     this.pricing =
         new LivePricing(
@@ -136,7 +139,9 @@ public class ProcessorVerticle extends VerticleBase {
             Store.collection(EventType.GPU_SAMPLE),
             Store.collection(EventType.TOKEN_USAGE),
             Store.INVENTORY,
-            DeadLetters.TARGET));
+            DeadLetters.TARGET),
+        DeadLetters.REASONS,
+        pricedGpuModels);
     health.register("mongo", store::ping);
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");

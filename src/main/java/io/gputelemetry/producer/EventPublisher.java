@@ -26,6 +26,12 @@ import org.apache.kafka.clients.producer.ProducerRecord;
  * the last acknowledgement arrives: not a promise and two context switches per event.
  */
 public final class EventPublisher {
+  /** The source of events posted to the HTTP ingest routes (the produced counter's label). */
+  public static final String HTTP = "http";
+
+  /** The source of events the fleet simulator makes. */
+  public static final String SIMULATOR = "simulator";
+
   private final Vertx vertx;
   private final KafkaProducer<String, byte[]> producer;
   private final AppConfig.Kafka config;

@@ -94,7 +94,11 @@ public class ProducerVerticle extends VerticleBase {
     String id = "producer-" + ProcessHandle.current().pid();
     admin = KafkaAdminClient.create(vertx, KafkaClients.admin(k, id + "-admin"));
     publisher = new EventPublisher(vertx, k, telemetry, id);
-    telemetry.initProducer(List.of(k.topics().gpuMetrics(), k.topics().tokenUsage()));
+    telemetry.initProducer(
+        List.of(k.topics().gpuMetrics(), k.topics().tokenUsage()),
+        simulation.enabled()
+            ? List.of(EventPublisher.HTTP, EventPublisher.SIMULATOR)
+            : List.of(EventPublisher.HTTP));
     health.register("kafka", () -> admin.describeCluster());
     health.condition("topics", "topics not ensured yet");
     if (simulation.enabled()) {
@@ -162,7 +166,7 @@ public class ProducerVerticle extends VerticleBase {
     List<Event> events = simulator.advance(now, Duration.between(last, now), remaining);
     last = now;
     publisher
-        .publishAll(events, "simulator")
+        .publishAll(events, EventPublisher.SIMULATOR)
         .onSuccess(
             o -> {
               if (o.failed() > 0) {

@@ -37,6 +37,10 @@ import java.util.Map;
  */
 public final class IngestRoutes {
   public static final String GPU_ROUTE = "/v1/gpu-metrics";
+
+  /** Every status an ingest request is answered with (its counter exists at zero for each). */
+  static final List<Integer> STATUSES = List.of(202, 207, 400, 401, 413, 415, 503);
+
   public static final String TOKEN_ROUTE = "/v1/token-usage";
   private static final int MAX_ERRORS_LISTED = 1000;
 
@@ -66,7 +70,14 @@ public final class IngestRoutes {
   }
 
   public void install(Router router) {
-    telemetry.initIngest(List.of(GPU_ROUTE, TOKEN_ROUTE));
+    telemetry.initIngest(
+        Map.of(
+            GPU_ROUTE,
+            KafkaClients.topic(topics, EventType.GPU_SAMPLE),
+            TOKEN_ROUTE,
+            KafkaClients.topic(topics, EventType.TOKEN_USAGE)),
+        STATUSES,
+        Violation.CODES);
     for (String route : List.of(GPU_ROUTE, TOKEN_ROUTE)) {
       EventType type = route.equals(GPU_ROUTE) ? EventType.GPU_SAMPLE : EventType.TOKEN_USAGE;
       // Authentication and content type come before the body is buffered.
@@ -258,7 +269,7 @@ public final class IngestRoutes {
       return;
     }
     publisher
-        .publishAll(accepted, "http")
+        .publishAll(accepted, EventPublisher.HTTP)
         .onComplete(
             ar -> {
               long failed = ar.succeeded() ? ar.result().failed() : accepted.size();

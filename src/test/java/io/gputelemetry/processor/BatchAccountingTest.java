@@ -10,6 +10,7 @@ import io.gputelemetry.event.EventType;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.StoredEvent;
 import io.gputelemetry.store.WriteOutcome;
+import io.gputelemetry.support.Scrapes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -66,12 +67,15 @@ class BatchAccountingTest {
   }
 
   private double tokenCounter(String tenant, String direction) {
-    return telemetry
-        .registry()
-        .get("telemetry.tokens")
-        .tags("model", "llama", "tenant", tenant, "direction", direction)
-        .counter()
-        .count();
+    return Scrapes.settled(
+        telemetry,
+        "telemetry_tokens_total",
+        "model",
+        "llama",
+        "tenant",
+        tenant,
+        "direction",
+        direction);
   }
 
   @Test

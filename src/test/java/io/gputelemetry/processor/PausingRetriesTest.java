@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.retry.Backoff;
+import io.gputelemetry.support.Scrapes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.time.Duration;
@@ -34,7 +35,7 @@ class PausingRetriesTest {
   }
 
   private double count(String name, String... tags) {
-    return telemetry.registry().get(name).tags(tags).counter().count();
+    return Scrapes.settled(telemetry, name, tags);
   }
 
   @Test
@@ -63,13 +64,13 @@ class PausingRetriesTest {
     assertEquals(
         100.0,
         count(
-            "telemetry.store.write.failures",
+            "telemetry_store_write_failures_total",
             "collection",
             "token_usage",
             "kind",
             "infrastructure"),
         "documents per failed attempt");
-    assertEquals(2.0, count("telemetry.store.retries"));
+    assertEquals(2.0, count("telemetry_store_retries_total"));
     assertEquals(0.0, telemetry.registry().get("telemetry.consumer.paused").gauge().value());
     assertTrue(
         telemetry.registry().get("telemetry.consumer.paused.seconds").functionCounter().count()

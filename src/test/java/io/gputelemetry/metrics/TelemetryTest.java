@@ -1,0 +1,101 @@
+package io.gputelemetry.metrics;
+
+import static io.gputelemetry.support.Scrapes.value;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+/** What Prometheus reads from our counters: series from zero, and paused time while paused. */
+class TelemetryTest {
+  private final Telemetry telemetry = new Telemetry("test", "0");
+
+  @AfterEach
+  void close() {
+    telemetry.close();
+  }
+
+  private String scrape() {
+    return telemetry.registry().scrape();
+  }
+
+  @Test
+  void aSeriesCreatedByItsFirstIncrementShowsZeroFirstSoIncreaseCountsAllOfIt() {
+    scrape();
+    scrape();
+    telemetry.eventsRejected("token.usage.v1", "too_old", 25);
+    String first = scrape();
+    String second = scrape();
+    telemetry.eventsRejected("token.usage.v1", "too_old", 5);
+    String third = scrape();
+    assertEquals(
+        0.0,
+        value(first, "telemetry_events_rejected_total", "reason", "too_old"),
+        "the first scrape that sees the series shows 0");
+    assertEquals(25.0, value(second, "telemetry_events_rejected_total", "reason", "too_old"));
+    assertEquals(30.0, value(third, "telemetry_events_rejected_total", "reason", "too_old"));
+  }
+
+  @Test
+  void aSeriesIncrementedBeforeAnyScrapeAlsoStartsAtZero() {
+    telemetry.unpriced("NEW-GPU");
+    telemetry.unpriced("NEW-GPU");
+    assertEquals(0.0, value(scrape(), "telemetry_unpriced_events_total", "gpu_model", "NEW-GPU"));
+    assertEquals(2.0, value(scrape(), "telemetry_unpriced_events_total", "gpu_model", "NEW-GPU"));
+  }
+
+  @Test
+  void knownLabelValuesExistAtZeroFromStartUp() {
+    telemetry.initIngest(
+        Map.of("/v1/token-usage", "token.usage.v1"), List.of(202, 503), List.of("too_old"));
+    telemetry.initProducer(List.of("token.usage.v1"), List.of("http", "simulator"));
+    telemetry.initProcessor(
+        List.of("token.usage.v1"), List.of("token_usage"), List.of("too_large"), Set.of("H100"));
+    String s = scrape();
+    String[][] expected = {
+      {"telemetry_ingest_requests_total", "route", "/v1/token-usage", "status", "503"},
+      {"telemetry_ingest_requests_total", "route", "/v1/token-usage", "status", "202"},
+      {"telemetry_ingest_backpressure_total", "route", "/v1/token-usage"},
+      {"telemetry_events_rejected_total", "topic", "token.usage.v1", "reason", "too_old"},
+      {"telemetry_events_produced_total", "topic", "token.usage.v1", "source", "simulator"},
+      {"telemetry_produce_failures_total", "topic", "token.usage.v1"},
+      {"telemetry_events_consumed_total", "topic", "token.usage.v1"},
+      {"telemetry_events_stored_total", "topic", "token.usage.v1"},
+      {"telemetry_events_dlq_total", "topic", "token.usage.v1", "reason", "too_large"},
+      {"telemetry_store_write_failures_total", "collection", "token_usage", "kind", "data"},
+      {"telemetry_unpriced_events_total", "gpu_model", "H100"},
+      {"telemetry_store_retries_total"},
+      {"telemetry_consumer_commit_failures_total"}
+    };
+    for (String[] e : expected) {
+      String[] labels = Arrays.copyOfRange(e, 1, e.length);
+      assertEquals(0.0, value(s, e[0], labels), String.join(" ", e));
+    }
+  }
+
+  @Test
+  void pausedTimeCountsWhileThePauseLasts() {
+    telemetry.bindStandardMeters(() -> true);
+    assertEquals(0.0, value(scrape(), "telemetry_consumer_paused_seconds_total"));
+    telemetry.setPaused(true);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> value(scrape(), "telemetry_consumer_paused_seconds_total") > 0.05);
+    assertEquals(1.0, value(scrape(), "telemetry_consumer_paused"));
+    telemetry.setPaused(false);
+    double after = value(scrape(), "telemetry_consumer_paused_seconds_total");
+    assertTrue(after > 0.05);
+    assertEquals(after, value(scrape(), "telemetry_consumer_paused_seconds_total"), "stops");
+    telemetry.setPaused(true);
+    await()
+        .atMost(Duration.ofSeconds(5))
+        .until(() -> value(scrape(), "telemetry_consumer_paused_seconds_total") > after + 0.05);
+  }
+}
