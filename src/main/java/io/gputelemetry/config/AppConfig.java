@@ -75,8 +75,12 @@ public final class AppConfig {
       List<String> models,
       List<String> tenants) {}
 
-  /** The simulated load; the simulator waits while more than maxInFlight events await Kafka. */
-  public record Load(double rate, Duration sampleInterval, int maxInFlight) {}
+  /**
+   * The simulated load; the simulator waits while more than maxInFlight events await Kafka. XID
+   * errors are injected only when asked for (a rate per GPU-hour; 0: none), so that a healthy demo
+   * fires no alert.
+   */
+  public record Load(double rate, Duration sampleInterval, int maxInFlight, double xidPerGpuHour) {}
 
   /** A bounded simulation: a duration and/or a count of token events (null: unbounded). */
   public record Bounds(Duration duration, Long count) {
@@ -189,7 +193,8 @@ public final class AppConfig {
             new Load(
                 s.number("simulator.rate", 0, 1_000_000),
                 positive(s, "simulator.sample-interval"),
-                s.integer("producer.max-in-flight", 1, 10_000_000)),
+                s.integer("producer.max-in-flight", 1, 10_000_000),
+                s.number("simulator.xid-per-gpu-hour", 0, 3600)),
             new Bounds(
                 s.optionalDuration("simulator.duration"), s.optionalLong("simulator.count", 0)));
     this.processor =

@@ -65,6 +65,12 @@ final class GpuGauges {
               true,
               "XID errors reported by the GPU since driver load"),
           new Row(
+              "telemetry.gpu.last.xid",
+              "last_xid",
+              v -> v,
+              false,
+              "Code of the GPU's most recent XID error since driver load (0: none)"),
+          new Row(
               "telemetry.gpu.energy.joules",
               "energy_mj",
               v -> v / 1000.0,

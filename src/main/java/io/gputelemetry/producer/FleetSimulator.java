@@ -25,12 +25,20 @@ import java.util.UUID;
 public final class FleetSimulator {
   private static final JsonNodeFactory JSON = JsonNodeFactory.instance;
 
+  /**
+   * XID codes the simulator injects when asked to: application errors (13 graphics engine
+   * exception, 31 memory page fault, 43 stopped channel, 45 preemptive cleanup) and hardware ones
+   * (48 double-bit ECC, 63 row remapping, 74 NVLink, 79 fallen off the bus, 94 contained ECC).
+   */
+  private static final int[] XID_CODES = {13, 31, 43, 45, 48, 63, 74, 79, 94};
+
   private final AppConfig.Simulator config;
   private final EventParser parser;
   private final String runId;
   private final SplittableRandom random;
   private final List<Gpu> gpus = new ArrayList<>();
   private final double[] tenantWeights;
+  private final double xidPerGpuSecond;
   private long requestSeq;
   private long sampleSeq;
 
@@ -46,6 +54,7 @@ public final class FleetSimulator {
     double energyMj;
     double temperature = 34;
     long xid;
+    int lastXid;
     Instant nextSample;
     Instant lastSample;
 
@@ -75,6 +84,7 @@ public final class FleetSimulator {
     this.parser = parser;
     this.runId = runId;
     this.random = new SplittableRandom(config.seed());
+    this.xidPerGpuSecond = config.load().xidPerGpuHour() / 3600;
     int total = config.fleet().nodes() * config.fleet().gpusPerNode();
     Duration interval = config.load().sampleInterval();
     for (int n = 0; n < config.fleet().nodes(); n++) {
@@ -187,8 +197,9 @@ public final class FleetSimulator {
     g.energyMj += power * secs * 1000;
     double target = 32 + 50 * load;
     g.temperature += (target - g.temperature) * Math.min(1, secs / 20);
-    if (random.nextDouble() < 2e-5) {
+    if (xidPerGpuSecond > 0 && random.nextDouble() < xidPerGpuSecond * secs) {
       g.xid++;
+      g.lastXid = XID_CODES[random.nextInt(XID_CODES.length)];
     }
     double kvCache = (g.profile.memoryMib() - g.weightsMib) * 0.85 * Math.min(1, load * 1.3);
     int clock = util < 1 ? 210 : (int) Math.round(g.profile.maxSmClockMhz() * (0.75 + 0.25 * load));
@@ -210,7 +221,8 @@ public final class FleetSimulator {
             .put("energy_mj", Math.round(g.energyMj))
             .put("temperature_c", round1(g.temperature))
             .put("sm_clock_mhz", clock)
-            .put("xid_errors", g.xid);
+            .put("xid_errors", g.xid)
+            .put("last_xid", g.lastXid);
     return valid(EventType.GPU_SAMPLE, body, at);
   }
 

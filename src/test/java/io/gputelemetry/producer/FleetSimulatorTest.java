@@ -26,6 +26,10 @@ class FleetSimulatorTest {
   private final EventParser parser = new EventParser(Duration.ofMinutes(5), Duration.ofDays(7));
 
   private static AppConfig.Simulator config(double rate) {
+    return config(rate, 0);
+  }
+
+  private static AppConfig.Simulator config(double rate, double xidPerGpuHour) {
     return AppConfig.from(
             Settings.load(
                 null,
@@ -38,8 +42,43 @@ class FleetSimulatorTest {
                     "simulator.gpus-per-node",
                     "4",
                     "simulator.gpu-models",
-                    "H100-SXM-80GB,L4-24GB")))
+                    "H100-SXM-80GB,L4-24GB",
+                    "simulator.xid-per-gpu-hour",
+                    Double.toString(xidPerGpuHour))))
         .simulator();
+  }
+
+  @Test
+  void xidErrorsAreInjectedOnlyWhenAskedFor() {
+    // 12 GPUs for an hour of 1 s samples.
+    List<Event> calm =
+        run(new FleetSimulator(config(1), GpuProfiles.load(), parser, "r", T0), 3600);
+    assertTrue(
+        calm.stream()
+            .filter(e -> e.type() == EventType.GPU_SAMPLE)
+            .allMatch(
+                e ->
+                    e.body().get("xid_errors").asLong() == 0
+                        && e.body().get("last_xid").asInt() == 0),
+        "no XID by default");
+    // 60 per GPU-hour over 10 minutes: about 10 per GPU, 120 in all.
+    List<Event> faulty =
+        run(new FleetSimulator(config(1, 60), GpuProfiles.load(), parser, "r", T0), 600);
+    Map<String, Event> last = new java.util.HashMap<>();
+    faulty.stream()
+        .filter(e -> e.type() == EventType.GPU_SAMPLE)
+        .forEach(e -> last.put(e.body().get("gpu_uuid").asText(), e));
+    long total = last.values().stream().mapToLong(e -> e.body().get("xid_errors").asLong()).sum();
+    assertTrue(total > 70 && total < 170, "XIDs injected " + total);
+    Set<Integer> known = Set.of(13, 31, 43, 45, 48, 63, 74, 79, 94);
+    last.values()
+        .forEach(
+            e -> {
+              int code = e.body().get("last_xid").asInt();
+              assertTrue(
+                  e.body().get("xid_errors").asLong() == 0 ? code == 0 : known.contains(code),
+                  "last XID " + code + " with count " + e.body().get("xid_errors"));
+            });
   }
 
   private List<Event> run(FleetSimulator sim, int seconds) {
