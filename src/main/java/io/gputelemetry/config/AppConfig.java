@@ -95,7 +95,8 @@ public final class AppConfig {
       Duration pollTimeout,
       int maxRecordBytes,
       RetryBackoff retry,
-      Duration shutdownTimeout) {}
+      Duration shutdownTimeout,
+      Duration errorAfter) {}
 
   /** Capped exponential backoff between retries. */
   public record RetryBackoff(Duration initial, Duration max) {}
@@ -206,7 +207,8 @@ public final class AppConfig {
             new RetryBackoff(
                 positive(s, "processor.retry.initial-backoff"),
                 positive(s, "processor.retry.max-backoff")),
-            positive(s, "processor.shutdown-timeout"));
+            positive(s, "processor.shutdown-timeout"),
+            positive(s, "processor.error-after"));
     if (processor.retry().max().compareTo(processor.retry().initial()) < 0) {
       throw ConfigException.bad(
           "processor.retry.max-backoff",

@@ -20,8 +20,9 @@ public final class Batch {
   /** A valid event and the Kafka record it came from. */
   public record Item(ConsumerRecord<String, byte[]> record, StoredEvent stored) {}
 
-  /** A record bound for the DLQ, with why. */
-  public record DeadLetter(ConsumerRecord<String, byte[]> record, String reason, String detail) {}
+  /** A record bound for the DLQ, with why, and its event id where it was read (else null). */
+  public record DeadLetter(
+      ConsumerRecord<String, byte[]> record, String reason, String detail, String eventId) {}
 
   private final long receivedAtMillis;
   private final Map<EventType, List<Item>> items = new EnumMap<>(EventType.class);
@@ -50,7 +51,11 @@ public final class Batch {
   }
 
   void deadLetter(ConsumerRecord<String, byte[]> r, String reason, String detail) {
-    deadLetters.add(new DeadLetter(r, reason, detail));
+    deadLetters.add(new DeadLetter(r, reason, detail, null));
+  }
+
+  void deadLetter(Item item, String reason, String detail) {
+    deadLetters.add(new DeadLetter(item.record(), reason, detail, item.stored().event().eventId()));
   }
 
   public long receivedAtMillis() {

@@ -85,7 +85,7 @@ final class BatchAccounting {
       String refused = out.rejected().get(i);
       if (refused != null) {
         telemetry.writeFailure(Store.collection(type), "data", 1);
-        b.deadLetter(item.record(), DeadLetters.STORE_REJECTED, refused);
+        b.deadLetter(item, DeadLetters.STORE_REJECTED, refused);
         continue;
       }
       Event e = item.stored().event();

@@ -6,9 +6,13 @@ import io.vertx.core.Future;
 import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.logging.log4j.CloseableThreadContext;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -36,6 +40,7 @@ final class DeadLetters {
           .toList();
 
   private static final int MAX_ERROR_CHARS = 4000;
+  private static final int MAX_LOGGED_CHARS = 500;
 
   private final KafkaProducer<String, byte[]> producer;
   private final String topic;
@@ -60,7 +65,50 @@ final class DeadLetters {
     if (b.deadLetters().isEmpty()) {
       return Future.succeededFuture();
     }
-    return retries.run(TARGET, b.deadLetters().size(), () -> sendPending(b));
+    return retries
+        .run(TARGET, b.deadLetters().size(), () -> sendPending(b))
+        .onSuccess(v -> logIncidents(b.deadLetters()));
+  }
+
+  /**
+   * One ERROR line per source partition and reason in a batch (a record that cannot be stored is an
+   * incident a person looks at; a flood of them stays a line per partition, reason and batch), with
+   * the first record's topic, partition, offset and event id as JSON fields for the Loki rules.
+   */
+  @SuppressWarnings("try") // the context is the point of the try, not a resource used in it
+  static void logIncidents(List<Batch.DeadLetter> letters) {
+    Map<String, List<Batch.DeadLetter>> groups = new LinkedHashMap<>();
+    for (Batch.DeadLetter d : letters) {
+      ConsumerRecord<String, byte[]> r = d.record();
+      groups
+          .computeIfAbsent(
+              r.topic() + '\u0000' + r.partition() + '\u0000' + d.reason(), k -> new ArrayList<>())
+          .add(d);
+    }
+    for (List<Batch.DeadLetter> g : groups.values()) {
+      Batch.DeadLetter first = g.get(0);
+      ConsumerRecord<String, byte[]> r = first.record();
+      Map<String, String> fields = new HashMap<>();
+      fields.put("topic", r.topic());
+      fields.put("partition", Integer.toString(r.partition()));
+      fields.put("offset", Long.toString(r.offset()));
+      fields.put("reason", first.reason());
+      fields.put("records", Integer.toString(g.size()));
+      if (first.eventId() != null) {
+        fields.put("event_id", first.eventId());
+      }
+      String detail = first.detail();
+      try (CloseableThreadContext.Instance ctx = CloseableThreadContext.putAll(fields)) {
+        LOG.error(
+            "{} record(s) of {}-{} sent to the dead-letter topic ({}), the first at offset {}: {}",
+            g.size(),
+            r.topic(),
+            r.partition(),
+            first.reason(),
+            r.offset(),
+            detail.length() > MAX_LOGGED_CHARS ? detail.substring(0, MAX_LOGGED_CHARS) : detail);
+      }
+    }
   }
 
   private Future<Void> sendPending(Batch b) {
@@ -76,12 +124,6 @@ final class DeadLetters {
                     b.deadLetterSent(i);
                     telemetry.eventsDlq(r.topic(), d.reason(), 1);
                     stats.dlq.incrementAndGet();
-                    LOG.debug(
-                        "dead-lettered {}-{}@{}: {}",
-                        r.topic(),
-                        r.partition(),
-                        r.offset(),
-                        d.reason());
                   }));
     }
     return Future.all(sends).mapEmpty();

@@ -127,7 +127,9 @@ public class ProcessorVerticle extends VerticleBase {
             this::persist,
             backoff,
             telemetry);
-    writes = new PausingRetries(vertx, backoff, telemetry, health, loop::stopping);
+    writes =
+        new PausingRetries(
+            vertx, backoff, telemetry, health, loop::stopping, p.errorAfter(), k.topics().dlq());
     accounting =
         new BatchAccounting(
             topics, pricing, telemetry, stats, config.accounting().allowedLateness().toMillis());

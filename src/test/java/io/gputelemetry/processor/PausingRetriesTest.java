@@ -7,14 +7,19 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.retry.Backoff;
+import io.gputelemetry.support.CapturedLogs;
 import io.gputelemetry.support.Scrapes;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.net.ConnectException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BooleanSupplier;
+import org.apache.logging.log4j.Level;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -34,13 +39,73 @@ class PausingRetriesTest {
     telemetry.close();
   }
 
+  private PausingRetries retries(BooleanSupplier stopping, Duration errorAfter) {
+    return new PausingRetries(
+        vertx, backoff, telemetry, health, stopping, errorAfter, "telemetry.dlq.v1");
+  }
+
+  @Test
+  void anOutageIsOneIncidentInTheLogNotOneLinePerRetry() throws Exception {
+    try (CapturedLogs logs = new CapturedLogs(PausingRetries.class)) {
+      PausingRetries retries = retries(() -> false, Duration.ZERO);
+      AtomicInteger calls = new AtomicInteger();
+      retries
+          .run(
+              "gpu_metrics",
+              40,
+              () ->
+                  calls.incrementAndGet() <= 6
+                      ? Future.<String>failedFuture(new ConnectException("refused"))
+                      : Future.succeededFuture("ok"))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      assertEquals(7, calls.get());
+      List<CapturedLogs.Line> warn = logs.at(Level.WARN);
+      List<CapturedLogs.Line> error = logs.at(Level.ERROR);
+      assertEquals(1, warn.size(), "one WARN when writes start failing: " + logs.lines());
+      assertEquals(
+          1, error.size(), "one ERROR past error-after, not one per retry: " + logs.lines());
+      assertEquals(6, logs.at(Level.DEBUG).size(), "each retry at DEBUG");
+      assertEquals(1, logs.at(Level.INFO).size(), "recovery: " + logs.lines());
+      Map<String, String> f = error.get(0).fields();
+      assertEquals("gpu_metrics", f.get("collection"));
+      assertEquals("java.net.ConnectException", f.get("error_type"));
+      assertEquals("40", f.get("documents"));
+      assertTrue(error.get(0).message().contains("failing for"), error.get(0).message());
+      assertTrue(logs.at(Level.INFO).get(0).message().contains("6 failed attempts"));
+    }
+  }
+
+  @Test
+  void deadLetterWritesNameTheDlqTopicNotACollection() throws Exception {
+    try (CapturedLogs logs = new CapturedLogs(PausingRetries.class)) {
+      AtomicInteger calls = new AtomicInteger();
+      retries(() -> false, Duration.ofSeconds(30))
+          .run(
+              DeadLetters.TARGET,
+              2,
+              () ->
+                  calls.incrementAndGet() <= 1
+                      ? Future.<String>failedFuture("broker down")
+                      : Future.succeededFuture("ok"))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      Map<String, String> f = logs.at(Level.WARN).get(0).fields();
+      assertEquals("telemetry.dlq.v1", f.get("topic"));
+      assertFalse(f.containsKey("collection"));
+      assertTrue(logs.at(Level.ERROR).isEmpty(), "a blip shorter than error-after is no ERROR");
+    }
+  }
+
   private double count(String name, String... tags) {
     return Scrapes.settled(telemetry, name, tags);
   }
 
   @Test
   void anOutagePausesConsumptionRaisesNotReadyAndResumesWhenWritesSucceed() throws Exception {
-    PausingRetries retries = new PausingRetries(vertx, backoff, telemetry, health, () -> false);
+    PausingRetries retries = retries(() -> false, Duration.ofSeconds(30));
     AtomicInteger calls = new AtomicInteger();
     List<Boolean> readyAtEachAttempt = new ArrayList<>();
     String result =
@@ -79,7 +144,7 @@ class PausingRetriesTest {
 
   @Test
   void aStoppingProcessorGivesUpAndStaysNotReady() {
-    PausingRetries retries = new PausingRetries(vertx, backoff, telemetry, health, () -> true);
+    PausingRetries retries = retries(() -> true, Duration.ofSeconds(30));
     Future<Object> f = retries.run("gpus", 1, () -> Future.failedFuture("down"));
     assertTrue(f.failed());
     assertFalse(health.isReady());
