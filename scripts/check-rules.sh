@@ -6,7 +6,11 @@
 #     runbook_url whose anchor exists in docs/runbook.md,
 #   - every alert has a unit test where it fires and one where it does not,
 #   - every metric a rule or dashboard uses is catalogued in docs/metrics.md or
-#     declared in files/external-metrics.txt.
+#     declared in files/external-metrics.txt,
+#   - recording rules are named level:metric:operation, except the other
+#     exporter's names a compatibility file records (dcgm-compat.rules.yaml:
+#     DCGM_*), each of which must be documented in docs/metrics.md and asserted
+#     by a promtool test.
 # Needs promtool (Debian: apt-get install prometheus), python3 with PyYAML
 # (Debian: python3-yaml) and jq. Exits non-zero on the first failing step.
 set -euo pipefail

@@ -21,6 +21,14 @@ KEYWORDS = {
     "quantile", "count_values", "group", "limitk", "limit_ratio",
 }
 SUFFIXES = ("_bucket", "_sum", "_count", "_max")
+# Rule files that record series under another exporter's names, for that
+# exporter's dashboards and alerts: the pattern those names follow. Their other
+# records (helpers) still follow level:metric:operation, every record must be
+# asserted by a promtool test, and every foreign name must appear in
+# docs/metrics.md (the compatibility section).
+COMPAT_RULE_FILES = {
+    "dcgm-compat.rules.yaml": re.compile(r"^DCGM_(FI|EXP)_[A-Z0-9_]+$"),
+}
 
 problems = []
 
@@ -94,12 +102,13 @@ def runbook_anchors(root):
     return anchors
 
 
-def check_rule_file(path, rel, anchors, known, promql, groups=None):
+def check_rule_file(path, rel, anchors, known, promql, groups=None, records=None, documented=""):
     doc = yaml.safe_load(path.read_text())
     alerts = set()
     if not isinstance(doc, dict) or not isinstance(doc.get("groups"), list):
         problem(rel, "no groups")
         return alerts
+    foreign = COMPAT_RULE_FILES.get(path.name)
     for group in doc["groups"]:
         gname = group.get("name")
         if groups is not None:
@@ -116,7 +125,12 @@ def check_rule_file(path, rel, anchors, known, promql, groups=None):
             if promql:
                 check_names(where, expr, known)
             if "record" in rule:
-                if ":" not in rule["record"]:
+                if records is not None:
+                    records.add(rule["record"])
+                if foreign is not None and foreign.match(rule["record"]):
+                    if f"`{rule['record']}`" not in documented:
+                        problem(where, "a compatibility series must be documented in docs/metrics.md")
+                elif ":" not in rule["record"]:
                     problem(where, "recording rule names follow level:metric:operation")
                 continue
             alerts.add(name)
@@ -136,16 +150,30 @@ def check_rule_file(path, rel, anchors, known, promql, groups=None):
     return alerts
 
 
-def check_tests(files_dir, root, alerts, groups):
+def check_tests(files_dir, root, alerts, groups, compat_records):
+    """groups: rule file path -> its groups in file order; compat_records: path -> records."""
     fires, quiet = set(), set()
+    tested = {path: set() for path in compat_records}
     for path in sorted((files_dir / "prometheus/tests").glob("*.test.yaml")):
         doc = yaml.safe_load(path.read_text())
+        loaded = [(path.parent / f).resolve() for f in doc.get("rule_files") or []]
+        unknown = [str(f) for f in loaded if f not in groups]
+        if unknown or not loaded:
+            problem(path.name, f"rule_files must name rule files of prometheus/: {unknown or 'none'}")
+        expected = [g for f in loaded for g in groups.get(f, [])]
         # Without a full order promtool evaluates groups in random order: flaky values.
-        if doc.get("group_eval_order") != groups:
-            problem(path.name, f"group_eval_order must list the rule groups in file order: {groups}")
+        if doc.get("group_eval_order") != expected:
+            problem(path.name, f"group_eval_order must list the rule groups in file order: {expected}")
         for case in doc.get("tests") or []:
             for t in case.get("alert_rule_test") or []:
                 (fires if t.get("exp_alerts") else quiet).add(t.get("alertname"))
+            for t in case.get("promql_expr_test") or []:
+                for f in loaded:
+                    if f in tested:
+                        tested[f].update(re.findall(r"[a-zA-Z_:][a-zA-Z0-9_:]*", t.get("expr", "")))
+    for f, records in compat_records.items():
+        for r in sorted(records - tested[f]):
+            problem("prometheus/tests", f"no promql_expr_test asserts {r} of {f.name}")
     for a in sorted(alerts):
         if a not in fires:
             problem("prometheus/tests", f"no test where {a} fires")
@@ -223,10 +251,16 @@ def main():
     known = catalogue(root) | external(files_dir / "external-metrics.txt")
     anchors = runbook_anchors(root)
 
-    alerts, groups = set(), []
+    documented = (root / "docs/metrics.md").read_text()
+    alerts, groups, compat_records = set(), {}, {}
     for path in sorted((files_dir / "prometheus").glob("*.rules.yaml")):
-        alerts |= check_rule_file(path, str(path.relative_to(root)), anchors, known, promql=True, groups=groups)
-    check_tests(files_dir, root, alerts, groups)
+        path = path.resolve()
+        groups[path], records = [], set()
+        alerts |= check_rule_file(path, str(path.relative_to(root)), anchors, known, promql=True,
+                                  groups=groups[path], records=records, documented=documented)
+        if path.name in COMPAT_RULE_FILES:
+            compat_records[path] = records
+    check_tests(files_dir, root, alerts, groups, compat_records)
     for path in sorted((files_dir / "loki").glob("*.yaml")):
         check_rule_file(path, str(path.relative_to(root)), anchors, known, promql=False)
     uids, exprs = {}, []

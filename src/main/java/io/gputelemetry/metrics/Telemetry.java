@@ -450,6 +450,9 @@ public final class Telemetry implements AutoCloseable {
       if (gpus.size() >= MAX_GPUS) {
         return;
       }
+      // The GPU's index on its node (DCGM's "gpu"); an empty value is no label in Prometheus.
+      String index = sample.text(EventFields.G_GPU_INDEX);
+      String gpuIndex = index == null ? "" : index;
       g =
           gpus.computeIfAbsent(
               uuid,
@@ -462,7 +465,9 @@ public final class Telemetry implements AutoCloseable {
                           "node",
                           sample.text(EventFields.G_NODE),
                           "gpu_model",
-                          sample.text(EventFields.G_GPU_MODEL))));
+                          sample.text(EventFields.G_GPU_MODEL),
+                          "gpu_index",
+                          gpuIndex)));
     }
     g.update(sample);
   }

@@ -738,6 +738,55 @@ class HelmChartTest {
                         || c.getMetadata().getLabels().containsKey("loki_rule")));
   }
 
+  static List<Object> ruleGroups(RenderedChart chart) {
+    List<Map<String, Object>> rules = chart.custom("PrometheusRule");
+    assertEquals(1, rules.size(), "one PrometheusRule");
+    return list(map(rules.get(0).get("spec"), "spec").get("groups"), "groups");
+  }
+
+  static List<Object> fileGroups(String file) throws IOException {
+    Map<?, ?> rules =
+        RenderedChart.YAML.readValue(
+            CHART.resolve("files/prometheus").resolve(file).toFile(), Map.class);
+    return list(rules.get("groups"), file + " groups");
+  }
+
+  @Test
+  void dcgmCompatAddsItsGroupsToThePrometheusRuleOnlyWhenEnabled() throws IOException {
+    Path monitoring = CHART.resolve("ci/defaults-monitoring-values.yaml");
+    List<Object> main = fileGroups("gpu-telemetry.rules.yaml");
+    List<Object> compat = fileGroups("dcgm-compat.rules.yaml");
+    assertEquals(main, ruleGroups(render(monitoring, Map.of())), "off by default");
+
+    RenderedChart on =
+        render(monitoring, Map.of("monitoring.prometheusRule.dcgmCompat.enabled", true));
+    List<Object> both = new ArrayList<>(main);
+    both.addAll(compat);
+    assertEquals(both, ruleGroups(on), "the main groups, then the DCGM-compatible ones");
+    checkPrometheusRule(on.custom("PrometheusRule").get(0));
+
+    assertTrue(
+        render(null, Map.of("monitoring.prometheusRule.dcgmCompat.enabled", true))
+            .custom("PrometheusRule")
+            .isEmpty(),
+        "dcgmCompat alone creates no PrometheusRule");
+  }
+
+  @Test
+  void dcgmCompatWithoutItsRuleFileStopsTheRender(@TempDir Path tmp) throws IOException {
+    Path chart = copyChart(tmp);
+    Files.delete(chart.resolve("files/prometheus/dcgm-compat.rules.yaml"));
+    IllegalStateException ex =
+        assertThrows(
+            IllegalStateException.class,
+            () ->
+                template(
+                    chart,
+                    CHART.resolve("ci/defaults-monitoring-values.yaml"),
+                    Map.of("monitoring.prometheusRule.dcgmCompat.enabled", true)));
+    assertTrue(ex.getMessage().contains("dcgm-compat.rules.yaml is missing"), ex.getMessage());
+  }
+
   @Test
   void kedaScalesTheProcessorOnLagAndTheProducerKeepsItsCpuHpa() {
     RenderedChart chart = render("keda");
