@@ -17,10 +17,11 @@ import java.util.regex.Pattern;
 public final class JarProcess implements AutoCloseable {
   private final Process process;
   private final List<String> lines = new CopyOnWriteArrayList<>();
+  private final Thread reader;
 
   private JarProcess(Process process) {
     this.process = process;
-    Thread reader =
+    reader =
         new Thread(
             () -> {
               try (BufferedReader r =
@@ -68,11 +69,29 @@ public final class JarProcess implements AutoCloseable {
       throw new IllegalStateException(
           "jar still running after " + seconds + " s; output:\n" + output());
     }
-    // Let the reader drain the last lines.
-    for (int i = 0; i < 50 && process.isAlive(); i++) {
-      Thread.sleep(10);
-    }
+    drain();
     return process.exitValue();
+  }
+
+  /** Waits (bounded) until the output reader has read everything the exited process wrote. */
+  private void drain() throws InterruptedException {
+    reader.join(TimeUnit.SECONDS.toMillis(10));
+    if (reader.isAlive()) {
+      throw new IllegalStateException("the jar's output was not read to its end in 10 s");
+    }
+  }
+
+  /**
+   * Stops the process (SIGTERM, then SIGKILL after {@code seconds}) and reads its output to the
+   * end.
+   */
+  public void stopAndDrain(long seconds) throws InterruptedException {
+    process.destroy();
+    if (!process.waitFor(seconds, TimeUnit.SECONDS)) {
+      process.destroyForcibly();
+      process.waitFor(seconds, TimeUnit.SECONDS);
+    }
+    drain();
   }
 
   public List<String> lines() {

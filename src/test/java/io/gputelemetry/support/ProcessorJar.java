@@ -69,6 +69,16 @@ public final class ProcessorJar implements AutoCloseable {
     return jar.output();
   }
 
+  /** Its output so far, line by line. */
+  public List<String> lines() {
+    return jar.lines();
+  }
+
+  /** A graceful stop; returns once its output has been read to the end. */
+  public void stopAndDrain(long seconds) throws Exception {
+    jar.stopAndDrain(seconds);
+  }
+
   /** SIGKILL: no shutdown hook, nothing flushed; returns once the process is gone. */
   public void kill() throws Exception {
     ProcessHandle h = ProcessHandle.of(jar.pid()).orElse(null);
