@@ -187,6 +187,7 @@ public final class Telemetry implements AutoCloseable {
     routeTopics.forEach(
         (route, topic) -> {
           counter(INGEST_BACKPRESSURE, "route", route);
+          ingestTimer(route);
           for (int status : statuses) {
             counter(INGEST_REQUESTS, "route", route, "status", Integer.toString(status));
           }
@@ -227,16 +228,18 @@ public final class Telemetry implements AutoCloseable {
 
   public void ingestRequest(String route, int status, long nanos) {
     counter(INGEST_REQUESTS, "route", route, "status", Integer.toString(status)).increment();
-    timers
-        .computeIfAbsent(
-            route,
-            r ->
-                Timer.builder("telemetry.ingest.request.duration")
-                    .description("HTTP ingest request duration")
-                    .tags("route", r)
-                    .serviceLevelObjectives(LATENCY_SLOS)
-                    .register(registry))
-        .record(nanos, TimeUnit.NANOSECONDS);
+    ingestTimer(route).record(nanos, TimeUnit.NANOSECONDS);
+  }
+
+  private Timer ingestTimer(String route) {
+    return timers.computeIfAbsent(
+        route,
+        r ->
+            Timer.builder("telemetry.ingest.request.duration")
+                .description("HTTP ingest request duration")
+                .tags("route", r)
+                .serviceLevelObjectives(LATENCY_SLOS)
+                .register(registry));
   }
 
   public void ingestBackpressure(String route) {
