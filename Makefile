@@ -32,7 +32,7 @@ SERVER_PRIVATE_IP_CMD = $(TF_OUT) server_private_ip
 SSH_USER_CMD = $(TF_OUT) ssh_user
 AGENT_IPS_CMD = terraform -chdir=$(TF_DIR) output -json agent_public_ips | tr -d '[]" \n' | tr ',' ' '
 
-.PHONY: help build test run image push tf-init tf-plan tf-apply tf-destroy bootstrap-k3s join-workers \
+.PHONY: help build test test-quick run image push tf-init tf-plan tf-apply tf-destroy bootstrap-k3s join-workers \
         require-cluster bootstrap-monitoring-prereqs deploy-monitoring deploy verify undeploy
 
 help: ## List the targets
@@ -47,8 +47,11 @@ help: ## List the targets
 build: ## Build the fat jar (target/gpu-telemetry.jar), tests skipped
 	mvn -B -DskipTests package
 
-test: ## Run unit and integration tests (mvn -B verify)
-	mvn -B verify
+test: ## Run every test CI runs, fault tests included (scripts/test.sh)
+	scripts/test.sh
+
+test-quick: ## The tests without the slower fault tests (scripts/test.sh --quick)
+	scripts/test.sh --quick
 
 run: build ## Build, then run the whole pipeline locally (standalone role, port 8080)
 	java -jar $(JAR)

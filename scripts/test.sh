@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The test command: installs what the tests need when it is missing, then runs the suite.
 #
-#   scripts/test.sh            unit tests, then integration tests (real Kafka broker, MongoDB-wire
-#                              store, the built jar, a real Prometheus), format, static analysis and
-#                              dependency checks: `mvn -B verify`
-#   scripts/test.sh -Pfaults   the same plus the fault tests (processor killed, store outage, ...)
+#   scripts/test.sh            everything CI runs: unit tests, integration tests (real Kafka broker,
+#                              MongoDB-wire store, the built jar, a real Prometheus), the fault tests
+#                              (processor killed, store outage, ...), format, static analysis and
+#                              dependency checks: `mvn -B verify -Pfaults`
+#   scripts/test.sh --quick    the same without the fault tests (a quicker loop while developing)
 #
-# Any argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages
+# Any other argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages
 # (installed with apt-get when run as root or with sudo, otherwise the command to run is printed):
 #   prometheus (promtool and the server), nodejs (k6 scripts' syntax), jq and python3-yaml (rules
 #   and dashboards checks).
@@ -41,4 +42,8 @@ fi
 java -version 2>&1 | sed -n 1p
 mvn -v | sed -n 1p
 
-exec mvn -B -ntp verify "$@"
+if [ "${1:-}" = "--quick" ]; then
+  shift
+  exec mvn -B -ntp verify "$@"
+fi
+exec mvn -B -ntp verify -Pfaults "$@"
