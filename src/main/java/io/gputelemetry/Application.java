@@ -6,6 +6,7 @@ import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.health.Health;
+import io.gputelemetry.metrics.HttpServerGauges;
 import io.gputelemetry.metrics.MeterFilters;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.processor.ProcessorStats;
@@ -138,10 +139,11 @@ public final class Application implements AutoCloseable {
             : Math.min(4, Runtime.getRuntime().availableProcessors());
     httpPort = config.http().port() == 0 ? freePort(config.http().host()) : config.http().port();
     AppConfig.Http bound = new AppConfig.Http(config.http().host(), httpPort, instances);
+    HttpServerGauges httpGauges = new HttpServerGauges(telemetry.registry());
     String httpId =
         vertx
             .deployVerticle(
-                () -> new HttpServerVerticle(bound, telemetry, health, routes),
+                () -> new HttpServerVerticle(bound, telemetry, httpGauges, health, routes),
                 new io.vertx.core.DeploymentOptions().setInstances(instances))
             .toCompletionStage()
             .toCompletableFuture()

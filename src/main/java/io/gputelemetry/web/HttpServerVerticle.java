@@ -2,6 +2,7 @@ package io.gputelemetry.web;
 
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.health.Health;
+import io.gputelemetry.metrics.HttpServerGauges;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
@@ -24,14 +25,20 @@ public class HttpServerVerticle extends VerticleBase {
 
   private final AppConfig.Http config;
   private final Telemetry telemetry;
+  private final HttpServerGauges gauges;
   private final Health health;
   private final List<Consumer<Router>> routes;
   private HttpServer server;
 
   public HttpServerVerticle(
-      AppConfig.Http config, Telemetry telemetry, Health health, List<Consumer<Router>> routes) {
+      AppConfig.Http config,
+      Telemetry telemetry,
+      HttpServerGauges gauges,
+      Health health,
+      List<Consumer<Router>> routes) {
     this.config = config;
     this.telemetry = telemetry;
+    this.gauges = gauges;
     this.health = health;
     this.routes = routes;
   }
@@ -39,6 +46,14 @@ public class HttpServerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
+    router
+        .route()
+        .handler(
+            ctx -> {
+              Runnable ended = gauges.requestStarted(ctx.request().method().name());
+              ctx.addEndHandler(done -> ended.run());
+              ctx.next();
+            });
     router.get("/metrics").handler(PrometheusScrapingHandler.create(telemetry.registry()));
     router
         .get("/health/live")
@@ -70,6 +85,11 @@ public class HttpServerVerticle extends VerticleBase {
     // garbled large responses such as /metrics; scrapers and ingest clients speak HTTP/1.1.
     return vertx
         .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .connectionHandler(
+            connection -> {
+              gauges.connectionOpened();
+              connection.closeHandler(closed -> gauges.connectionClosed());
+            })
         .requestHandler(router)
         .listen(config.port(), config.host())
         .onSuccess(s -> server = s);

@@ -1,9 +1,11 @@
 package io.gputelemetry.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.micrometer.core.instrument.DistributionSummary;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.core.instrument.distribution.CountAtBucket;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
@@ -13,6 +15,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.Test;
 
 class MeterFiltersTest {
@@ -105,6 +108,24 @@ class MeterFiltersTest {
         MeterFilters.LATENCY_BUCKETS.stream().mapToDouble(d -> d.toNanos() / 1e9).toArray();
     assertTrue(Arrays.equals(ladder, bounds), Arrays.toString(bounds));
     telemetry.close();
+  }
+
+  @Test
+  void theGaugesVertxRegistersPerConnectionAndRequestAreNotRegistered() {
+    AtomicLong open = new AtomicLong(3);
+    for (int i = 0; i < 3; i++) {
+      Gauge.builder("vertx.http.server.active.connections", open, AtomicLong::get)
+          .register(registry);
+      Gauge.builder("vertx.http.server.active.requests", open, AtomicLong::get)
+          .tag("method", "GET")
+          .register(registry);
+    }
+    assertNull(registry.find("vertx.http.server.active.connections").gauge());
+    assertNull(registry.find("vertx.http.server.active.requests").gauge());
+    assertEquals(List.of(), registry.getMeters(), "nothing kept that a re-registration could hit");
+    // Other Vert.x gauges stay.
+    Gauge.builder("vertx.pool.in.use", open, AtomicLong::get).register(registry);
+    assertEquals(3.0, registry.get("vertx.pool.in.use").gauge().value());
   }
 
   @Test
