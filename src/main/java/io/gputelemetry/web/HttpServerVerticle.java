@@ -6,11 +6,11 @@ import io.gputelemetry.metrics.HttpServerGauges;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
@@ -23,12 +23,16 @@ import org.apache.logging.log4j.Logger;
 public class HttpServerVerticle extends VerticleBase {
   private static final Logger LOG = LogManager.getLogger(HttpServerVerticle.class);
 
+  /** The worker pool of /metrics scrapes, shared by every instance of this verticle. */
+  static final String SCRAPE_POOL = "metrics-scrape";
+
   private final AppConfig.Http config;
   private final Telemetry telemetry;
   private final HttpServerGauges gauges;
   private final Health health;
   private final List<Consumer<Router>> routes;
   private HttpServer server;
+  private WorkerExecutor scrapes;
 
   public HttpServerVerticle(
       AppConfig.Http config,
@@ -54,7 +58,8 @@ public class HttpServerVerticle extends VerticleBase {
               ctx.addEndHandler(done -> ended.run());
               ctx.next();
             });
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(telemetry.registry()));
+    scrapes = vertx.createSharedWorkerExecutor(SCRAPE_POOL, 1);
+    router.get("/metrics").handler(new MetricsEndpoint(telemetry.registry(), scrapes));
     router
         .get("/health/live")
         .handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
@@ -104,6 +109,7 @@ public class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.eventually(() -> scrapes == null ? Future.succeededFuture() : scrapes.close());
   }
 }
