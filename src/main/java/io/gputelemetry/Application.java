@@ -6,6 +6,8 @@ import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.health.Health;
+import io.gputelemetry.metrics.HttpServerGauges;
+import io.gputelemetry.metrics.MeterFilters;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.processor.ProcessorStats;
 import io.gputelemetry.processor.ProcessorVerticle;
@@ -73,6 +75,9 @@ public final class Application implements AutoCloseable {
       startEmbedded();
     }
     telemetry = new Telemetry(role.name().toLowerCase(Locale.ROOT), Version.get());
+    // Before the first meter: a few fixed buckets for Vert.x's and the JVM's timers and summaries
+    // (Vert.x's publishQuantiles option, off, gave every meter a percentile histogram instead).
+    MeterFilters.install(telemetry.registry());
     vertx =
         Vertx.builder()
             .with(
@@ -80,12 +85,8 @@ public final class Application implements AutoCloseable {
                     .setMetricsOptions(
                         new MicrometerMetricsOptions()
                             .setEnabled(true)
-                            // Buckets (not only a summary) so that dashboards can compute latency
-                            // percentiles.
                             .setPrometheusOptions(
-                                new io.vertx.micrometer.VertxPrometheusOptions()
-                                    .setEnabled(true)
-                                    .setPublishQuantiles(true))))
+                                new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true))))
             .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
             .build();
     health = new Health(vertx);
@@ -138,10 +139,11 @@ public final class Application implements AutoCloseable {
             : Math.min(4, Runtime.getRuntime().availableProcessors());
     httpPort = config.http().port() == 0 ? freePort(config.http().host()) : config.http().port();
     AppConfig.Http bound = new AppConfig.Http(config.http().host(), httpPort, instances);
+    HttpServerGauges httpGauges = new HttpServerGauges(telemetry.registry());
     String httpId =
         vertx
             .deployVerticle(
-                () -> new HttpServerVerticle(bound, telemetry, health, routes),
+                () -> new HttpServerVerticle(bound, telemetry, httpGauges, health, routes),
                 new io.vertx.core.DeploymentOptions().setInstances(instances))
             .toCompletionStage()
             .toCompletableFuture()

@@ -2,14 +2,15 @@ package io.gputelemetry.web;
 
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.health.Health;
+import io.gputelemetry.metrics.HttpServerGauges;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.core.VerticleBase;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
-import io.vertx.micrometer.PrometheusScrapingHandler;
 import java.util.List;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
@@ -22,16 +23,26 @@ import org.apache.logging.log4j.Logger;
 public class HttpServerVerticle extends VerticleBase {
   private static final Logger LOG = LogManager.getLogger(HttpServerVerticle.class);
 
+  /** The worker pool of /metrics scrapes, shared by every instance of this verticle. */
+  static final String SCRAPE_POOL = "metrics-scrape";
+
   private final AppConfig.Http config;
   private final Telemetry telemetry;
+  private final HttpServerGauges gauges;
   private final Health health;
   private final List<Consumer<Router>> routes;
   private HttpServer server;
+  private WorkerExecutor scrapes;
 
   public HttpServerVerticle(
-      AppConfig.Http config, Telemetry telemetry, Health health, List<Consumer<Router>> routes) {
+      AppConfig.Http config,
+      Telemetry telemetry,
+      HttpServerGauges gauges,
+      Health health,
+      List<Consumer<Router>> routes) {
     this.config = config;
     this.telemetry = telemetry;
+    this.gauges = gauges;
     this.health = health;
     this.routes = routes;
   }
@@ -39,7 +50,16 @@ public class HttpServerVerticle extends VerticleBase {
   @Override
   public Future<?> start() {
     Router router = Router.router(vertx);
-    router.get("/metrics").handler(PrometheusScrapingHandler.create(telemetry.registry()));
+    router
+        .route()
+        .handler(
+            ctx -> {
+              Runnable ended = gauges.requestStarted(ctx.request().method().name());
+              ctx.addEndHandler(done -> ended.run());
+              ctx.next();
+            });
+    scrapes = vertx.createSharedWorkerExecutor(SCRAPE_POOL, 1);
+    router.get("/metrics").handler(new MetricsEndpoint(telemetry.registry(), scrapes));
     router
         .get("/health/live")
         .handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
@@ -70,6 +90,11 @@ public class HttpServerVerticle extends VerticleBase {
     // garbled large responses such as /metrics; scrapers and ingest clients speak HTTP/1.1.
     return vertx
         .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .connectionHandler(
+            connection -> {
+              gauges.connectionOpened();
+              connection.closeHandler(closed -> gauges.connectionClosed());
+            })
         .requestHandler(router)
         .listen(config.port(), config.host())
         .onSuccess(s -> server = s);
@@ -84,6 +109,7 @@ public class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    return server == null ? Future.succeededFuture() : server.close();
+    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    return closed.eventually(() -> scrapes == null ? Future.succeededFuture() : scrapes.close());
   }
 }

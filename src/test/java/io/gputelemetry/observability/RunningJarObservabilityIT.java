@@ -170,6 +170,16 @@ class RunningJarObservabilityIT {
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()
           .until(() -> firstValue(get(api + enc("up{job=\"gpu-telemetry\"}"))) == 1.0);
+      // Prometheus asks for OpenMetrics (gzipped): its info family is stored under the name the
+      // text format gives it, and the scrape stays within its budget.
+      await()
+          .atMost(Duration.ofSeconds(30))
+          .ignoreExceptions()
+          .until(
+              () -> firstValue(get(api + enc("telemetry_build_info{role=\"standalone\"}"))) == 1.0);
+      double scraped = firstValue(get(api + enc("scrape_samples_scraped{job=\"gpu-telemetry\"}")));
+      assertTrue(
+          scraped > 0 && scraped <= ScrapeBudgetIT.MAX_SAMPLES, scraped + " samples scraped");
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()
