@@ -36,12 +36,10 @@ public final class Telemetry implements AutoCloseable {
   public static final String OTHER = "_other";
   private static final int MAX_TENANTS = 500;
   private static final int MAX_GPUS = 4096;
-  private static final Duration[] LATENCY_SLOS = {
-    Duration.ofMillis(5), Duration.ofMillis(10), Duration.ofMillis(25), Duration.ofMillis(50),
-    Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
-    Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30),
-    Duration.ofSeconds(60), Duration.ofMinutes(5)
-  };
+
+  /** The buckets of our own timers: the one latency ladder of every timer (30 s exact). */
+  private static final Duration[] LATENCY_SLOS =
+      MeterFilters.LATENCY_BUCKETS.toArray(Duration[]::new);
 
   private final PrometheusMeterRegistry registry;
   private final ZeroFirstCounters zeroFirst;
