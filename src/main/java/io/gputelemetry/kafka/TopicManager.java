@@ -4,6 +4,9 @@ import io.gputelemetry.config.AppConfig;
 import io.vertx.core.Future;
 import io.vertx.kafka.admin.KafkaAdminClient;
 import io.vertx.kafka.admin.NewTopic;
+import io.vertx.kafka.admin.TopicDescription;
+import io.vertx.kafka.client.common.Node;
+import io.vertx.kafka.client.common.TopicPartitionInfo;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -22,7 +25,34 @@ public final class TopicManager {
     return List.of(k.topics().gpuMetrics(), k.topics().tokenUsage(), k.topics().dlq());
   }
 
+  /**
+   * Creates the missing topics, then succeeds once every partition has a leader: a new topic's
+   * leaders are elected after it is created, and a send before that waits, or fails under load.
+   */
   public static Future<Void> ensureTopics(KafkaAdminClient admin, AppConfig.Kafka k) {
+    return createMissing(admin, k).compose(v -> leadersElected(admin, topics(k)));
+  }
+
+  private static Future<Void> leadersElected(KafkaAdminClient admin, List<String> topics) {
+    return admin
+        .describeTopics(topics)
+        .compose(
+            described -> {
+              for (TopicDescription t : described.values()) {
+                for (TopicPartitionInfo p : t.getPartitions()) {
+                  Node leader = p.getLeader();
+                  if (leader == null || leader.isEmpty() || leader.getId() < 0) {
+                    return Future.failedFuture(
+                        new IllegalStateException(
+                            t.getName() + "-" + p.getPartition() + " has no leader yet"));
+                  }
+                }
+              }
+              return Future.succeededFuture();
+            });
+  }
+
+  private static Future<Void> createMissing(KafkaAdminClient admin, AppConfig.Kafka k) {
     return admin
         .listTopics()
         .compose(

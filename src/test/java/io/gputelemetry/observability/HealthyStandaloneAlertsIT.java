@@ -145,7 +145,16 @@ class HealthyStandaloneAlertsIT {
       }
     }
     assertTrue(rules > 50, "the shipped rules are loaded: " + rules);
-    assertEquals(Map.of(), alertsSeen, "alerts pending or firing in a healthy run");
+    assertEquals(
+        Map.of(),
+        alertsSeen,
+        () ->
+            "alerts pending or firing in a healthy run; the jar's warnings and errors:\n"
+                + String.join(
+                    "\n",
+                    jar.lines().stream()
+                        .filter(l -> l.contains("WARN") || l.contains("ERROR"))
+                        .toList()));
   }
 
   @Test
