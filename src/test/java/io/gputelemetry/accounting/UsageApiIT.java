@@ -22,7 +22,9 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 import org.apache.kafka.clients.admin.Admin;
+import org.apache.kafka.clients.admin.ConsumerGroupDescription;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Test;
@@ -141,9 +143,15 @@ class UsageApiIT {
     try (RunningPipeline p = new RunningPipeline(conf(dir, f))) {
       Application second = p.addProcessor();
       Application third = p.addProcessor();
+      awaitThreeMembersWithPartitions(p);
       ingest(p, f);
       JsonObject three = usage(p, "http://127.0.0.1:" + third.httpPort(), "tenant");
       assertSameFigures(one, three, "three processors");
+      long storing =
+          Stream.of(p.processor(), second, third)
+              .filter(a -> a.processor().stats().stored.get() > 0)
+              .count();
+      assertTrue(storing >= 2, "the processors shared the partitions: " + storing + " stored");
 
       for (Application a : List.of(p.processor(), second, third)) {
         a.close();
@@ -173,6 +181,28 @@ class UsageApiIT {
         a.getJsonObject("totals").getDouble("idle_cost_usd"),
         b.getJsonObject("totals").getDouble("idle_cost_usd"),
         what);
+  }
+
+  /** Until the group has three members, each assigned partitions (the rebalance is over). */
+  private static void awaitThreeMembersWithPartitions(RunningPipeline p) throws Exception {
+    String group = p.processorConfig().processor().groupId();
+    try (Admin admin = Admin.create(Map.of("bootstrap.servers", TestKafka.bootstrapServers()))) {
+      await()
+          .atMost(Duration.ofSeconds(60))
+          .ignoreExceptions()
+          .until(
+              () -> {
+                ConsumerGroupDescription d =
+                    admin
+                        .describeConsumerGroups(List.of(group))
+                        .describedGroups()
+                        .get(group)
+                        .get(10, TimeUnit.SECONDS);
+                return d.members().size() == 3
+                    && d.members().stream()
+                        .allMatch(m -> !m.assignment().topicPartitions().isEmpty());
+              });
+    }
   }
 
   private static void resetGroup(RunningPipeline p) throws Exception {
