@@ -13,9 +13,7 @@ import static com.mongodb.client.model.Sorts.ascending;
 import static com.mongodb.client.model.Sorts.descending;
 
 import com.mongodb.ConnectionString;
-import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoClientSettings;
-import com.mongodb.bulk.BulkWriteError;
 import com.mongodb.client.model.BulkWriteOptions;
 import com.mongodb.client.model.IndexModel;
 import com.mongodb.client.model.IndexOptions;
@@ -36,7 +34,6 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -205,29 +202,7 @@ public final class MongoStore implements Store {
     return one(db.getCollection(Store.collection(type), RawBsonDocument.class)
             .bulkWrite(ops, new BulkWriteOptions().ordered(false)))
         .map(r -> WriteOutcome.allInserted(n))
-        .recover(err -> classify(err, n));
-  }
-
-  /** Duplicates are "already stored", data errors are reported per document, the rest fails. */
-  static Future<WriteOutcome> classify(Throwable err, int size) {
-    MongoBulkWriteException bulk = StoreFailures.bulkError(err);
-    if (bulk == null || bulk.getWriteConcernError() != null) {
-      return Future.failedFuture(err);
-    }
-    Set<Integer> duplicates = new HashSet<>();
-    Map<Integer, String> rejected = new HashMap<>();
-    for (BulkWriteError e : bulk.getWriteErrors()) {
-      if (StoreFailures.isDuplicate(e.getCode())) {
-        duplicates.add(e.getIndex());
-      } else if (StoreFailures.isDataError(e.getCode())) {
-        rejected.put(
-            e.getIndex(),
-            "store refused the document (code " + e.getCode() + "): " + e.getMessage());
-      } else {
-        return Future.failedFuture(err);
-      }
-    }
-    return Future.succeededFuture(new WriteOutcome(size, duplicates, rejected));
+        .recover(err -> StoreFailures.classify(err, n));
   }
 
   @Override

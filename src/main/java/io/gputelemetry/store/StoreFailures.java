@@ -4,6 +4,11 @@ import com.mongodb.MongoBulkWriteException;
 import com.mongodb.MongoCommandException;
 import com.mongodb.MongoException;
 import com.mongodb.MongoWriteException;
+import com.mongodb.bulk.BulkWriteError;
+import io.vertx.core.Future;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
 
 /**
@@ -53,5 +58,27 @@ public final class StoreFailures {
       }
     }
     return -1;
+  }
+
+  /** Duplicates are "already stored", data errors are reported per document, the rest fails. */
+  public static Future<WriteOutcome> classify(Throwable err, int size) {
+    MongoBulkWriteException bulk = bulkError(err);
+    if (bulk == null || bulk.getWriteConcernError() != null) {
+      return Future.failedFuture(err);
+    }
+    Set<Integer> duplicates = new HashSet<>();
+    Map<Integer, String> rejected = new HashMap<>();
+    for (BulkWriteError e : bulk.getWriteErrors()) {
+      if (isDuplicate(e.getCode())) {
+        duplicates.add(e.getIndex());
+      } else if (isDataError(e.getCode())) {
+        rejected.put(
+            e.getIndex(),
+            "store refused the document (code " + e.getCode() + "): " + e.getMessage());
+      } else {
+        return Future.failedFuture(err);
+      }
+    }
+    return Future.succeededFuture(new WriteOutcome(size, duplicates, rejected));
   }
 }

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 class LiveRatesTest {
@@ -91,5 +92,96 @@ class LiveRatesTest {
     r.recordTokens("nogpu", T - 1_000, 10, 10, T);
     assertTrue(
         Double.isNaN(r.rates("nogpu", T).costPerToken()), "no GPU serves it: unknown, not 0");
+  }
+
+  @Test
+  void aGpuThatLeftTheInventoryStopsAddingCost() {
+    LiveRates r = rates();
+    long now = T + 60_000;
+    LiveRates.GpuState g1 = new LiveRates.GpuState("g1", "m", "GA", T - 120_000, now, null, 200);
+    LiveRates.GpuState g2 = new LiveRates.GpuState("g2", "m", "GA", T - 120_000, now, null, 200);
+    r.updateInventory(List.of(g1, g2), now);
+    r.recordTokens("m", T + 10_000, 900, 0, now);
+    // Two GA GPUs over [T, T + 60 s): 2 x (30 s x 0.001 + 30 s x 0.002) = 0.18 $.
+    assertEquals(0.18, r.rates("m", now).costUsd(), 1e-9);
+    assertEquals(2, r.rates("m", now).gpus());
+    r.updateInventory(List.of(g1), now);
+    // g2 is gone from the inventory: g1 alone, 0.09 $, 200 W x 60 s = 12 000 J.
+    LiveRates.Rates x = r.rates("m", now);
+    assertEquals(1, x.gpus());
+    assertEquals(0.09, x.costUsd(), 1e-9);
+    assertEquals(12_000, x.energyJ(), 1e-6);
+    assertEquals(null, r.gpuModelOf("g2"), "forgotten");
+    assertEquals("GA", r.gpuModelOf("g1"));
+  }
+
+  @Test
+  void tokensFromFurtherAheadThanTheAllowedLatenessAreNeverCounted() {
+    LiveRates r = rates(); // allowed lateness 5 s
+    long now = T + 60_000;
+    assertFalse(r.recordTokens("m", now + 10_000, 600, 0, now), "from the future: not late");
+    assertEquals(0.0, r.rates("m", now + 10_000).tokensPerSecond(), 1e-9, "10 s ahead: dropped");
+    r.recordTokens("m", now + 3_000, 60, 0, now);
+    // 3 s ahead is within the allowed 5 s: counted once its time is in the window, 60 / 60 s.
+    assertEquals(0.0, r.rates("m", now).tokensPerSecond(), 1e-9, "not yet: (now - 60 s, now]");
+    assertEquals(1.0, r.rates("m", now + 3_000).tokensPerSecond(), 1e-9);
+  }
+
+  @Test
+  void requestInputAndOutputRatesAreSeparate() {
+    LiveRates r = rates();
+    long now = T + 60_000;
+    r.recordTokens("m", T + 10_000, 120, 60, now);
+    r.recordTokens("m", T + 20_000, 0, 60, now);
+    r.recordTokens("other", T + 20_000, 6000, 6000, now);
+    LiveRates.Rates x = r.rates("m", now);
+    assertEquals(2 / 60.0, x.requestsPerSecond(), 1e-12, "2 requests / 60 s");
+    assertEquals(120 / 60.0, x.inputTokensPerSecond(), 1e-12);
+    assertEquals(120 / 60.0, x.outputTokensPerSecond(), 1e-12, "60 + 60 / 60 s");
+    assertEquals(240 / 60.0, x.tokensPerSecond(), 1e-12);
+    assertEquals(Set.of("m", "other"), r.models());
+  }
+
+  @Test
+  void aGpuLastSeenBeforeTheWindowIsNotCounted() {
+    LiveRates r = rates();
+    long now = T + 120_000;
+    r.updateInventory(
+        List.of(
+            new LiveRates.GpuState("g1", "m", "GA", T - 120_000, now - 61_000, null, 200),
+            new LiveRates.GpuState("g2", "m", "GA", now - 10_000, now, null, 200)),
+        now);
+    r.recordTokens("m", now - 1_000, 100, 0, now);
+    LiveRates.Rates x = r.rates("m", now);
+    // g1 left before the window (now - 60 s, now]; g2 was first seen 10 s ago at 0.002 $/s.
+    assertEquals(1, x.gpus());
+    assertEquals(10 * 0.002, x.costUsd(), 1e-9);
+    assertEquals(200.0 * 10, x.energyJ(), 1e-6);
+    assertEquals(Set.of("m"), r.models());
+  }
+
+  @Test
+  void theCounterRateIsTakenSinceTheLastSnapshotBeforeTheWindow() {
+    LiveRates r = rates();
+    // Snapshots at T (counter 0), T + 30 s (3000 J: 100 W), T + 90 s (+18 000 J: 300 W); power
+    // reads 999 W throughout. At T + 90 s the window starts at T + 30 s: that snapshot is the
+    // baseline, so the rate is 300 W and the window's 60 s draw 18 000 J.
+    r.updateInventory(List.of(gpu(T, 0L)), T);
+    r.updateInventory(List.of(gpu(T + 30_000, 3_000_000L)), T + 30_000);
+    r.updateInventory(List.of(gpu(T + 90_000, 21_000_000L)), T + 90_000);
+    assertEquals(18_000, r.rates("m", T + 90_000).energyJ(), 1e-6);
+  }
+
+  @Test
+  void aCounterThatWentBackFallsBackToPower() {
+    LiveRates r = rates();
+    r.updateInventory(List.of(gpu(T, 50_000_000L)), T);
+    r.updateInventory(List.of(gpu(T + 30_000, 1_000L)), T + 30_000);
+    // The counter reset: 999 W x the 60 s of the window (GPU seen since T - 120 s).
+    assertEquals(999.0 * 60, r.rates("m", T + 30_000).energyJ(), 1e-6);
+  }
+
+  private static LiveRates.GpuState gpu(long seen, Long counter) {
+    return new LiveRates.GpuState("g1", "m", "GA", T - 120_000, seen, counter, 999);
   }
 }

@@ -1,0 +1,159 @@
+package io.gputelemetry.config;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+
+/** Typed settings: bounds, optional values, API keys, masking. */
+class AppConfigTest {
+  private static Settings set(Map<String, String> overrides) {
+    return Settings.load(null, Map.of(), overrides);
+  }
+
+  private static AppConfig config(Map<String, String> overrides) {
+    return AppConfig.from(set(overrides));
+  }
+
+  @Test
+  void integerAndNumberBoundsAreInclusive() {
+    Settings s = set(Map.of("http.port", "0", "simulator.rate", "1000000"));
+    assertEquals(0, s.integer("http.port", 0, 65535), "the lower bound is allowed");
+    assertEquals(65535, set(Map.of("http.port", "65535")).integer("http.port", 0, 65535));
+    assertThrows(
+        ConfigException.class,
+        () -> set(Map.of("http.port", "65536")).integer("http.port", 0, 65535));
+    assertThrows(
+        ConfigException.class, () -> s.integer("http.port", 1, 65535), "below the minimum");
+    assertEquals(
+        1_000_000.0, s.number("simulator.rate", 0, 1_000_000), "the upper bound is allowed");
+    assertEquals(0.0, set(Map.of("simulator.rate", "0")).number("simulator.rate", 0, 1));
+    assertEquals(2.5, set(Map.of("simulator.rate", "2.5")).number("simulator.rate", 0, 10));
+    assertThrows(ConfigException.class, () -> s.number("simulator.rate", 0, 999_999.5));
+    assertThrows(
+        ConfigException.class,
+        () -> set(Map.of("simulator.rate", "NaN")).number("simulator.rate", 0, 1));
+  }
+
+  @Test
+  void optionalLongsAreNullWhenEmptyAndBoundedBelow() {
+    assertNull(set(Map.of()).optionalLong("simulator.count", 0), "empty by default");
+    assertEquals(0L, set(Map.of("simulator.count", "0")).optionalLong("simulator.count", 0));
+    assertEquals(12L, set(Map.of("simulator.count", "12")).optionalLong("simulator.count", 0));
+    assertThrows(
+        ConfigException.class,
+        () -> set(Map.of("simulator.count", "-1")).optionalLong("simulator.count", 0));
+    assertThrows(
+        ConfigException.class,
+        () -> set(Map.of("simulator.count", "x")).optionalLong("simulator.count", 0));
+  }
+
+  @Test
+  void booleansListsAndChoices() {
+    assertTrue(set(Map.of("simulator.enabled", "TRUE")).bool("simulator.enabled"));
+    assertFalse(set(Map.of("simulator.enabled", "false")).bool("simulator.enabled"));
+    assertThrows(
+        ConfigException.class,
+        () -> set(Map.of("simulator.enabled", "yes")).bool("simulator.enabled"));
+    assertEquals(
+        List.of("a", "b"), set(Map.of("simulator.tenants", " a, ,b ,")).list("simulator.tenants"));
+    assertThrows(
+        ConfigException.class,
+        () -> set(Map.of("simulator.tenants", " , ")).list("simulator.tenants"));
+  }
+
+  @Test
+  void theSimulatorIsUnboundedUnlessADurationOrACountIsGiven() {
+    AppConfig.Simulator d = config(Map.of()).simulator();
+    assertEquals(42, d.seed());
+    assertTrue(d.enabled());
+    assertFalse(d.bounds().bounded());
+    assertTrue(config(Map.of("simulator.count", "5")).simulator().bounds().bounded());
+    assertEquals(5L, config(Map.of("simulator.count", "5")).simulator().bounds().count());
+    assertTrue(config(Map.of("simulator.duration", "30s")).simulator().bounds().bounded());
+    assertEquals(-3, config(Map.of("simulator.seed", "-3")).simulator().seed());
+    assertFalse(config(Map.of("simulator.enabled", "false")).simulator().enabled());
+    assertEquals(Long.MAX_VALUE, config(Map.of("verify.max-lag", "")).verify().maxLag());
+    assertEquals(7L, config(Map.of("verify.max-lag", "7")).verify().maxLag());
+  }
+
+  @Test
+  void apiKeysAreKeysOrKeysBoundToATenant() {
+    Map<String, String> expected = new LinkedHashMap<>();
+    expected.put("0123456789abcdef", "");
+    expected.put("key:with:colons-xyz", "acme");
+    assertEquals(
+        expected,
+        config(Map.of("ingest.api-keys", " 0123456789abcdef , ,key:with:colons-xyz:acme"))
+            .ingest()
+            .apiKeys(),
+        "the tenant is after the last colon");
+    assertEquals(Map.of(), config(Map.of()).ingest().apiKeys());
+    assertEquals(
+        Map.of("0123456789abcdef", ""),
+        config(Map.of("ingest.api-keys", "0123456789abcdef:")).ingest().apiKeys(),
+        "an empty tenant after the colon: unbound");
+    for (String bad : List.of("short", "0123456789abcde:acme", "0123456789abcdef:bad tenant")) {
+      assertThrows(
+          ConfigException.class, () -> config(Map.of("ingest.api-keys", bad)), "refused: " + bad);
+    }
+    assertEquals(
+        "Ingest[enabled=true, keys=1]",
+        config(Map.of("ingest.api-keys", "0123456789abcdef")).ingest().toString(),
+        "keys are never printed");
+  }
+
+  @Test
+  void logLevelMongoUriAndEndpoints() {
+    assertEquals("debug", config(Map.of("log.level", "DEBUG")).log().level());
+    assertThrows(ConfigException.class, () -> config(Map.of("log.level", "verbose")));
+    assertEquals(
+        "mongodb+srv://db.example",
+        config(Map.of("mongo.connection-string", "mongodb+srv://db.example"))
+            .mongo()
+            .connectionString());
+    assertThrows(
+        ConfigException.class, () -> config(Map.of("mongo.connection-string", "http://db")));
+    AppConfig moved = config(Map.of()).withEndpoints("k:9092", "mongodb://m:1");
+    assertEquals("k:9092", moved.settings().raw("kafka.bootstrap.servers"));
+    assertEquals("mongodb://m:1", moved.mongo().connectionString());
+    assertEquals(
+        "Mongo[database=telemetry, retention=PT720H, timeout=" + moved.mongo().timeout() + "]",
+        moved.mongo().toString(),
+        "the connection string (credentials) is never printed");
+  }
+
+  @Test
+  void printedSettingsMaskSecretsOnly() {
+    String printed =
+        set(Map.of("mongo.connection-string", "mongodb://u:pw@h", "ingest.api-keys", ""))
+            .toString();
+    assertTrue(printed.contains("mongo.connection-string=****\n"), printed);
+    assertTrue(printed.contains("ingest.api-keys=\n"), "an empty secret is shown as empty");
+    assertTrue(printed.contains("http.port=8080\n"), printed);
+  }
+
+  @Test
+  void retryBackoffMaxMustNotBeBelowInitial() {
+    assertEquals(
+        Duration.ofSeconds(1),
+        config(Map.of("processor.retry.initial-backoff", "1s", "processor.retry.max-backoff", "1s"))
+            .processor()
+            .retry()
+            .max(),
+        "equal is allowed");
+    assertThrows(
+        ConfigException.class,
+        () ->
+            config(
+                Map.of(
+                    "processor.retry.initial-backoff", "2s", "processor.retry.max-backoff", "1s")));
+  }
+}
