@@ -47,10 +47,10 @@ help: ## List the targets
 build: ## Build the fat jar (target/gpu-telemetry.jar), tests skipped
 	mvn -B -DskipTests package
 
-test: ## Run every test CI runs, fault tests included (scripts/test.sh)
+test: ## Run every test CI runs: fault tests and mutation testing included (scripts/test.sh)
 	scripts/test.sh
 
-test-quick: ## The tests without the slower fault tests (scripts/test.sh --quick)
+test-quick: ## The tests without the fault tests and mutation testing (scripts/test.sh --quick)
 	scripts/test.sh --quick
 
 run: build ## Build, then run the whole pipeline locally (standalone role, port 8080)

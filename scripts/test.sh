@@ -4,8 +4,11 @@
 #   scripts/test.sh            everything CI runs: unit tests, integration tests (real Kafka broker,
 #                              MongoDB-wire store, the built jar, a real Prometheus), the fault tests
 #                              (processor killed, store outage, ...), format, static analysis and
-#                              dependency checks: `mvn -B verify -Pfaults`
-#   scripts/test.sh --quick    the same without the fault tests (a quicker loop while developing)
+#                              dependency checks (`mvn -B verify -Pfaults`), then mutation testing
+#                              (PIT) of the accounting, config and store packages against their
+#                              thresholds (the event package's run, ~10 minutes, is in the full
+#                              `mvn -Pmutation test` only)
+#   scripts/test.sh --quick    the tests without the fault tests and without PIT
 #
 # Any other argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages
 # (installed with apt-get when run as root or with sudo, otherwise the command to run is printed):
@@ -46,4 +49,9 @@ if [ "${1:-}" = "--quick" ]; then
   shift
   exec mvn -B -ntp verify "$@"
 fi
-exec mvn -B -ntp verify -Pfaults "$@"
+mvn -B -ntp verify -Pfaults "$@"
+# PIT on the classes and tests just built (no lifecycle: nothing is rebuilt).
+exec mvn -B -ntp -Pmutation \
+  org.pitest:pitest-maven:mutationCoverage@accounting \
+  org.pitest:pitest-maven:mutationCoverage@config \
+  org.pitest:pitest-maven:mutationCoverage@store

@@ -39,6 +39,16 @@ import org.junit.jupiter.api.Test;
  */
 @Tag("slow")
 class PoisonRecordsIT {
+  /** The DLQ reason each kind of poison must carry. */
+  private static final Map<String, String> EXPECTED_REASON =
+      Map.of(
+          "too_large", "too_large",
+          "not_json", "parse_error",
+          "missing_field", "missing_field",
+          "wrong_type", "wrong_type",
+          "empty", "empty_record",
+          "binary", "parse_error");
+
   private static final int MAX_RECORD_BYTES = 4096;
 
   @Test
@@ -84,6 +94,7 @@ class PoisonRecordsIT {
                 .getBytes(StandardCharsets.UTF_8));
         poison.put("empty", new byte[0]);
         poison.put("binary", new byte[] {(byte) 0xff, (byte) 0xfe, 0, 1, 2});
+        assertEquals(EXPECTED_REASON.keySet(), poison.keySet(), "a reason expected for each kind");
         Map<Long, String> poisonAt = new TreeMap<>();
         List<String> validIds = new ArrayList<>();
         int partition = -1;
@@ -125,10 +136,7 @@ class PoisonRecordsIT {
                 "original value kept: " + kind);
             assertEquals(key, r.key());
             String reason = header(r, "dlq.reason");
-            assertTrue(reason != null && !reason.isBlank(), "a reason for " + kind);
-            if (kind.equals("too_large")) {
-              assertEquals("too_large", reason);
-            }
+            assertEquals(EXPECTED_REASON.get(kind), reason, "the reason for " + kind);
             reasons.merge(kind + "=" + reason, 1, Integer::sum);
           }
 
