@@ -8,10 +8,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import io.gputelemetry.support.JarProcess;
+import io.gputelemetry.support.PrometheusServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -69,7 +69,7 @@ class HealthyStandaloneAlertsIT {
 
   @TempDir static Path dir;
   private static JarProcess jar;
-  private static Process prometheus;
+  private static PrometheusServer prometheus;
   private static String api;
   private static String jarBase;
 
@@ -90,6 +90,7 @@ class HealthyStandaloneAlertsIT {
         .ignoreExceptions()
         .until(() -> get(jarBase + "/health/ready").statusCode() == 200);
     prometheus = startPrometheus(port);
+    api = prometheus.base();
     await()
         .atMost(Duration.ofSeconds(60))
         .ignoreExceptions()
@@ -120,8 +121,7 @@ class HealthyStandaloneAlertsIT {
   @AfterAll
   static void stop() throws Exception {
     if (prometheus != null) {
-      prometheus.destroy();
-      prometheus.waitFor(10, TimeUnit.SECONDS);
+      prometheus.close();
     }
     if (jar != null) {
       jar.close();
@@ -305,45 +305,11 @@ class HealthyStandaloneAlertsIT {
     return out;
   }
 
-  private static Process startPrometheus(String jarPort) throws Exception {
-    Path bin = Path.of("/usr/bin/prometheus");
-    assertTrue(
-        Files.isExecutable(bin),
-        "/usr/bin/prometheus is missing: apt-get install prometheus (scripts/test.sh installs it)");
-    List<String> ruleFiles = new ArrayList<>();
+  private static PrometheusServer startPrometheus(String jarPort) throws Exception {
     try (Stream<Path> rules = Files.list(FILES.resolve("prometheus"))) {
-      rules
-          .filter(p -> p.toString().endsWith(".rules.yaml"))
-          .sorted()
-          .forEach(p -> ruleFiles.add("'" + p.toAbsolutePath() + "'"));
+      return PrometheusServer.start(
+          dir, rules.filter(p -> p.toString().endsWith(".rules.yaml")).sorted().toList(), jarPort);
     }
-    Path config = dir.resolve("prometheus.yml");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}",
-            "rule_files: [" + String.join(", ", ruleFiles) + "]",
-            "scrape_configs:",
-            "  - job_name: gpu-telemetry",
-            "    static_configs: [{targets: ['127.0.0.1:"
-                + jarPort
-                + "'], labels: {namespace: ci}}]",
-            ""));
-    int promPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      promPort = s.getLocalPort();
-    }
-    api = "http://127.0.0.1:" + promPort;
-    return new ProcessBuilder(
-            bin.toString(),
-            "--config.file=" + config,
-            "--storage.tsdb.path=" + dir.resolve("data"),
-            "--web.listen-address=127.0.0.1:" + promPort,
-            "--log.level=warn")
-        .redirectErrorStream(true)
-        .redirectOutput(dir.resolve("prometheus.log").toFile())
-        .start();
   }
 
   private static JsonArray query(String promql) throws Exception {

@@ -7,9 +7,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.support.Events;
 import io.gputelemetry.support.JarProcess;
+import io.gputelemetry.support.PrometheusServer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
-import java.net.ServerSocket;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -21,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
@@ -134,38 +135,9 @@ class RunningJarObservabilityIT {
 
   @Test
   void prometheusScrapesTheJarAndEvaluatesTheRecordingRules(@TempDir Path dir) throws Exception {
-    assertTrue(
-        Files.isExecutable(Path.of("/usr/bin/prometheus")),
-        "/usr/bin/prometheus is missing: apt-get install prometheus (scripts/test.sh installs it)");
-    Path rules =
-        Path.of("charts/gpu-telemetry/files/prometheus/gpu-telemetry.rules.yaml").toAbsolutePath();
-    Path config = dir.resolve("prometheus.yml");
-    Files.writeString(
-        config,
-        String.join(
-            "\n",
-            "global: {scrape_interval: 1s, evaluation_interval: 1s}",
-            "rule_files: ['" + rules + "']",
-            "scrape_configs:",
-            "  - job_name: gpu-telemetry",
-            "    static_configs: [{targets: ['127.0.0.1:" + port + "'], labels: {namespace: ci}}]",
-            ""));
-    int promPort;
-    try (ServerSocket s = new ServerSocket(0)) {
-      promPort = s.getLocalPort();
-    }
-    Process prom =
-        new ProcessBuilder(
-                "/usr/bin/prometheus",
-                "--config.file=" + config,
-                "--storage.tsdb.path=" + dir.resolve("data"),
-                "--web.listen-address=127.0.0.1:" + promPort,
-                "--log.level=warn")
-            .redirectErrorStream(true)
-            .redirectOutput(dir.resolve("prometheus.log").toFile())
-            .start();
-    try {
-      String api = "http://127.0.0.1:" + promPort + "/api/v1/query?query=";
+    Path rules = Path.of("charts/gpu-telemetry/files/prometheus/gpu-telemetry.rules.yaml");
+    try (PrometheusServer prom = PrometheusServer.start(dir, List.of(rules), port)) {
+      String api = prom.base() + "/api/v1/query?query=";
       await()
           .atMost(Duration.ofSeconds(60))
           .ignoreExceptions()
@@ -198,15 +170,11 @@ class RunningJarObservabilityIT {
                   !get(api + enc("namespace:telemetry_store_write_errors:ratio_rate5m"))
                       .body()
                       .contains("\"result\":[]"));
-      HttpResponse<String> alerts =
-          get("http://127.0.0.1:" + promPort + "/api/v1/rules?type=alert");
+      HttpResponse<String> alerts = get(prom.base() + "/api/v1/rules?type=alert");
       assertEquals(200, alerts.statusCode());
       assertTrue(
           alerts.body().contains("\"health\":\"ok\""),
           "alert rules evaluate: " + alerts.body().substring(0, 300));
-    } finally {
-      prom.destroy();
-      prom.waitFor(10, TimeUnit.SECONDS);
     }
   }
 
