@@ -30,7 +30,7 @@ public final class AppConfig {
 
   /**
    * Limits on the HTTP port's connections: silence allowed on a connection, time to receive a
-   * request's header (from the connection's start or its previous response) and its body, and most
+   * connection's first request header (see the web package's ConnectionGuard) and a body, and most
    * connections open at once.
    */
   public record Connections(

@@ -11,10 +11,11 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The connection limits of the HTTP port, shared by its event loops: at most {@code maxConnections}
- * open at once (more are closed on arrival), a request's header within {@code headerTimeout} of the
- * connection's start or of its previous response, its body within {@code bodyTimeout} of its
- * header. A connection that misses a deadline is closed; every drop is counted by reason ({@code
- * limit}, {@code header}, {@code body}). Silence is Vert.x's idle timeout.
+ * open at once (more are closed on arrival), the first request's header within {@code
+ * headerTimeout} of the connection's start (a later one's within the idle and header timeouts of
+ * the previous response), its body within {@code bodyTimeout} of its header. A connection that
+ * misses a deadline is closed; every drop is counted by reason ({@code limit}, {@code header},
+ * {@code body}). Silence is Vert.x's idle timeout.
  */
 final class ConnectionGuard {
   static final String LIMIT = "limit";
@@ -64,11 +65,16 @@ final class ConnectionGuard {
     request.end().onComplete(done -> d.cancel(BODY));
   }
 
-  /** A response ended: the next request's header is awaited on a kept-alive connection. */
+  /**
+   * A response ended: the next request's header is awaited on the kept-alive connection. A client
+   * that keeps its connection for later (Prometheus between scrapes) is silent, and the idle
+   * timeout closes that without counting it as slow; one that trickles a header is dropped at the
+   * idle timeout plus the header timeout.
+   */
   void responseEnded(HttpConnection connection) {
     Deadline d = deadlines.get(connection);
     if (d != null) {
-      d.arm(limits.headerTimeout().toMillis(), HEADER);
+      d.arm(limits.idleTimeout().plus(limits.headerTimeout()).toMillis(), HEADER);
     }
   }
 
