@@ -11,5 +11,5 @@ cd "$root"
 cp="$(mktemp)"
 trap 'rm -f "$cp"' EXIT
 mvn -q -B dependency:build-classpath -Dmdep.outputFile="$cp" -Dmdep.includeScope=test >/dev/null
-exec java -Xmx1g -cp "target/test-classes:target/classes:$(cat "$cp")" \
+exec java -Xmx1g ${BENCH_JAVA_OPTS:-} -cp "target/test-classes:target/classes:$(cat "$cp")" \
   -Dlog4j2.level=warn io.gputelemetry.web.ScrapeBench
