@@ -32,8 +32,4 @@ final class LabelCap {
     overflow.run();
     return Telemetry.OTHER;
   }
-
-  int size() {
-    return admitted.size();
-  }
 }

@@ -78,10 +78,6 @@ final class ConnectionGuard {
     }
   }
 
-  int open() {
-    return open.get();
-  }
-
   /** The one pending deadline of a connection; touched only on the connection's event loop. */
   private final class Deadline {
     private final Vertx vertx;
