@@ -17,10 +17,14 @@ import io.gputelemetry.standalone.EmbeddedMongo;
 import io.gputelemetry.store.MongoStore;
 import io.gputelemetry.store.Store;
 import io.gputelemetry.web.HttpServerVerticle;
+import io.micrometer.core.instrument.Tag;
+import io.micrometer.core.instrument.Tags;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
+import io.vertx.core.spi.observability.HttpRequest;
 import io.vertx.ext.web.Router;
+import io.vertx.micrometer.Label;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.io.IOException;
@@ -29,8 +33,10 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Locale;
+import java.util.Set;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
@@ -67,6 +73,17 @@ public final class Application implements AutoCloseable {
     this.config = config;
   }
 
+  /** Vert.x's default labels but the raw HTTP method, which {@link #methodTag} replaces. */
+  private static final Set<Label> VERTX_LABELS =
+      EnumSet.copyOf(
+          MicrometerMetricsOptions.DEFAULT_LABELS.stream()
+              .filter(l -> l != Label.HTTP_METHOD)
+              .toList());
+
+  private static Iterable<Tag> methodTag(HttpRequest request) {
+    return Tags.of("method", MeterFilters.method(request.method().name()));
+  }
+
   /** Starts everything the role needs; returns once the HTTP port is bound. */
   public Application start() throws Exception {
     AppConfig.Role role = startConfig.role();
@@ -74,7 +91,18 @@ public final class Application implements AutoCloseable {
     if (role == AppConfig.Role.STANDALONE) {
       startEmbedded();
     }
-    telemetry = new Telemetry(role.name().toLowerCase(Locale.ROOT), Version.get());
+    AppConfig.MetricLabels caps = config.metricLabels();
+    telemetry =
+        new Telemetry(
+            role.name().toLowerCase(Locale.ROOT),
+            Version.get(),
+            new Telemetry.Caps(
+                caps.maxGpus(),
+                caps.maxNodes(),
+                caps.maxGpuModels(),
+                caps.maxModels(),
+                caps.maxTenants(),
+                caps.maxModelTenants()));
     // Before the first meter: a few fixed buckets for Vert.x's and the JVM's timers and summaries
     // (Vert.x's publishQuantiles option, off, gave every meter a percentile histogram instead).
     MeterFilters.install(telemetry.registry());
@@ -85,6 +113,12 @@ public final class Application implements AutoCloseable {
                     .setMetricsOptions(
                         new MicrometerMetricsOptions()
                             .setEnabled(true)
+                            // The method as a bounded label (standard methods, else OTHER):
+                            // Vert.x's
+                            // own label would hand Micrometer each invented method, which it keeps.
+                            .setLabels(VERTX_LABELS)
+                            .setServerRequestTagsProvider(Application::methodTag)
+                            .setClientRequestTagsProvider(Application::methodTag)
                             .setPrometheusOptions(
                                 new io.vertx.micrometer.VertxPrometheusOptions().setEnabled(true))))
             .withMetrics(new MicrometerMetricsFactory(telemetry.registry()))
@@ -140,10 +174,12 @@ public final class Application implements AutoCloseable {
     httpPort = config.http().port() == 0 ? freePort(config.http().host()) : config.http().port();
     AppConfig.Http bound = new AppConfig.Http(config.http().host(), httpPort, instances);
     HttpServerGauges httpGauges = new HttpServerGauges(telemetry.registry());
+    HttpServerVerticle.Limits limits =
+        new HttpServerVerticle.Limits(config.connections(), telemetry);
     String httpId =
         vertx
             .deployVerticle(
-                () -> new HttpServerVerticle(bound, telemetry, httpGauges, health, routes),
+                () -> new HttpServerVerticle(bound, limits, telemetry, httpGauges, health, routes),
                 new io.vertx.core.DeploymentOptions().setInstances(instances))
             .toCompletionStage()
             .toCompletableFuture()

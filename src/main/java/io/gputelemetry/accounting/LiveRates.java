@@ -1,6 +1,7 @@
 package io.gputelemetry.accounting;
 
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.Deque;
 import java.util.HashMap;
 import java.util.List;
@@ -102,59 +103,97 @@ public final class LiveRates {
     return m;
   }
 
-  public synchronized Rates rates(String model, long now) {
+  /** The figures of a model with neither tokens nor GPUs in the window. */
+  private static final Rates NONE = new Rates(0, 0, 0, 0, 0, 0, Double.NaN, Double.NaN, false, 0);
+
+  /** The live figures of one model (see {@link #all}, of which this is one entry). */
+  public Rates rates(String model, long now) {
+    return all(now).getOrDefault(model, NONE);
+  }
+
+  /**
+   * The live figures of every model with tokens or GPUs, in one pass over the window's buckets and
+   * the fleet: O(buckets + GPUs), whatever the number of models. The state is copied under the lock
+   * (cheap); the pricing, the costly part, runs outside it, so that the threads recording tokens
+   * never wait for it. Call it off the event loop for a large fleet.
+   */
+  public Map<String, Rates> all(long now) {
     long start = now - window;
-    double in = 0;
-    double out = 0;
-    double req = 0;
-    TreeMap<Long, long[]> b = buckets.get(model);
-    if (b != null) {
-      b.headMap(start / 1000, true).clear();
-      for (long[] v : b.tailMap(start / 1000, false).headMap(now / 1000, true).values()) {
-        in += v[0];
-        out += v[1];
-        req += v[2];
+    Map<String, double[]> tokens = new HashMap<>();
+    List<GpuState> fleet;
+    Map<String, Double> joulesPerMs = new HashMap<>();
+    synchronized (this) {
+      for (Map.Entry<String, TreeMap<Long, long[]>> e : buckets.entrySet()) {
+        TreeMap<Long, long[]> b = e.getValue();
+        b.headMap(start / 1000, true).clear();
+        double[] sum = new double[3];
+        for (long[] v : b.tailMap(start / 1000, false).headMap(now / 1000, true).values()) {
+          sum[0] += v[0];
+          sum[1] += v[1];
+          sum[2] += v[2];
+        }
+        tokens.put(e.getKey(), sum);
+      }
+      // A model whose window emptied stops costing anything here.
+      buckets.values().removeIf(TreeMap::isEmpty);
+      fleet = new ArrayList<>(gpus.values());
+      for (GpuState g : fleet) {
+        joulesPerMs.put(g.gpuUuid(), counterRate(g));
       }
     }
-    double cost = 0;
-    double energy = 0;
-    boolean unpriced = false;
-    int count = 0;
-    for (GpuState g : gpus.values()) {
-      if (!model.equals(g.model())) {
+    Map<String, double[]> fleetByModel = new HashMap<>();
+    for (GpuState g : fleet) {
+      if (g.model() == null) {
         continue;
       }
       long a = Math.max(start, g.firstSeen());
       long e = Math.min(now, g.lastSeen());
+      double[] f = fleetByModel.computeIfAbsent(g.model(), m -> new double[4]);
       if (e <= a) {
         continue;
       }
-      count++;
       PriceBook.Integral i = prices.integrate(g.gpuModel(), a, e);
-      cost += i.costUsd();
-      unpriced |= i.unpricedMillis() > 0;
-      energy += energy(g, a, e);
+      Double rate = joulesPerMs.get(g.gpuUuid());
+      f[0] += i.costUsd();
+      f[1] += rate == null || rate.isNaN() ? g.powerW() * (e - a) / 1000.0 : rate * (e - a);
+      f[2] += i.unpricedMillis() > 0 ? 1 : 0;
+      f[3] += 1;
     }
+    Map<String, Rates> out = new HashMap<>();
     double seconds = window / 1000.0;
-    double tokens = in + out;
-    return new Rates(
-        tokens / seconds,
-        in / seconds,
-        out / seconds,
-        req / seconds,
-        cost,
-        energy,
-        tokens > 0 && count > 0 ? cost / tokens : Double.NaN,
-        tokens > 0 && count > 0 ? energy / tokens : Double.NaN,
-        unpriced,
-        count);
+    for (String model : union(tokens.keySet(), fleetByModel.keySet())) {
+      double[] t = tokens.getOrDefault(model, new double[3]);
+      double[] f = fleetByModel.getOrDefault(model, new double[4]);
+      double sum = t[0] + t[1];
+      int count = (int) f[3];
+      out.put(
+          model,
+          new Rates(
+              sum / seconds,
+              t[0] / seconds,
+              t[1] / seconds,
+              t[2] / seconds,
+              f[0],
+              f[1],
+              sum > 0 && count > 0 ? f[0] / sum : Double.NaN,
+              sum > 0 && count > 0 ? f[1] / sum : Double.NaN,
+              f[2] > 0,
+              count));
+    }
+    return out;
+  }
+
+  private static Set<String> union(Set<String> a, Set<String> b) {
+    Set<String> u = new java.util.HashSet<>(a);
+    u.addAll(b);
+    return u;
   }
 
   /**
-   * Joules over [a, e): the counter's rate between the baseline and latest snapshots, else power x
-   * time.
+   * Joules per millisecond from the GPU's energy counter, between its baseline and latest
+   * snapshots; NaN when the counter cannot tell (then power x time is used).
    */
-  private double energy(GpuState g, long a, long e) {
+  private double counterRate(GpuState g) {
     Deque<Snapshot> d = snapshots.get(g.gpuUuid());
     if (g.energyMj() != null && d != null && d.size() > 1) {
       Snapshot base = d.peekFirst();
@@ -163,10 +202,9 @@ public final class LiveRates {
           && last.energyMj() != null
           && last.energyMj() >= base.energyMj()
           && last.at() > base.at()) {
-        double joulesPerMs = (last.energyMj() - base.energyMj()) / 1000.0 / (last.at() - base.at());
-        return joulesPerMs * (e - a);
+        return (last.energyMj() - base.energyMj()) / 1000.0 / (last.at() - base.at());
       }
     }
-    return g.powerW() * (e - a) / 1000.0;
+    return Double.NaN;
   }
 }

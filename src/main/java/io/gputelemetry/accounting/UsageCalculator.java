@@ -171,14 +171,70 @@ public final class UsageCalculator {
     }
   }
 
-  /** The lines being built: totals and series per key. */
+  /**
+   * A report that would hold more cells ((groups + the idle line) x steps) than allowed; nothing of
+   * it was built beyond the allowed cells.
+   */
+  public static final class TooManyCells extends RuntimeException {
+    private static final long serialVersionUID = 1L;
+    public final int groups;
+    public final int steps;
+    public final long cells;
+    public final int limit;
+
+    TooManyCells(int groups, int steps, int limit) {
+      super(
+          "("
+              + groups
+              + " groups + idle) x "
+              + steps
+              + " steps = "
+              + cells(groups, steps)
+              + " cells, more than "
+              + limit,
+          null,
+          false,
+          false);
+      this.groups = groups;
+      this.steps = steps;
+      this.cells = cells(groups, steps);
+      this.limit = limit;
+    }
+
+    /** The cells of an answer: one per step (at least one) of each group and of the idle line. */
+    public static long cells(int groups, int steps) {
+      return (groups + 1L) * Math.max(1, steps);
+    }
+  }
+
+  /**
+   * The lines being built: totals and series per key. Past {@code maxCells}, new keys are only
+   * counted (no series is allocated), so that a refused answer costs no more than an allowed one.
+   */
   private final class Lines {
     final Map<String, Acc> totals = new TreeMap<>();
     final Map<String, Acc[]> series = new TreeMap<>();
+    final Set<String> beyond = new HashSet<>();
+    final int maxCells;
+
+    Lines(int maxCells) {
+      this.maxCells = maxCells;
+    }
 
     void put(String key, int step, Acc line) {
+      if (!series.containsKey(key)
+          && TooManyCells.cells(series.size() + 1, range.steps()) > maxCells) {
+        beyond.add(key);
+        return;
+      }
       totals.computeIfAbsent(key, k -> new Acc()).add(line);
       series.computeIfAbsent(key, k -> newSeries())[step].add(line);
+    }
+
+    void check() {
+      if (!beyond.isEmpty()) {
+        throw new TooManyCells(series.size() + beyond.size(), range.steps(), maxCells);
+      }
     }
   }
 
@@ -333,9 +389,20 @@ public final class UsageCalculator {
   }
 
   /** The report grouped as asked; the calculator's inputs are left as they were. */
-  public synchronized Report report(GroupBy groupBy) {
+  public Report report(GroupBy groupBy) {
+    return report(groupBy, Integer.MAX_VALUE);
+  }
+
+  /**
+   * The report grouped as asked, or {@link TooManyCells} when it would hold more than {@code
+   * maxCells} cells; the calculator's inputs are left as they were.
+   */
+  public synchronized Report report(GroupBy groupBy, int maxCells) {
+    if (TooManyCells.cells(0, range.steps()) > maxCells) {
+      throw new TooManyCells(0, range.steps(), maxCells);
+    }
     Map<SlotModel, Map<String, Acc>> cells = coverGpuTime();
-    Lines lines = new Lines();
+    Lines lines = new Lines(maxCells);
     Acc idle = new Acc();
     Acc[] idleSeries = newSeries();
     Acc fleet = new Acc();
@@ -387,6 +454,7 @@ public final class UsageCalculator {
         }
       }
     }
+    lines.check();
     lines
         .totals
         .values()

@@ -28,6 +28,23 @@ public final class AppConfig {
 
   public record Http(String host, int port, int instances) {}
 
+  /**
+   * Limits on the HTTP port's connections: silence allowed on a connection, time to receive a
+   * connection's first request header (see the web package's ConnectionGuard) and a body, and most
+   * connections open at once.
+   */
+  public record Connections(
+      Duration idleTimeout, Duration headerTimeout, Duration bodyTimeout, int maxConnections) {}
+
+  /** The most distinct values of each input-fed label on /metrics. */
+  public record MetricLabels(
+      int maxGpus,
+      int maxNodes,
+      int maxGpuModels,
+      int maxModels,
+      int maxTenants,
+      int maxModelTenants) {}
+
   public record Log(LogFormat format, String level) {}
 
   /** Kafka: where, how long to wait, the topics, how they are created, client passthrough. */
@@ -115,8 +132,13 @@ public final class AppConfig {
       Duration refreshInterval,
       Duration allocationInterval) {}
 
+  /** The query API; {@code maxCells} bounds a usage answer's (groups + idle) x steps. */
   public record Api(
-      Duration maxRange, int maxSteps, Duration gpuStaleAfter, double gpuIdleBelowPct) {}
+      Duration maxRange,
+      int maxSteps,
+      int maxCells,
+      Duration gpuStaleAfter,
+      double gpuIdleBelowPct) {}
 
   /** HTTP ingest; {@code apiKeys} maps each key to its bound tenant ("" when unbound). */
   public record Ingest(
@@ -135,6 +157,8 @@ public final class AppConfig {
   private final Settings settings;
   private final Role role;
   private final Http http;
+  private final Connections connections;
+  private final MetricLabels metricLabels;
   private final Log log;
   private final Kafka kafka;
   private final Mongo mongo;
@@ -157,6 +181,20 @@ public final class AppConfig {
             s.string("http.host"),
             s.integer("http.port", 0, 65535),
             s.integer("http.instances", 0, 64));
+    this.connections =
+        new Connections(
+            positive(s, "http.idle-timeout"),
+            positive(s, "http.header-timeout"),
+            positive(s, "http.body-timeout"),
+            s.integer("http.max-connections", 1, 1_000_000));
+    this.metricLabels =
+        new MetricLabels(
+            s.integer("metrics.max-gpus", 1, 1_000_000),
+            s.integer("metrics.max-nodes", 1, 1_000_000),
+            s.integer("metrics.max-gpu-models", 1, 100_000),
+            s.integer("metrics.max-models", 1, 100_000),
+            s.integer("metrics.max-tenants", 1, 100_000),
+            s.integer("metrics.max-model-tenants", 1, 1_000_000));
     this.log = new Log(s.choice("log.format", LogFormat.class), level(s));
     this.kafka =
         new Kafka(
@@ -248,6 +286,7 @@ public final class AppConfig {
         new Api(
             positive(s, "api.max-range"),
             s.integer("api.max-steps", 1, 100_000),
+            s.integer("api.max-cells", 1, 10_000_000),
             positive(s, "api.gpu-stale-after"),
             s.number("api.gpu-idle-below-pct", 0, 100));
     this.dataDir = dataDirValue == null ? null : Path.of(dataDirValue);
@@ -259,6 +298,14 @@ public final class AppConfig {
 
   public Http http() {
     return http;
+  }
+
+  public Connections connections() {
+    return connections;
+  }
+
+  public MetricLabels metricLabels() {
+    return metricLabels;
   }
 
   public Log log() {
@@ -339,6 +386,15 @@ public final class AppConfig {
         continue;
       }
       int colon = e.lastIndexOf(':');
+      // KEY=TENANT (a form once documented) would be a key named "KEY=TENANT", bound to no tenant.
+      // Base64 keys end in '=' padding, so only an '=' followed by more text is refused.
+      if (colon < 0 && e.matches(".*=[^=]+")) {
+        throw new ConfigException(
+            "setting 'ingest.api-keys' (env GPUTEL_INGEST_API_KEYS): an entry is written"
+                + " KEY=TENANT (tenant '"
+                + e.substring(e.lastIndexOf('=') + 1)
+                + "'); a key is bound to a tenant as KEY:TENANT");
+      }
       String key = colon > 0 ? e.substring(0, colon) : e;
       String tenant = colon > 0 ? e.substring(colon + 1) : "";
       if (key.length() < 16 || !tenant.matches("|[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}")) {

@@ -31,8 +31,15 @@ public final class Settings {
       List.of("kafka.client.", "kafka.producer.", "kafka.consumer.");
 
   private static final Pattern DURATION = Pattern.compile("(\\d+)(ms|s|m|h|d)");
+
+  /**
+   * Keys whose values are secrets: passwords, secrets, JAAS configurations, credentials, private
+   * keys (ssl.keystore.key), API keys and tokens, connection strings (they may carry a password).
+   */
   private static final Pattern SECRET =
-      Pattern.compile(".*(password|secret|jaas|api-keys|connection-string).*");
+      Pattern.compile(
+          ".*(password|secret|jaas|credential|private|api-keys|connection-string).*"
+              + "|.*(^|[.-])(key|keys|token|tokens)$");
 
   private final Map<String, String> values;
 
@@ -239,14 +246,19 @@ public final class Settings {
     if (!m.matches()) {
       return null;
     }
-    long n = Long.parseLong(m.group(1));
-    return switch (m.group(2)) {
-      case "ms" -> Duration.ofMillis(n);
-      case "s" -> Duration.ofSeconds(n);
-      case "m" -> Duration.ofMinutes(n);
-      case "h" -> Duration.ofHours(n);
-      default -> Duration.ofDays(n);
-    };
+    try {
+      long n = Long.parseLong(m.group(1));
+      return switch (m.group(2)) {
+        case "ms" -> Duration.ofMillis(n);
+        case "s" -> Duration.ofSeconds(n);
+        case "m" -> Duration.ofMinutes(n);
+        case "h" -> Duration.ofHours(n);
+        default -> Duration.ofDays(n);
+      };
+    } catch (NumberFormatException | ArithmeticException e) {
+      // More digits than a long holds, or more days than a Duration: not a duration we take.
+      return null;
+    }
   }
 
   public List<String> list(String key) {

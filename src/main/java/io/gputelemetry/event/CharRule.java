@@ -1,15 +1,21 @@
 package io.gputelemetry.event;
 
 /**
- * A schema pattern reduced to what a plain check needs: which ASCII characters may come first,
- * which may follow, and how many. Only patterns of the shapes {@code ^[class]{m,n}$} and {@code
+ * A schema pattern reduced to what a plain check needs: which characters may come first, which may
+ * follow, and how many. Only patterns of the shapes {@code ^[class]{m,n}$} and {@code
  * ^[first][class]{m,n}$} (quantifiers {@code {n}}, {@code {m,n}}, {@code *}, {@code +}, {@code ?}
- * or none) with ASCII classes are understood; {@link #parse} returns null for anything else.
+ * or none) are understood, with classes of ASCII characters (literal or {@code \xHH}) and ranges,
+ * or the negation of such a class ({@code [^\x00-\x1f]}: any character but those, non-ASCII
+ * included); {@link #parse} returns null for anything else.
  */
 final class CharRule {
   /** No pattern: any characters, any length. */
   static final CharRule ANY = new CharRule(null, null, 0, Integer.MAX_VALUE);
 
+  /** Index of the "any non-ASCII character" entry of a class. */
+  private static final int NON_ASCII = 128;
+
+  // Per class: allowed[c] for ASCII c, allowed[NON_ASCII] for every other character.
   private final boolean[] first;
   private final boolean[] rest;
   private final int minLength;
@@ -37,7 +43,7 @@ final class CharRule {
     for (int i = 0; i < s.length(); i++) {
       char c = s.charAt(i);
       boolean[] allowed = i == 0 ? first : rest;
-      if (c >= 128 || !allowed[c]) {
+      if (!allowed[c < NON_ASCII ? c : NON_ASCII]) {
         return false;
       }
     }
@@ -79,16 +85,17 @@ final class CharRule {
       return i == s.length();
     }
 
-    /** {@code [...]} of ASCII characters and ranges, or null. */
+    /** {@code [...]} of ASCII characters and ranges, possibly negated, or null. */
     boolean[] charClass() {
       if (done() || s.charAt(i) != '[') {
         return null;
       }
       i++;
-      if (!done() && s.charAt(i) == '^') {
-        return null;
+      boolean negated = !done() && s.charAt(i) == '^';
+      if (negated) {
+        i++;
       }
-      boolean[] set = new boolean[128];
+      boolean[] set = new boolean[NON_ASCII + 1];
       while (!done() && s.charAt(i) != ']') {
         int from = literal();
         if (from < 0) {
@@ -110,6 +117,11 @@ final class CharRule {
         return null;
       }
       i++;
+      if (negated) {
+        for (int c = 0; c < set.length; c++) {
+          set[c] = !set[c];
+        }
+      }
       return set;
     }
 
@@ -121,6 +133,15 @@ final class CharRule {
           return -1;
         }
         c = s.charAt(i++);
+        if (c == 'x' && i + 2 <= s.length()) {
+          try {
+            int code = Integer.parseInt(s.substring(i, i + 2), 16);
+            i += 2;
+            return code < 128 ? code : -1;
+          } catch (NumberFormatException e) {
+            return -1;
+          }
+        }
         if (Character.isLetterOrDigit(c)) {
           return -1; // \d, \w, \s, \p...: classes of their own, not understood here
         }

@@ -2,9 +2,7 @@ package io.gputelemetry.metrics;
 
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
-import java.util.Locale;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.LongAdder;
 
@@ -14,9 +12,6 @@ import java.util.concurrent.atomic.LongAdder;
  * see {@link MeterFilters}). One instance serves every event loop of the port.
  */
 public final class HttpServerGauges {
-  private static final Set<String> METHODS =
-      Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT");
-
   private final MeterRegistry registry;
   private final LongAdder connections = new LongAdder();
   private final Map<String, LongAdder> requests = new ConcurrentHashMap<>();
@@ -38,13 +33,13 @@ public final class HttpServerGauges {
 
   /**
    * Counts a request in flight; the caller runs the returned action once, when the request ends or
-   * its connection closes. Methods outside the standard ones count as {@value Telemetry#OTHER}.
+   * its connection closes. Methods outside the standard ones count as {@value
+   * MeterFilters#OTHER_METHOD}.
    */
   public Runnable requestStarted(String method) {
-    String m = method == null ? Telemetry.OTHER : method.toUpperCase(Locale.ROOT);
     LongAdder inFlight =
         requests.computeIfAbsent(
-            METHODS.contains(m) ? m : Telemetry.OTHER,
+            MeterFilters.method(method),
             label -> {
               LongAdder a = new LongAdder();
               Gauge.builder("telemetry.http.server.active.requests", a, LongAdder::sum)

@@ -24,6 +24,10 @@ import java.util.Set;
  *       re-registration (once per JVM, then at debug level, so a real double registration of one of
  *       our own gauges would go unseen). {@link HttpServerGauges} exports the same figures,
  *       registered once.
+ *   <li>An HTTP method outside the standard ones, in any meter's {@code method} label, shows as
+ *       {@value #OTHER_METHOD}: a client may send any token as a method, and each would otherwise
+ *       be a series of its own. (Vert.x's own HTTP meters get the bounded method from {@link
+ *       #method} before Micrometer sees them; this filter is the backstop for any other meter.)
  * </ul>
  */
 public final class MeterFilters {
@@ -51,6 +55,13 @@ public final class MeterFilters {
   /** Bucket bounds of byte-size histograms: decades from 100 B to 10 MB. */
   public static final List<Long> SIZE_BUCKETS_BYTES =
       List.of(100L, 1_000L, 10_000L, 100_000L, 1_000_000L, 10_000_000L);
+
+  /** The label value of every HTTP method outside {@link #STANDARD_METHODS}. */
+  public static final String OTHER_METHOD = "OTHER";
+
+  /** The methods of RFC 9110 and PATCH (RFC 5789): the only values of a {@code method} label. */
+  public static final Set<String> STANDARD_METHODS =
+      Set.of("GET", "HEAD", "POST", "PUT", "DELETE", "CONNECT", "OPTIONS", "TRACE", "PATCH");
 
   /** Vert.x's gauges that Vert.x registers per connection and per request. */
   static final Set<String> REREGISTERED_VERTX_GAUGES =
@@ -92,7 +103,13 @@ public final class MeterFilters {
                 id ->
                     id.getType() == Meter.Type.GAUGE
                         && REREGISTERED_VERTX_GAUGES.contains(id.getName())))
+        .meterFilter(MeterFilter.replaceTagValues("method", MeterFilters::method))
         .meterFilter(BUCKETS);
+  }
+
+  /** The label value of an HTTP method: itself when standard (exact case), else "OTHER". */
+  public static String method(String method) {
+    return method != null && STANDARD_METHODS.contains(method) ? method : OTHER_METHOD;
   }
 
   private static double[] ladder(Meter.Id id) {

@@ -29,13 +29,26 @@ import java.util.function.Supplier;
 
 /**
  * Our own meters ({@code telemetry_*}), on the process's Prometheus registry. Label values are
- * bounded: topics, routes, reasons, models, and tenants and GPUs up to a cap (then "_other" /
- * dropped).
+ * bounded: topics, routes and reasons are ours; every label fed by input (model, tenant, GPU model,
+ * node) is capped by {@link Caps} (then "_other"), and GPUs beyond their cap are not exported; each
+ * value turned away is counted in {@code telemetry_metrics_label_overflow_total}.
  */
 public final class Telemetry implements AutoCloseable {
   public static final String OTHER = "_other";
-  private static final int MAX_TENANTS = 500;
-  private static final int MAX_GPUS = 4096;
+
+  /**
+   * The most distinct values of each input-fed label: GPUs exported, nodes, GPU models, LLMs,
+   * tenants, and (LLM, tenant) pairs of the token counters.
+   */
+  public record Caps(
+      int gpus, int nodes, int gpuModels, int models, int tenants, int modelTenants) {
+    /** Defaults that fit a fleet of a few thousand GPUs serving a few hundred models. */
+    public static final Caps DEFAULTS = new Caps(5000, 1000, 100, 500, 1000, 5000);
+  }
+
+  /** The labels {@link Caps} bounds, as the overflow counter names them. */
+  static final List<String> CAPPED_LABELS =
+      List.of("gpu_uuid", "node", "gpu_model", "model", "tenant", "model_tenant");
 
   /** The buckets of our own timers: the one latency ladder of every timer (30 s exact). */
   private static final Duration[] LATENCY_SLOS =
@@ -44,7 +57,12 @@ public final class Telemetry implements AutoCloseable {
   private final PrometheusMeterRegistry registry;
   private final ZeroFirstCounters zeroFirst;
   private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
-  private final Map<String, Boolean> tenants = new ConcurrentHashMap<>();
+  private final Caps caps;
+  private final LabelCap tenants;
+  private final LabelCap models;
+  private final LabelCap modelTenants;
+  private final LabelCap nodes;
+  private final LabelCap gpuModels;
   private final Map<String, GpuGauges> gpus = new ConcurrentHashMap<>();
   private final Map<String, AtomicLong> lags = new ConcurrentHashMap<>();
   private final AtomicLong paused = new AtomicLong();
@@ -62,10 +80,20 @@ public final class Telemetry implements AutoCloseable {
       double energyPerToken) {}
 
   public Telemetry(String role, String version) {
+    this(role, version, Caps.DEFAULTS);
+  }
+
+  public Telemetry(String role, String version, Caps caps) {
     this.registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     this.zeroFirst = new ZeroFirstCounters(registry);
     this.role = role;
     this.version = version;
+    this.caps = caps;
+    this.tenants = new LabelCap(caps.tenants(), () -> labelOverflow("tenant"));
+    this.models = new LabelCap(caps.models(), () -> labelOverflow("model"));
+    this.modelTenants = new LabelCap(caps.modelTenants(), () -> labelOverflow("model_tenant"));
+    this.nodes = new LabelCap(caps.nodes(), () -> labelOverflow("node"));
+    this.gpuModels = new LabelCap(caps.gpuModels(), () -> labelOverflow("gpu_model"));
   }
 
   /**
@@ -98,6 +126,8 @@ public final class Telemetry implements AutoCloseable {
             a -> a.get() / 1000.0)
         .description("When offsets were last committed (Unix time)")
         .register(registry);
+    CAPPED_LABELS.forEach(label -> counter(LABEL_OVERFLOW, "label", label));
+    CONNECTION_DROP_REASONS.forEach(reason -> counter(CONNECTIONS_DROPPED, "reason", reason));
     return this;
   }
 
@@ -148,6 +178,21 @@ public final class Telemetry implements AutoCloseable {
   private static final Family UNPRICED =
       new Family("telemetry.unpriced.events", "Events whose GPU has no hourly price in force");
 
+  private static final Family LABEL_OVERFLOW =
+      new Family(
+          "telemetry.metrics.label.overflow",
+          "Label values turned away by their cap (shown as _other, or a GPU not exported), by"
+              + " label");
+
+  private static final Family CONNECTIONS_DROPPED =
+      new Family(
+          "telemetry.http.connections.dropped",
+          "HTTP connections closed by the server's limits: over the connection cap (limit), header"
+              + " or body not received in time (header, body)");
+
+  /** Why the HTTP server drops a connection (see {@link #connectionDropped}). */
+  public static final List<String> CONNECTION_DROP_REASONS = List.of("limit", "header", "body");
+
   private final Map<String, ZeroFirstCounters.Series> counters = new ConcurrentHashMap<>();
   private final Map<String, Timer> timers = new ConcurrentHashMap<>();
 
@@ -195,12 +240,12 @@ public final class Telemetry implements AutoCloseable {
         });
   }
 
-  /** See {@link #initProducer}; {@code gpuModels} are those a price or profile names. */
+  /** See {@link #initProducer}; {@code knownGpuModels} are those a price or profile names. */
   public void initProcessor(
       List<String> topics,
       List<String> collections,
       List<String> dlqReasons,
-      Collection<String> gpuModels) {
+      Collection<String> knownGpuModels) {
     for (String t : topics) {
       counter(CONSUMED, "topic", t);
       counter(STORED, "topic", t);
@@ -215,8 +260,8 @@ public final class Telemetry implements AutoCloseable {
         counter(WRITE_FAILURES, "collection", c, "kind", kind);
       }
     }
-    for (String m : gpuModels) {
-      counter(UNPRICED, "gpu_model", m);
+    for (String m : knownGpuModels) {
+      counter(UNPRICED, "gpu_model", gpuModels.label(m));
     }
     counter(STORE_RETRIES);
     counter(COMMIT_FAILURES);
@@ -238,6 +283,11 @@ public final class Telemetry implements AutoCloseable {
                 .tags("route", r)
                 .serviceLevelObjectives(LATENCY_SLOS)
                 .register(registry));
+  }
+
+  /** An HTTP connection closed by a server limit, by reason. */
+  public void connectionDropped(String reason) {
+    counter(CONNECTIONS_DROPPED, "reason", reason).increment();
   }
 
   public void ingestBackpressure(String route) {
@@ -385,34 +435,46 @@ public final class Telemetry implements AutoCloseable {
 
   // --- tokens and GPUs ---
 
-  /** A bounded tenant label: the first {@value #MAX_TENANTS} tenants by name, then "_other". */
+  private void labelOverflow(String label) {
+    counter(LABEL_OVERFLOW, "label", label).increment();
+  }
+
+  /** A bounded tenant label: the first tenants seen up to the cap, then "_other". */
   public String tenantLabel(String tenant) {
-    if (tenants.containsKey(tenant)) {
-      return tenant;
-    }
-    if (tenants.size() < MAX_TENANTS) {
-      tenants.put(tenant, Boolean.TRUE);
-      return tenant;
-    }
-    return OTHER;
+    return tenants.label(tenant);
+  }
+
+  /** A bounded model label: the first models seen up to the cap, then "_other". */
+  public String modelLabel(String model) {
+    return models.label(model);
   }
 
   /**
    * Adds the tokens and requests of stored token events (summed per model and tenant by the
-   * caller).
+   * caller). Model and tenant are capped, and so are their pairs: a pair beyond the cap counts
+   * under its model's "_other" tenant. Series: at most 3 x (pairs + models + tenants + 1).
    */
   public void tokens(String model, String tenant, long input, long output, long requests) {
+    String m = modelLabel(model);
     String t = tenantLabel(tenant);
-    counter(TOKENS, "model", model, "tenant", t, "direction", "input").increment((double) input);
-    counter(TOKENS, "model", model, "tenant", t, "direction", "output").increment((double) output);
-    counter(REQUESTS, "model", model, "tenant", t).increment((double) requests);
+    // Pairs with "_other" are bounded by the model and tenant caps already.
+    if (!OTHER.equals(t) && !OTHER.equals(m) && OTHER.equals(modelTenants.label(m + '\n' + t))) {
+      t = OTHER;
+    }
+    counter(TOKENS, "model", m, "tenant", t, "direction", "input").increment((double) input);
+    counter(TOKENS, "model", m, "tenant", t, "direction", "output").increment((double) output);
+    counter(REQUESTS, "model", m, "tenant", t).increment((double) requests);
   }
 
   /**
-   * The live per-model gauges, computed from the supplier on each scrape (held strongly: it is a
-   * lambda).
+   * Registers the live per-model gauges, which read the supplier on each scrape (held strongly: it
+   * is a lambda); the supplier must answer at once (a value computed beforehand, not a
+   * computation). False, and nothing registered, when the model is beyond the model cap.
    */
-  public void modelRates(String model, Supplier<ModelRates> rates) {
+  public boolean modelRates(String model, Supplier<ModelRates> rates) {
+    if (OTHER.equals(modelLabel(model))) {
+      return false;
+    }
     Gauge.builder("telemetry.model.tokens.per.second", rates, r -> r.get().tokensPerSecond())
         .tag("model", model)
         .strongReference(true)
@@ -437,10 +499,11 @@ public final class Telemetry implements AutoCloseable {
             "Live estimate: energy drawn by the model's GPUs over the window / tokens (NaN without"
                 + " tokens)")
         .register(registry);
+    return true;
   }
 
   public void unpriced(String gpuModel) {
-    counter(UNPRICED, "gpu_model", gpuModel).increment();
+    counter(UNPRICED, "gpu_model", gpuModels.label(gpuModel)).increment();
   }
 
   /** Updates the per-GPU gauges from a sample; GPUs beyond the cap are not exported. */
@@ -448,7 +511,8 @@ public final class Telemetry implements AutoCloseable {
     String uuid = sample.scope();
     GpuGauges g = gpus.get(uuid);
     if (g == null) {
-      if (gpus.size() >= MAX_GPUS) {
+      if (gpus.size() >= caps.gpus()) {
+        labelOverflow("gpu_uuid");
         return;
       }
       // The GPU's index on its node (DCGM's "gpu"); an empty value is no label in Prometheus.
@@ -464,9 +528,9 @@ public final class Telemetry implements AutoCloseable {
                           "gpu_uuid",
                           u,
                           "node",
-                          sample.text(EventFields.G_NODE),
+                          nodes.label(sample.text(EventFields.G_NODE)),
                           "gpu_model",
-                          sample.text(EventFields.G_GPU_MODEL),
+                          gpuModels.label(sample.text(EventFields.G_GPU_MODEL)),
                           "gpu_index",
                           gpuIndex)));
     }

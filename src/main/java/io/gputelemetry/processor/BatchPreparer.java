@@ -1,6 +1,5 @@
 package io.gputelemetry.processor;
 
-import io.gputelemetry.accounting.LiveRates;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
@@ -8,7 +7,6 @@ import io.gputelemetry.event.Violation;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.StoredEvent;
 import java.time.Instant;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Collectors;
@@ -41,7 +39,6 @@ final class BatchPreparer {
   Batch prepare(List<ConsumerRecord<String, byte[]>> records) {
     long now = System.currentTimeMillis();
     Batch batch = new Batch(now);
-    Map<String, LiveRates.Rates> rates = new HashMap<>();
     for (ConsumerRecord<String, byte[]> r : records) {
       batch.track(r);
       byte[] value = r.value();
@@ -64,7 +61,7 @@ final class BatchPreparer {
         // The record's own timestamp bounds the event's time, so a replay accepts what ingest did.
         ParseResult pr = parser.parse(type, value, Instant.ofEpochMilli(r.timestamp()), null);
         if (pr.ok()) {
-          LivePricing.Estimate est = pricing.estimate(pr.event(), rates, now);
+          LivePricing.Estimate est = pricing.estimate(pr.event());
           batch.add(r, new StoredEvent(pr.event(), now, est.unpriced(), est.costPerToken()));
         } else {
           batch.deadLetter(

@@ -8,20 +8,24 @@ import io.gputelemetry.event.EventType;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.GpuRecord;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
  * The live side of pricing in the processor: the estimate each stored event carries, the tokens fed
- * to the live rates, the fleet view refreshed from the inventory, and the per-model gauges.
+ * to the live rates, the fleet view refreshed from the inventory, and the per-model gauges. The
+ * figures of every model are computed together at each refresh (off the event loop, see {@link
+ * #refresh}) and kept as one snapshot: an event's estimate and a scrape of the gauges only read it,
+ * so neither costs time proportional to the fleet or the number of models.
  */
 final class LivePricing {
   private final PriceBook prices;
   private final LiveRates live;
   private final Telemetry telemetry;
-  private final Set<String> modelGauges = new HashSet<>();
+  private final Set<String> modelGauges = ConcurrentHashMap.newKeySet();
+  private volatile Map<String, LiveRates.Rates> snapshot = Map.of();
 
   LivePricing(PriceBook prices, LiveRates live, Telemetry telemetry) {
     this.prices = prices;
@@ -37,10 +41,9 @@ final class LivePricing {
 
   /**
    * The estimate of an event: unpriced when its GPU has no price in force at its time; for token
-   * events, the model's live cost per token. {@code rates} holds one rate per model and batch (the
-   * window does not move within a batch).
+   * events, the model's live cost per token as of the last refresh.
    */
-  Estimate estimate(Event e, Map<String, LiveRates.Rates> rates, long now) {
+  Estimate estimate(Event e) {
     long ts = e.ts().toEpochMilli();
     if (e.type() == EventType.GPU_SAMPLE) {
       return prices.priceAt(e.text(EventFields.G_GPU_MODEL), ts) == null
@@ -49,7 +52,10 @@ final class LivePricing {
     }
     String gpuModel = gpuModelOf(e);
     boolean unpriced = gpuModel != null && prices.priceAt(gpuModel, ts) == null;
-    LiveRates.Rates r = rates.computeIfAbsent(e.text(EventFields.T_MODEL), m -> live.rates(m, now));
+    LiveRates.Rates r = snapshot.get(e.text(EventFields.T_MODEL));
+    if (r == null) {
+      return unpriced ? Estimate.UNPRICED : Estimate.NONE;
+    }
     if (r.unpriced() || unpriced) {
       return Estimate.UNPRICED;
     }
@@ -70,7 +76,10 @@ final class LivePricing {
     return live.recordTokens(model, ts, input, output, now);
   }
 
-  /** Replaces the fleet view with the inventory just read. */
+  /**
+   * Replaces the fleet view with the inventory just read and recomputes every model's figures: work
+   * proportional to the fleet, for a worker thread.
+   */
   void refresh(List<GpuRecord> gpus, long now) {
     List<LiveRates.GpuState> states = new ArrayList<>(gpus.size());
     for (GpuRecord g : gpus) {
@@ -87,19 +96,33 @@ final class LivePricing {
               power == null ? 0 : power.doubleValue()));
     }
     live.updateInventory(states, now);
+    snapshot = Map.copyOf(live.all(now));
     live.models().forEach(this::gauges);
   }
 
-  /** Registers a model's live gauges once. */
+  /**
+   * Registers a model's live gauges once, unless the model is beyond the model label cap. A gauge
+   * reads the snapshot: a scrape computes nothing.
+   */
   void gauges(String model) {
-    if (modelGauges.add(model)) {
-      telemetry.modelRates(
-          model,
-          () -> {
-            LiveRates.Rates r = live.rates(model, System.currentTimeMillis());
-            return new Telemetry.ModelRates(
-                r.tokensPerSecond(), r.requestsPerSecond(), r.costPerToken(), r.energyPerToken());
-          });
+    if (modelGauges.contains(model)) {
+      return;
+    }
+    boolean registered =
+        telemetry.modelRates(
+            model,
+            () -> {
+              LiveRates.Rates r = snapshot.get(model);
+              return r == null
+                  ? new Telemetry.ModelRates(0, 0, Double.NaN, Double.NaN)
+                  : new Telemetry.ModelRates(
+                      r.tokensPerSecond(),
+                      r.requestsPerSecond(),
+                      r.costPerToken(),
+                      r.energyPerToken());
+            });
+    if (registered) {
+      modelGauges.add(model);
     }
   }
 }

@@ -207,11 +207,21 @@ public class ProcessorVerticle extends VerticleBase {
         () -> store.insert(type, items.stream().map(Batch.Item::stored).toList()));
   }
 
-  /** The live rates' view of the fleet, and the per-GPU gauges of GPUs no longer heard from. */
+  /**
+   * The live rates' view of the fleet (recomputed on a worker: it is work proportional to the fleet
+   * and the models), and the per-GPU gauges of GPUs no longer heard from.
+   */
   private void refresh() {
     store
         .gpus(null, null)
-        .onSuccess(gpus -> pricing.refresh(gpus, System.currentTimeMillis()))
+        .compose(
+            gpus ->
+                vertx.executeBlocking(
+                    () -> {
+                      pricing.refresh(gpus, System.currentTimeMillis());
+                      return null;
+                    },
+                    false))
         .onFailure(e -> LOG.debug("inventory refresh failed: {}", e.getMessage()));
     telemetry.sweepGpus(config.gpuGaugeTtl());
   }

@@ -108,84 +108,63 @@ public final class ApiRoutes {
             "step",
             "too small for the range: more than " + config.maxSteps() + " steps (api.max-steps)");
       }
+      long steps = step > 0 ? (to - from + step - 1) / step : 1;
+      if (steps > config.maxCells()) {
+        throw new QueryParams.BadParameter(
+            "step",
+            "too small for the range: "
+                + steps
+                + " steps, more than the "
+                + config.maxCells()
+                + " cells an answer may hold (api.max-cells)");
+      }
     } catch (QueryParams.BadParameter e) {
       badRequest(ctx, e);
       return;
     }
     long t0 = System.nanoTime();
     usage
-        .usage(from, to, step, groupBy)
+        .usage(from, to, step, groupBy, config.maxCells())
+        // Serialising an answer of thousands of cells is CPU work: on a worker, into one buffer.
+        .compose(r -> ctx.vertx().executeBlocking(() -> UsageJson.write(r, prices), false))
         .onSuccess(
-            r -> {
+            body -> {
               LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);
-              HttpServerVerticle.json(ctx.response(), 200, toJson(r));
-            })
-        .onFailure(e -> unavailable(ctx, e));
-  }
-
-  private JsonObject toJson(UsageCalculator.Report r) {
-    UsageCalculator.Range range = r.range();
-    JsonArray groups = new JsonArray();
-    r.groups()
-        .forEach(
-            (key, line) -> {
-              UsageCalculator.Totals t = line.total();
-              JsonObject g = totals(t).put("key", key);
-              if (r.groupBy() == UsageCalculator.GroupBy.MODEL) {
-                PriceBook.ListPrice lp = prices.listPrice(key);
-                if (lp != null) {
-                  g.put(
-                      "list_price_cost_usd",
-                      t.inputTokens() * lp.inputUsdPer1m() / 1e6
-                          + t.outputTokens() * lp.outputUsdPer1m() / 1e6);
-                }
+              if (!ctx.response().ended() && !ctx.response().closed()) {
+                ctx.response().putHeader("content-type", "application/json").end(body);
               }
-              g.put("series", series(range, line.series()));
-              groups.add(g);
+            })
+        .onFailure(
+            e -> {
+              if (e instanceof UsageCalculator.TooManyCells c) {
+                tooManyCells(ctx, c);
+              } else {
+                unavailable(ctx, e);
+              }
             });
-    UsageCalculator.Totals f = r.fleet();
-    UsageCalculator.Totals idle = r.idle().total();
-    JsonObject totals =
-        totals(f)
-            .put("fleet_gpu_cost_usd", f.costUsd())
-            .put("idle_cost_usd", idle.costUsd())
-            .put("allocated_cost_usd", f.costUsd() - idle.costUsd())
-            .put("idle_energy_j", idle.energyJ());
-    return new JsonObject()
-        .put("from", Instant.ofEpochMilli(range.from()).toString())
-        .put("to", Instant.ofEpochMilli(range.to()).toString())
-        .put("step_seconds", range.step() / 1000.0)
-        .put("group_by", r.groupBy().name().toLowerCase(Locale.ROOT))
-        .put("totals", totals)
-        .put("groups", groups)
-        .put("idle", totals(idle).put("series", series(range, r.idle().series())));
   }
 
-  private static JsonArray series(UsageCalculator.Range range, List<UsageCalculator.Totals> s) {
-    JsonArray a = new JsonArray();
-    for (int i = 0; i < s.size(); i++) {
-      a.add(totals(s.get(i)).put("start", Instant.ofEpochMilli(range.stepStart(i)).toString()));
-    }
-    return a;
-  }
-
-  private static JsonObject totals(UsageCalculator.Totals t) {
-    double tokens = t.tokens();
-    return new JsonObject()
-        .put("input_tokens", t.inputTokens())
-        .put("output_tokens", t.outputTokens())
-        .put("total_tokens", tokens)
-        .put("requests", t.requests())
-        .put("cost_usd", t.costUsd())
-        .put("energy_j", t.energyJ())
-        .put("active_energy_j", t.activeEnergyJ())
-        .put("gpu_seconds", t.gpuSeconds())
-        .put("unpriced_gpu_seconds", t.unpricedGpuSeconds())
-        .put("unmetered_tokens", t.unmeteredTokens())
-        .put("cost_per_1m_tokens_usd", tokens > 0 ? t.costUsd() / tokens * 1e6 : null)
-        .put("joules_per_token", tokens > 0 ? t.energyJ() / tokens : null)
-        .put("active_joules_per_token", tokens > 0 ? t.activeEnergyJ() / tokens : null)
-        .put("tokens_per_joule", t.energyJ() > 0 ? tokens / t.energyJ() : null);
+  /** 400: the answer would exceed api.max-cells; names the limit and the count asked for. */
+  private static void tooManyCells(RoutingContext ctx, UsageCalculator.TooManyCells c) {
+    HttpServerVerticle.json(
+        ctx.response(),
+        400,
+        new JsonObject()
+            .put(
+                "error",
+                "the answer would hold "
+                    + c.cells
+                    + " cells ("
+                    + c.groups
+                    + " groups and the idle line x "
+                    + c.steps
+                    + " steps), more than the limit of "
+                    + c.limit
+                    + " (api.max-cells): use a larger step, a shorter range or another groupBy")
+            .put("code", "too_many_cells")
+            .put("parameter", "step")
+            .put("cells", c.cells)
+            .put("limit", c.limit));
   }
 
   private void gpus(RoutingContext ctx) {

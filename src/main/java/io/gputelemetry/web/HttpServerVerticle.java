@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -27,6 +28,8 @@ public class HttpServerVerticle extends VerticleBase {
   static final String SCRAPE_POOL = "metrics-scrape";
 
   private final AppConfig.Http config;
+  private final AppConfig.Connections limits;
+  private final ConnectionGuard guard;
   private final Telemetry telemetry;
   private final HttpServerGauges gauges;
   private final Health health;
@@ -40,7 +43,23 @@ public class HttpServerVerticle extends VerticleBase {
       HttpServerGauges gauges,
       Health health,
       List<Consumer<Router>> routes) {
+    this(config, null, telemetry, gauges, health, routes);
+  }
+
+  /**
+   * The server of every event loop of a port; {@code limits} null: no connection limits. One {@link
+   * Limits} per port, shared by its instances (the connection cap is the port's).
+   */
+  public HttpServerVerticle(
+      AppConfig.Http config,
+      Limits limits,
+      Telemetry telemetry,
+      HttpServerGauges gauges,
+      Health health,
+      List<Consumer<Router>> routes) {
     this.config = config;
+    this.limits = limits == null ? null : limits.connections;
+    this.guard = limits == null ? null : limits.guard;
     this.telemetry = telemetry;
     this.gauges = gauges;
     this.health = health;
@@ -55,7 +74,13 @@ public class HttpServerVerticle extends VerticleBase {
         .handler(
             ctx -> {
               Runnable ended = gauges.requestStarted(ctx.request().method().name());
-              ctx.addEndHandler(done -> ended.run());
+              ctx.addEndHandler(
+                  done -> {
+                    ended.run();
+                    if (guard != null) {
+                      guard.responseEnded(ctx.request().connection());
+                    }
+                  });
               ctx.next();
             });
     scrapes = vertx.createSharedWorkerExecutor(SCRAPE_POOL, 1);
@@ -88,16 +113,48 @@ public class HttpServerVerticle extends VerticleBase {
         });
     // HTTP/1.1 only: the cleartext HTTP/2 upgrade (h2c) that Java's HttpClient attempts by default
     // garbled large responses such as /metrics; scrapers and ingest clients speak HTTP/1.1.
+    HttpServerOptions options = new HttpServerOptions().setHttp2ClearTextEnabled(false);
+    if (limits != null) {
+      options
+          .setIdleTimeoutUnit(TimeUnit.MILLISECONDS)
+          .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, limits.idleTimeout().toMillis()));
+    }
     return vertx
-        .createHttpServer(new HttpServerOptions().setHttp2ClearTextEnabled(false))
+        .createHttpServer(options)
         .connectionHandler(
             connection -> {
+              if (guard != null && !guard.opened(vertx, connection)) {
+                return;
+              }
               gauges.connectionOpened();
-              connection.closeHandler(closed -> gauges.connectionClosed());
+              connection.closeHandler(
+                  closed -> {
+                    gauges.connectionClosed();
+                    if (guard != null) {
+                      guard.closed(connection);
+                    }
+                  });
             })
-        .requestHandler(router)
+        .requestHandler(
+            request -> {
+              if (guard != null) {
+                guard.requestStarted(request);
+              }
+              router.handle(request);
+            })
         .listen(config.port(), config.host())
         .onSuccess(s -> server = s);
+  }
+
+  /** The connection limits of one port: its settings and the guard its instances share. */
+  public static final class Limits {
+    private final AppConfig.Connections connections;
+    private final ConnectionGuard guard;
+
+    public Limits(AppConfig.Connections connections, Telemetry telemetry) {
+      this.connections = connections;
+      this.guard = new ConnectionGuard(connections, telemetry);
+    }
   }
 
   static void json(io.vertx.core.http.HttpServerResponse resp, int status, JsonObject body) {

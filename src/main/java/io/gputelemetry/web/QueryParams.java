@@ -34,6 +34,8 @@ final class QueryParams {
   record Param(String name, String fallback, String whenMissing, Function<String, Object> parse) {}
 
   private static final String RFC3339 = "RFC 3339, e.g. 2026-11-28T12:00:00Z";
+  private static final Instant EARLIEST = Instant.parse("0000-01-01T00:00:00Z");
+  private static final Instant LATEST = Instant.parse("9999-12-31T23:59:59.999999999Z");
 
   /** A required RFC 3339 date-time. */
   static Param instant(String name) {
@@ -42,12 +44,20 @@ final class QueryParams {
         null,
         "is required (" + RFC3339 + ")",
         v -> {
+          Instant t;
           try {
-            return OffsetDateTime.parse(v).toInstant();
+            t = OffsetDateTime.parse(v).toInstant();
           } catch (DateTimeParseException e) {
             throw new BadParameter(
                 name, "must be an RFC 3339 date-time such as 2026-11-28T12:00:00Z");
           }
+          // RFC 3339 years have four digits; java.time takes years of up to nine, whose
+          // milliseconds overflow a long.
+          if (t.isBefore(EARLIEST) || t.isAfter(LATEST)) {
+            throw new BadParameter(
+                name, "must be an RFC 3339 date-time from year 0000 to 9999 (" + RFC3339 + ")");
+          }
+          return t;
         });
   }
 

@@ -45,8 +45,13 @@ class UsageApiIT {
         "accounting.allocation-interval",
         "30s",
         "accounting.max-sample-gap",
-        "3s");
+        "3s",
+        "api.max-cells",
+        Integer.toString(MAX_CELLS));
   }
+
+  /** Cells an answer may hold in these tests: the 30 s queries hold (3 tenants + idle) x 2. */
+  private static final int MAX_CELLS = 200;
 
   private void ingest(RunningPipeline p, AccountingFixture f) throws Exception {
     post(p, IngestRoutes.GPU_ROUTE, new JsonArray(f.samples));
@@ -71,19 +76,53 @@ class UsageApiIT {
     assertEquals(202, r.statusCode(), r.body());
   }
 
+  /** The usage of the fixture's minute [t0, t0 + 60 s). */
+  private HttpResponse<String> query(RunningPipeline p, String base, String groupBy, String step)
+      throws Exception {
+    return p.get(
+        base
+            + "/api/v1/usage?from="
+            + t0
+            + "&to="
+            + t0.plusSeconds(60)
+            + "&groupBy="
+            + groupBy
+            + "&step="
+            + step);
+  }
+
   private JsonObject usage(RunningPipeline p, String base, String groupBy) throws Exception {
-    HttpResponse<String> r =
-        p.get(
-            base
-                + "/api/v1/usage?from="
-                + t0
-                + "&to="
-                + t0.plusSeconds(60)
-                + "&groupBy="
-                + groupBy
-                + "&step=30s");
+    HttpResponse<String> r = query(p, base, groupBy, "30s");
     assertEquals(200, r.statusCode(), r.body());
     return new JsonObject(r.body());
+  }
+
+  /**
+   * An answer over api.max-cells, and step and date values beyond what a duration or an instant
+   * holds, are 400s naming the parameter (no 500, no answer built).
+   */
+  private void answersTooLargeOrOutOfRangeAre400(RunningPipeline p, String base) throws Exception {
+    // Tenants A, B, C and the idle line over 60 one-second steps: 4 x 60 = 240 cells > 200.
+    HttpResponse<String> r = query(p, base, "tenant", "1s");
+    assertEquals(400, r.statusCode(), r.body());
+    JsonObject error = new JsonObject(r.body());
+    assertEquals("too_many_cells", error.getString("code"));
+    assertEquals(240L, error.getLong("cells"));
+    assertEquals(MAX_CELLS, error.getInteger("limit"));
+    assertTrue(error.getString("error").contains("api.max-cells"), r.body());
+    String range = "/api/v1/usage?from=" + t0 + "&to=" + t0.plusSeconds(60);
+    for (String[] bad :
+        new String[][] {
+          {range + "&step=99999999999999999999999s", "step"},
+          {range + "&step=9223372036854775807d", "step"},
+          {"/api/v1/usage?from=%2B999999999-01-01T00:00:00Z&to=" + t0, "from"},
+          {"/api/v1/usage?from=" + t0 + "&to=%2B999999999-12-31T23:59:59Z", "to"},
+          {"/api/v1/usage?from=-999999999-01-01T00:00:00Z&to=" + t0, "from"}
+        }) {
+      HttpResponse<String> b = p.get(base + bad[0]);
+      assertEquals(400, b.statusCode(), bad[0] + ": " + b.body());
+      assertEquals(bad[1], new JsonObject(b.body()).getString("parameter"), b.body());
+    }
   }
 
   private static JsonObject group(JsonObject report, String key) {
@@ -106,6 +145,7 @@ class UsageApiIT {
     try (RunningPipeline p = new RunningPipeline(conf(dir, f))) {
       ingest(p, f);
       one = usage(p, p.processorUrl(), "tenant");
+      answersTooLargeOrOutOfRangeAre400(p, p.processorUrl());
       near(A_COST, group(one, "A").getDouble("cost_usd"), "A cost");
       near(A_ENERGY, group(one, "A").getDouble("energy_j"), "A energy");
       near(A_INPUT + A_OUTPUT, group(one, "A").getDouble("total_tokens"), "A tokens");

@@ -277,4 +277,23 @@ class UsageCalculatorEdgesTest {
     near(20, r.groups().get("m1").total().unmeteredTokens(), "m1 unmetered");
     assertNull(r.groups().get(""), "no line for an empty model");
   }
+
+  @Test
+  void aReportOverItsCellLimitIsRefusedWithTheCountOfEveryGroupItWouldHave() {
+    // Step 1 s over 60 s: 60 steps. Tenants A..E and the idle line: 6 x 60 = 360 cells.
+    UsageCalculator c = calculator(1_000, 30_000);
+    addFleet(c);
+    for (String tenant : List.of("A", "B", "C", "D", "E")) {
+      c.addTokens(s(5), "m1", tenant, 10, 10);
+    }
+    UsageCalculator.TooManyCells e =
+        assertThrows(UsageCalculator.TooManyCells.class, () -> c.report(GroupBy.TENANT, 359));
+    assertEquals(5, e.groups);
+    assertEquals(60, e.steps);
+    assertEquals(360, e.cells);
+    assertEquals(359, e.limit);
+    assertEquals(5, c.report(GroupBy.TENANT, 360).groups().size(), "exactly the limit is allowed");
+    // The idle line alone over more steps than the limit: refused before any work.
+    assertThrows(UsageCalculator.TooManyCells.class, () -> c.report(GroupBy.MODEL, 59));
+  }
 }

@@ -141,6 +141,49 @@ class AppConfigTest {
   }
 
   @Test
+  void privateKeysPasswordsAndTokensOfTheKafkaClientsAreMasked() {
+    String printed =
+        set(Map.of(
+                "kafka.client.ssl.keystore.key", "-----BEGIN PRIVATE KEY-----MIIE",
+                "kafka.client.ssl.key.password", "pw",
+                "kafka.client.sasl.oauthbearer.token", "tok",
+                "kafka.client.ssl.keystore.certificate.chain", "-----BEGIN CERTIFICATE-----",
+                "kafka.producer.linger.ms", "20"))
+            .toString();
+    assertTrue(printed.contains("kafka.client.ssl.keystore.key=****\n"), printed);
+    assertTrue(printed.contains("kafka.client.ssl.key.password=****\n"), printed);
+    assertTrue(printed.contains("kafka.client.sasl.oauthbearer.token=****\n"), printed);
+    assertFalse(printed.contains("PRIVATE KEY"), printed);
+    // A certificate chain is public; the topic named token-usage is not a token.
+    assertTrue(
+        printed.contains(
+            "kafka.client.ssl.keystore.certificate.chain=-----BEGIN CERTIFICATE-----\n"),
+        printed);
+    assertTrue(printed.contains("kafka.topic.token-usage=token.usage.v1\n"), printed);
+    assertTrue(printed.contains("kafka.producer.linger.ms=20\n"), printed);
+  }
+
+  @Test
+  void anApiKeyBoundWithAnEqualsSignStopsStartUpNamingTheForm() {
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> config(Map.of("ingest.api-keys", "0123456789abcdef0123=acme")));
+    assertTrue(e.getMessage().contains("KEY=TENANT (tenant 'acme')"), e.getMessage());
+    assertTrue(e.getMessage().contains("KEY:TENANT"), e.getMessage());
+    assertFalse(e.getMessage().contains("0123456789abcdef"), "the key is never printed");
+    // Base64 padding is not a tenant.
+    assertEquals(
+        Map.of("c2VjcmV0LWtleS1vZi1hLWdhdGV3YXk=", "", "c2VjcmV0LWtleS1vZi1hLWdhdGV3YQ==", "acme"),
+        config(
+                Map.of(
+                    "ingest.api-keys",
+                    "c2VjcmV0LWtleS1vZi1hLWdhdGV3YXk=,c2VjcmV0LWtleS1vZi1hLWdhdGV3YQ==:acme"))
+            .ingest()
+            .apiKeys());
+  }
+
+  @Test
   void retryBackoffMaxMustNotBeBelowInitial() {
     assertEquals(
         Duration.ofSeconds(1),

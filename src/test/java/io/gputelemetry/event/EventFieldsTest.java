@@ -125,14 +125,20 @@ class EventFieldsTest {
   @Test
   void patternsOfOtherShapesAreLeftToTheSchema() {
     for (String understood :
-        List.of("^[a-z]+$", "^[A-Z][a-z0-9._-]{0,3}$", "^[!-~]{1,128}$", "^[\\.a]*$")) {
+        List.of(
+            "^[a-z]+$",
+            "^[A-Z][a-z0-9._-]{0,3}$",
+            "^[!-~]{1,128}$",
+            "^[\\.a]*$",
+            "^[^a]$",
+            "^[^\\x00-\\x1f\\x7f]+$")) {
       assertNotNull(CharRule.parse(understood), understood);
     }
     for (String other :
         List.of(
             "^[a-z]+@[a-z]+$",
             "^\\d+$",
-            "^[^a]$",
+            "^[\\x0g]$",
             "[a-z]+",
             "^(a|b)$",
             "^[a-z]{2}[0-9]$",
@@ -145,6 +151,18 @@ class EventFieldsTest {
     assertTrue(r.accepts("Ab12"));
     assertFalse(r.accepts("ab12"), "first character");
     assertFalse(r.accepts("AB"), "following character");
+  }
+
+  @Test
+  void aNegatedClassRefusesItsCharactersAndTakesEveryOtherOneNonAsciiIncluded() {
+    CharRule noControls = CharRule.parse("^[^\\x00-\\x1f\\x7f]+$");
+    assertTrue(noControls.accepts("llama-3.1-70b-instruct"));
+    assertTrue(noControls.accepts("modèle 日本語 🚀"), "non-ASCII is not a control character");
+    assertFalse(noControls.accepts("llama\u0000evil"), "NUL");
+    assertFalse(noControls.accepts("llama\nevil"), "newline");
+    assertFalse(noControls.accepts("llama\u001fevil"), "unit separator");
+    assertFalse(noControls.accepts("llama\u007f"), "DEL");
+    assertTrue(noControls.accepts(" "), "space (0x20) is the first character allowed");
   }
 
   @Test

@@ -56,6 +56,24 @@ class EventParserTest {
   }
 
   @Test
+  void aControlCharacterInAModelNameIsRefusedSoTwoModelsCannotMerge() {
+    for (String model : new String[] {"llama\\u0000evil", "llama\\nevil", "llama\\u007f"}) {
+      ParseResult r =
+          token(
+              "{\"ts\":\"2026-11-28T11:59:00Z\",\"tenant\":\"a\",\"model\":\""
+                  + model
+                  + "\",\"input_tokens\":1,\"output_tokens\":1}");
+      assertFalse(r.ok(), model);
+      assertEquals("model", r.violations().get(0).field(), model);
+    }
+    ParseResult unicode =
+        token(
+            "{\"ts\":\"2026-11-28T11:59:00Z\",\"tenant\":\"a\",\"model\":\"modèle-日本\","
+                + "\"input_tokens\":1,\"output_tokens\":1}");
+    assertTrue(unicode.ok(), unicode.violations().toString());
+  }
+
+  @Test
   void violationsNameTheFieldAndTheReason() {
     ParseResult r =
         token(

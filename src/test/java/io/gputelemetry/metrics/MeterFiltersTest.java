@@ -129,6 +129,20 @@ class MeterFiltersTest {
   }
 
   @Test
+  void anInventedHttpMethodIsOneOtherSeriesWhateverItsName() {
+    for (String m : new String[] {"GET", "X".repeat(1000), "Y".repeat(1000), "get", "BREW"}) {
+      registry.counter("vertx.http.server.requests", "method", m, "code", "200").increment();
+    }
+    assertEquals(
+        1.0, registry.get("vertx.http.server.requests").tag("method", "GET").counter().count());
+    assertEquals(
+        4.0, registry.get("vertx.http.server.requests").tag("method", "OTHER").counter().count());
+    assertEquals(2, registry.find("vertx.http.server.requests").counters().size());
+    assertEquals("OTHER", MeterFilters.method(null));
+    assertEquals("PATCH", MeterFilters.method("PATCH"));
+  }
+
+  @Test
   void withoutTheFiltersAPercentileHistogramHasDozensOfBuckets() {
     // The control: what the filters prevent, so that the tests above can fail.
     PrometheusMeterRegistry plain = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);

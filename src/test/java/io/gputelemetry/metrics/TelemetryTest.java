@@ -3,6 +3,7 @@ package io.gputelemetry.metrics;
 import static io.gputelemetry.support.Scrapes.value;
 import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.time.Duration;
@@ -24,6 +25,45 @@ class TelemetryTest {
 
   private String scrape() {
     return telemetry.registry().scrape();
+  }
+
+  @Test
+  void labelsFedByInputAreCappedAndWhatIsTurnedAwayIsCounted() {
+    // Caps: 2 GPUs, 1 node, 1 GPU model, 2 models, 2 tenants, 3 (model, tenant) pairs.
+    Telemetry t = new Telemetry("test", "0", new Telemetry.Caps(2, 1, 1, 2, 2, 3));
+    try {
+      t.bindStandardMeters(() -> true);
+      t.tokens("m1", "t1", 10, 1, 1);
+      t.tokens("m2", "t1", 10, 1, 1);
+      t.tokens("m3", "t1", 10, 1, 1); // third model: _other
+      t.tokens("m1", "t2", 10, 1, 1); // third pair (a pair with _other is not counted)
+      t.tokens("m2", "t2", 10, 1, 1); // fourth pair: tenant _other for m2
+      t.tokens("m1", "t3", 10, 1, 1); // third tenant: _other
+      assertTrue(t.modelRates("m1", () -> new Telemetry.ModelRates(1, 1, 1, 1)));
+      assertFalse(t.modelRates("m4", () -> new Telemetry.ModelRates(1, 1, 1, 1)));
+      t.unpriced("A100");
+      t.unpriced("B200");
+      t.registry().scrape(); // new counter series show 0 on their first scrape
+      String s = t.registry().scrape();
+      String in = "telemetry_tokens_total";
+      assertEquals(10.0, value(s, in, "model", "m1", "tenant", "t1", "direction", "input"));
+      assertEquals(10.0, value(s, in, "model", "_other", "tenant", "t1", "direction", "input"));
+      assertEquals(10.0, value(s, in, "model", "m1", "tenant", "t2", "direction", "input"));
+      assertEquals(10.0, value(s, in, "model", "m2", "tenant", "_other", "direction", "input"));
+      assertEquals(10.0, value(s, in, "model", "m1", "tenant", "_other", "direction", "input"));
+      assertEquals(60.0, value(s, in, "direction", "input"), "every token still counted");
+      assertEquals(1.0, value(s, "telemetry_unpriced_events_total", "gpu_model", "_other"));
+      String overflow = "telemetry_metrics_label_overflow_total";
+      // m3 once; m4 once (its gauges refused).
+      assertEquals(2.0, value(s, overflow, "label", "model"));
+      assertEquals(1.0, value(s, overflow, "label", "tenant"));
+      assertEquals(1.0, value(s, overflow, "label", "model_tenant"));
+      assertEquals(1.0, value(s, overflow, "label", "gpu_model"));
+      assertEquals(0.0, value(s, overflow, "label", "gpu_uuid"));
+      assertFalse(s.contains("model=\"m4\""), "no gauge of a model beyond the cap");
+    } finally {
+      t.close();
+    }
   }
 
   @Test

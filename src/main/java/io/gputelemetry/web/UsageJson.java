@@ -1,0 +1,127 @@
+package io.gputelemetry.web;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.accounting.UsageCalculator;
+import io.gputelemetry.json.Json;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.io.OutputStream;
+import java.time.Instant;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * The JSON answer of /api/v1/usage, written by a streaming generator straight into the one buffer
+ * the response sends: no tree of JSON objects and no intermediate string, so an answer is held
+ * once. Called on a worker (an answer of the largest allowed size takes tens of milliseconds).
+ */
+final class UsageJson {
+  private UsageJson() {}
+
+  static Buffer write(UsageCalculator.Report r, PriceBook prices) throws IOException {
+    Buffer out = Buffer.buffer(16 * 1024);
+    try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(new BufferStream(out))) {
+      UsageCalculator.Range range = r.range();
+      g.writeStartObject();
+      g.writeStringField("from", Instant.ofEpochMilli(range.from()).toString());
+      g.writeStringField("to", Instant.ofEpochMilli(range.to()).toString());
+      g.writeNumberField("step_seconds", range.step() / 1000.0);
+      g.writeStringField("group_by", r.groupBy().name().toLowerCase(Locale.ROOT));
+      UsageCalculator.Totals f = r.fleet();
+      UsageCalculator.Totals idle = r.idle().total();
+      g.writeObjectFieldStart("totals");
+      totals(g, f);
+      g.writeNumberField("fleet_gpu_cost_usd", f.costUsd());
+      g.writeNumberField("idle_cost_usd", idle.costUsd());
+      g.writeNumberField("allocated_cost_usd", f.costUsd() - idle.costUsd());
+      g.writeNumberField("idle_energy_j", idle.energyJ());
+      g.writeEndObject();
+      g.writeArrayFieldStart("groups");
+      for (Map.Entry<String, UsageCalculator.Line> e : r.groups().entrySet()) {
+        UsageCalculator.Totals t = e.getValue().total();
+        g.writeStartObject();
+        totals(g, t);
+        g.writeStringField("key", e.getKey());
+        if (r.groupBy() == UsageCalculator.GroupBy.MODEL) {
+          PriceBook.ListPrice lp = prices.listPrice(e.getKey());
+          if (lp != null) {
+            g.writeNumberField(
+                "list_price_cost_usd",
+                t.inputTokens() * lp.inputUsdPer1m() / 1e6
+                    + t.outputTokens() * lp.outputUsdPer1m() / 1e6);
+          }
+        }
+        series(g, range, e.getValue().series());
+        g.writeEndObject();
+      }
+      g.writeEndArray();
+      g.writeObjectFieldStart("idle");
+      totals(g, idle);
+      series(g, range, r.idle().series());
+      g.writeEndObject();
+      g.writeEndObject();
+    }
+    return out;
+  }
+
+  private static void series(
+      JsonGenerator g, UsageCalculator.Range range, List<UsageCalculator.Totals> s)
+      throws IOException {
+    g.writeArrayFieldStart("series");
+    for (int i = 0; i < s.size(); i++) {
+      g.writeStartObject();
+      totals(g, s.get(i));
+      g.writeStringField("start", Instant.ofEpochMilli(range.stepStart(i)).toString());
+      g.writeEndObject();
+    }
+    g.writeEndArray();
+  }
+
+  private static void totals(JsonGenerator g, UsageCalculator.Totals t) throws IOException {
+    double tokens = t.tokens();
+    g.writeNumberField("input_tokens", t.inputTokens());
+    g.writeNumberField("output_tokens", t.outputTokens());
+    g.writeNumberField("total_tokens", tokens);
+    g.writeNumberField("requests", t.requests());
+    g.writeNumberField("cost_usd", t.costUsd());
+    g.writeNumberField("energy_j", t.energyJ());
+    g.writeNumberField("active_energy_j", t.activeEnergyJ());
+    g.writeNumberField("gpu_seconds", t.gpuSeconds());
+    g.writeNumberField("unpriced_gpu_seconds", t.unpricedGpuSeconds());
+    g.writeNumberField("unmetered_tokens", t.unmeteredTokens());
+    ratio(g, "cost_per_1m_tokens_usd", tokens > 0, t.costUsd() / tokens * 1e6);
+    ratio(g, "joules_per_token", tokens > 0, t.energyJ() / tokens);
+    ratio(g, "active_joules_per_token", tokens > 0, t.activeEnergyJ() / tokens);
+    ratio(g, "tokens_per_joule", t.energyJ() > 0, tokens / t.energyJ());
+  }
+
+  private static void ratio(JsonGenerator g, String name, boolean defined, double value)
+      throws IOException {
+    if (defined) {
+      g.writeNumberField(name, value);
+    } else {
+      g.writeNullField(name);
+    }
+  }
+
+  /** An output stream that appends to a Vert.x buffer (the generator buffers its own writes). */
+  private static final class BufferStream extends OutputStream {
+    private final Buffer buffer;
+
+    BufferStream(Buffer buffer) {
+      this.buffer = buffer;
+    }
+
+    @Override
+    public void write(int b) {
+      buffer.appendByte((byte) b);
+    }
+
+    @Override
+    public void write(byte[] b, int off, int len) {
+      buffer.appendBytes(b, off, len);
+    }
+  }
+}
