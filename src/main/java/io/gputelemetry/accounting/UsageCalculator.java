@@ -333,15 +333,26 @@ public final class UsageCalculator {
   }
 
   /** The report grouped as asked; the calculator's inputs are left as they were. */
-  public synchronized Report report(GroupBy groupBy) {
+  public Report report(GroupBy groupBy) {
+    return report(groupBy, null);
+  }
+
+  /**
+   * The report of one tenant's usage only ({@code tenant} null: everyone's): its lines are the
+   * tenant's share of each allocation, computed against every tenant's tokens as in the full
+   * report, but no other tenant's line, no idle line and, as totals, the sum of its own lines.
+   */
+  public synchronized Report report(GroupBy groupBy, String tenant) {
     Map<SlotModel, Map<String, Acc>> cells = coverGpuTime();
     Lines lines = new Lines();
     Acc idle = new Acc();
     Acc[] idleSeries = newSeries();
     Acc fleet = new Acc();
-    cells
-        .values()
-        .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));
+    if (tenant == null) {
+      cells
+          .values()
+          .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));
+    }
     Set<SlotModel> keys = new HashSet<>(cells.keySet());
     keys.addAll(tokens.keySet());
     for (SlotModel sm : keys) {
@@ -352,20 +363,29 @@ public final class UsageCalculator {
       double total = tenants.values().stream().mapToDouble(Acc::tokens).sum();
       double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
       if (total <= 0 || model.isEmpty()) {
-        gpuCells
-            .values()
-            .forEach(
-                c -> {
-                  Acc line = c.gpuShare(1.0);
-                  idle.add(line);
-                  idleSeries[step].add(line);
-                });
+        if (tenant == null) {
+          gpuCells
+              .values()
+              .forEach(
+                  c -> {
+                    Acc line = c.gpuShare(1.0);
+                    idle.add(line);
+                    idleSeries[step].add(line);
+                  });
+        }
         // Requests that carry no tokens still count, even though they carry no cost.
         tenants.forEach(
-            (tenant, t) -> tokensOnly(lines, groupBy, step, model, tenant, t, gpuCells, gpuSecs));
+            (who, t) -> {
+              if (tenant == null || tenant.equals(who)) {
+                tokensOnly(lines, groupBy, step, model, who, t, gpuCells, gpuSecs);
+              }
+            });
         continue;
       }
       for (Map.Entry<String, Acc> te : tenants.entrySet()) {
+        if (tenant != null && !tenant.equals(te.getKey())) {
+          continue;
+        }
         Acc t = te.getValue();
         double share = t.tokens() / total;
         if (gpuCells.isEmpty()) {
@@ -392,6 +412,9 @@ public final class UsageCalculator {
         .values()
         .forEach(
             g -> {
+              if (tenant != null) {
+                fleet.add(g.gpuShare(1));
+              }
               fleet.inputTokens += g.inputTokens;
               fleet.outputTokens += g.outputTokens;
               fleet.requests += g.requests;

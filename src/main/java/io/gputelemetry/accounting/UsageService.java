@@ -28,14 +28,15 @@ public final class UsageService {
     this.allocationMillis = allocationMillis;
   }
 
+  /** The usage of a range, everyone's ({@code tenant} null) or one tenant's only. */
   public Future<UsageCalculator.Report> usage(
-      long from, long to, long step, UsageCalculator.GroupBy groupBy) {
+      long from, long to, long step, UsageCalculator.GroupBy groupBy, String tenant) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
     // A sample covers the time before it: read maxGap beyond both ends.
     return store
         .usage(from, to, maxGapMillis, calc::addSample, calc::addTokens)
         // The allocation is CPU work proportional to the range: off the event loop.
-        .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy), false));
+        .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, tenant), false));
   }
 }

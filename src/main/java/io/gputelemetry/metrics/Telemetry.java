@@ -35,6 +35,11 @@ import java.util.function.Supplier;
 public final class Telemetry implements AutoCloseable {
   public static final String OTHER = "_other";
   private static final int MAX_TENANTS = 500;
+
+  /** The tenant label of every token counter when per-tenant labels are off. */
+  public static final String ALL_TENANTS = "_all";
+
+  private volatile boolean tenantLabels = true;
   private static final int MAX_GPUS = 4096;
 
   /** The buckets of our own timers: the one latency ladder of every timer (30 s exact). */
@@ -385,6 +390,14 @@ public final class Telemetry implements AutoCloseable {
 
   // --- tokens and GPUs ---
 
+  /**
+   * Whether token and request counters carry the tenant; off, every tenant is summed into {@value
+   * #ALL_TENANTS} so that /metrics names no tenant. Set before the first token is counted.
+   */
+  public void tenantLabels(boolean on) {
+    tenantLabels = on;
+  }
+
   /** A bounded tenant label: the first {@value #MAX_TENANTS} tenants by name, then "_other". */
   public String tenantLabel(String tenant) {
     if (tenants.containsKey(tenant)) {
@@ -402,7 +415,7 @@ public final class Telemetry implements AutoCloseable {
    * caller).
    */
   public void tokens(String model, String tenant, long input, long output, long requests) {
-    String t = tenantLabel(tenant);
+    String t = tenantLabels ? tenantLabel(tenant) : ALL_TENANTS;
     counter(TOKENS, "model", model, "tenant", t, "direction", "input").increment((double) input);
     counter(TOKENS, "model", model, "tenant", t, "direction", "output").increment((double) output);
     counter(REQUESTS, "model", model, "tenant", t).increment((double) requests);

@@ -113,17 +113,19 @@ public final class ApiRoutes {
       return;
     }
     long t0 = System.nanoTime();
+    // A tenant-bound key sees its own tenant's lines only, whatever it groups by.
+    String tenant = RouteAccess.caller(ctx).tenant();
     usage
-        .usage(from, to, step, groupBy)
+        .usage(from, to, step, groupBy, tenant)
         .onSuccess(
             r -> {
               LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);
-              HttpServerVerticle.json(ctx.response(), 200, toJson(r));
+              HttpServerVerticle.json(ctx.response(), 200, toJson(r, tenant));
             })
         .onFailure(e -> unavailable(ctx, e));
   }
 
-  private JsonObject toJson(UsageCalculator.Report r) {
+  private JsonObject toJson(UsageCalculator.Report r, String tenant) {
     UsageCalculator.Range range = r.range();
     JsonArray groups = new JsonArray();
     r.groups()
@@ -145,6 +147,17 @@ public final class ApiRoutes {
             });
     UsageCalculator.Totals f = r.fleet();
     UsageCalculator.Totals idle = r.idle().total();
+    if (tenant != null) {
+      // One tenant's view: its own lines and their sum; nothing of the fleet or other tenants.
+      return new JsonObject()
+          .put("from", Instant.ofEpochMilli(range.from()).toString())
+          .put("to", Instant.ofEpochMilli(range.to()).toString())
+          .put("step_seconds", range.step() / 1000.0)
+          .put("group_by", r.groupBy().name().toLowerCase(Locale.ROOT))
+          .put("tenant", tenant)
+          .put("totals", totals(f))
+          .put("groups", groups);
+    }
     JsonObject totals =
         totals(f)
             .put("fleet_gpu_cost_usd", f.costUsd())

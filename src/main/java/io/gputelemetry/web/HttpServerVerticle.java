@@ -1,5 +1,8 @@
 package io.gputelemetry.web;
 
+import io.gputelemetry.access.KeyRing;
+import io.gputelemetry.access.Principal;
+import io.gputelemetry.access.Scope;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.HttpServerGauges;
@@ -31,6 +34,7 @@ public class HttpServerVerticle extends VerticleBase {
   private final HttpServerGauges gauges;
   private final Health health;
   private final List<Consumer<Router>> routes;
+  private final KeyRing keys;
   private HttpServer server;
   private WorkerExecutor scrapes;
 
@@ -39,7 +43,9 @@ public class HttpServerVerticle extends VerticleBase {
       Telemetry telemetry,
       HttpServerGauges gauges,
       Health health,
+      KeyRing keys,
       List<Consumer<Router>> routes) {
+    this.keys = keys;
     this.config = config;
     this.telemetry = telemetry;
     this.gauges = gauges;
@@ -58,6 +64,7 @@ public class HttpServerVerticle extends VerticleBase {
               ctx.addEndHandler(done -> ended.run());
               ctx.next();
             });
+    router.route().handler(new RouteAccess(keys));
     scrapes = vertx.createSharedWorkerExecutor(SCRAPE_POOL, 1);
     router.get("/metrics").handler(new MetricsEndpoint(telemetry.registry(), scrapes));
     router
@@ -65,7 +72,7 @@ public class HttpServerVerticle extends VerticleBase {
         .handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
     router
         .get("/health/ready")
-        .handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, health.status()));
+        .handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, readiness(ctx)));
     routes.forEach(r -> r.accept(router));
     router
         .route()
@@ -98,6 +105,21 @@ public class HttpServerVerticle extends VerticleBase {
         .requestHandler(router)
         .listen(config.port(), config.host())
         .onSuccess(s -> server = s);
+  }
+
+  /**
+   * The checks' detail (it may name the store's user, broker errors) only for a caller with read or
+   * metrics, not bound to a tenant; anyone else gets the status alone.
+   */
+  private JsonObject readiness(io.vertx.ext.web.RoutingContext ctx) {
+    Principal caller = RouteAccess.caller(ctx);
+    JsonObject status = health.status();
+    if (caller != null
+        && caller.tenant() == null
+        && (caller.has(Scope.READ) || caller.has(Scope.METRICS))) {
+      return status;
+    }
+    return new JsonObject().put("status", status.getString("status"));
   }
 
   static void json(io.vertx.core.http.HttpServerResponse resp, int status, JsonObject body) {
