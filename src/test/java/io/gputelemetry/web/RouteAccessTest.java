@@ -45,6 +45,53 @@ class RouteAccessTest {
   }
 
   @Test
+  void theOpenApiDocumentStatesEachRoutesScopeAsTheTableDoes() throws Exception {
+    com.fasterxml.jackson.databind.JsonNode paths;
+    try (java.io.InputStream in =
+        getClass().getClassLoader().getResourceAsStream(OpenApiRoute.RESOURCE)) {
+      paths =
+          new com.fasterxml.jackson.databind.ObjectMapper(
+                  new com.fasterxml.jackson.dataformat.yaml.YAMLFactory())
+              .readTree(in)
+              .get("paths");
+    }
+    List<String> seen = new ArrayList<>();
+    paths
+        .fields()
+        .forEachRemaining(
+            path ->
+                path.getValue()
+                    .fields()
+                    .forEachRemaining(
+                        op -> {
+                          String p = path.getKey().replace("{uuid}", "GPU-1");
+                          RouteAccess.Rule rule =
+                              RouteAccess.rule(HttpMethod.valueOf(op.getKey().toUpperCase()), p);
+                          assertNotNull(rule, op.getKey() + " " + p);
+                          com.fasterxml.jackson.databind.JsonNode scope =
+                              op.getValue().get("x-required-scope");
+                          assertEquals(
+                              rule.scope() == null ? null : rule.scope().text(),
+                              scope == null ? null : scope.asText(),
+                              p);
+                          if (rule.scope() != null) {
+                            assertEquals(
+                                rule.scope().text(),
+                                op.getValue().get("security").get(0).get("apiKey").get(0).asText(),
+                                p);
+                            assertEquals(
+                                rule.tenantBound(),
+                                op.getValue().get("x-tenant-bound").asBoolean(),
+                                p);
+                          } else {
+                            assertEquals(0, op.getValue().get("security").size(), p + " is open");
+                          }
+                          seen.add(p);
+                        }));
+    assertEquals(11, seen.size(), seen.toString());
+  }
+
+  @Test
   void everyRouteTheRolesInstallHasARule() {
     Vertx vertx = Vertx.vertx();
     try {
