@@ -16,6 +16,9 @@ import java.util.Set;
  * key gets only the anonymous scopes, and a wrong key is refused.
  */
 public final class KeyRing {
+  /** Keys named in the start-up line; the rest are counted. */
+  private static final int MAX_LISTED = 20;
+
   private final List<ApiKey> keys;
   private final Principal anonymous;
 
@@ -100,8 +103,12 @@ public final class KeyRing {
     }
     StringBuilder sb = new StringBuilder();
     sb.append(keys.size()).append(" API keys (");
-    for (int i = 0; i < keys.size(); i++) {
+    int shown = Math.min(keys.size(), MAX_LISTED);
+    for (int i = 0; i < shown; i++) {
       sb.append(i == 0 ? "" : ", ").append(keys.get(i));
+    }
+    if (keys.size() > shown) {
+      sb.append(", and ").append(keys.size() - shown).append(" more");
     }
     sb.append("); without a key: ")
         .append(anonymous.scopes().isEmpty() ? "open routes only" : anonymous.scopes());
