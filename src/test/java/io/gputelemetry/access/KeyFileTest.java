@@ -163,6 +163,18 @@ class KeyFileTest {
   }
 
   @Test
+  void theStartUpLineNamesTwentyKeysAndCountsTheRest() {
+    List<String> lines = new java.util.ArrayList<>();
+    for (int i = 0; i < 25; i++) {
+      lines.add("k" + i + ":" + hash("key-number-" + i + "-0123456789") + ":read");
+    }
+    String line = new KeyRing(KeyFile.parse(lines, "f"), Set.of()).describe();
+    assertTrue(line.startsWith("25 API keys (k0 [read], k1 [read]"), line);
+    assertTrue(line.contains("k19 [read], and 5 more); without a key: open routes only"), line);
+    assertFalse(line.contains("k20 "), line);
+  }
+
+  @Test
   void theSameKeyInTheFileAndTheShorthandIsRefused() {
     List<ApiKey> both =
         new java.util.ArrayList<>(
