@@ -105,7 +105,8 @@ final class RouteAccess implements Handler<RoutingContext> {
         ctx.next();
         return;
       }
-      refuse(ctx, 401, "the API key is not valid", "unauthorized", null);
+      refuse(
+          ctx, 401, "the API key is not valid", "unauthorized", rule == null ? null : rule.scope());
       return;
     }
     ctx.put(PRINCIPAL, caller);
@@ -158,11 +159,14 @@ final class RouteAccess implements Handler<RoutingContext> {
   private static void refuse(
       RoutingContext ctx, int status, String message, String code, Scope needed) {
     if (status == 401) {
+      // RFC 6750: a presented token that is not valid is "invalid_token"; none at all, no error.
+      boolean presented = ctx.request().getHeader("Authorization") != null;
       ctx.response()
           .putHeader(
               "WWW-Authenticate",
               "Bearer realm=\"gpu-telemetry\""
-                  + (needed == null ? "" : ", scope=\"" + needed + "\""));
+                  + (needed == null ? "" : ", scope=\"" + needed + "\"")
+                  + (presented ? ", error=\"invalid_token\"" : ""));
     }
     JsonObject body = new JsonObject().put("error", message).put("code", code);
     if (needed != null) {

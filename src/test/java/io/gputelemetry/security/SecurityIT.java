@@ -160,7 +160,14 @@ class SecurityIT {
         "metrics",
         new JsonObject(get("/metrics", null).body()).getString("scope"),
         "names the scope needed");
-    assertEquals(401, get("/metrics", "wrong-key-0123456789abcdef").statusCode(), "a wrong key");
+    HttpResponse<String> wrong = get("/metrics", "wrong-key-0123456789abcdef");
+    assertEquals(401, wrong.statusCode(), "a wrong key");
+    assertEquals(
+        "Bearer realm=\"gpu-telemetry\", scope=\"metrics\", error=\"invalid_token\"",
+        wrong.headers().firstValue("WWW-Authenticate").orElse(null));
+    assertEquals(
+        "Bearer realm=\"gpu-telemetry\", scope=\"read\"",
+        get("/api/v1/gpus", null).headers().firstValue("WWW-Authenticate").orElse(null));
   }
 
   @Test
