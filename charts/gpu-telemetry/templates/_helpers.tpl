@@ -174,6 +174,17 @@ cannot work.
 {{- end }}
 {{- end }}
 
+{{- define "gpu-telemetry.authEnv" -}}
+{{- if .Values.auth.keysSecret.name }}
+- name: GPUTEL_AUTH_KEYS_FILE
+  value: /etc/gpu-telemetry/keys/{{ .Values.auth.keysSecret.key }}
+{{- end }}
+{{- if .Values.auth.anonymousScopes }}
+- name: GPUTEL_AUTH_ANONYMOUS_SCOPES
+  value: {{ .Values.auth.anonymousScopes | quote }}
+{{- end }}
+{{- end }}
+
 {{- define "gpu-telemetry.javaEnv" -}}
 {{- if .Values.javaOpts }}
 - name: JAVA_TOOL_OPTIONS
@@ -194,6 +205,7 @@ The producer only talks to Kafka (and takes the ingest keys); the processor and 
 {{- if eq .role "producer" }}
 {{- include "gpu-telemetry.apiKeysEnv" $ctx }}
 {{- end }}
+{{- include "gpu-telemetry.authEnv" $ctx }}
 {{- include "gpu-telemetry.javaEnv" $ctx }}
 {{- with .extra }}
 {{ toYaml . }}

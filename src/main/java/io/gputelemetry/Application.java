@@ -1,9 +1,12 @@
 package io.gputelemetry;
 
+import io.gputelemetry.access.KeyRing;
+import io.gputelemetry.access.Scope;
 import io.gputelemetry.accounting.GpuProfiles;
 import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.config.ConfigException;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.HttpServerGauges;
@@ -88,6 +91,16 @@ public final class Application implements AutoCloseable {
   public Application start() throws Exception {
     AppConfig.Role role = startConfig.role();
     long t0 = System.nanoTime();
+    KeyRing keys =
+        KeyRing.load(
+            startConfig.auth().keysFile(),
+            startConfig.ingest().apiKeys(),
+            anonymousScopes(startConfig.auth()));
+    if (keys.open()) {
+      LOG.warn(keys.describe());
+    } else {
+      LOG.info(keys.describe());
+    }
     if (role == AppConfig.Role.STANDALONE) {
       startEmbedded();
     }
@@ -103,6 +116,7 @@ public final class Application implements AutoCloseable {
                 caps.maxModels(),
                 caps.maxTenants(),
                 caps.maxModelTenants()));
+    telemetry.tenantLabels(config.auth().tenantLabels());
     // Before the first meter: a few fixed buckets for Vert.x's and the JVM's timers and summaries
     // (Vert.x's publishQuantiles option, off, gave every meter a percentile histogram instead).
     MeterFilters.install(telemetry.registry());
@@ -179,7 +193,9 @@ public final class Application implements AutoCloseable {
     String httpId =
         vertx
             .deployVerticle(
-                () -> new HttpServerVerticle(bound, limits, telemetry, httpGauges, health, routes),
+                () ->
+                    new HttpServerVerticle(
+                        bound, limits, telemetry, httpGauges, health, keys, routes),
                 new io.vertx.core.DeploymentOptions().setInstances(instances))
             .toCompletionStage()
             .toCompletableFuture()
@@ -197,6 +213,18 @@ public final class Application implements AutoCloseable {
       startProgress(config.standalone().progressInterval());
     }
     return this;
+  }
+
+  private static Set<Scope> anonymousScopes(AppConfig.Auth auth) {
+    Set<Scope> out = EnumSet.noneOf(Scope.class);
+    for (String name : auth.anonymousScopes()) {
+      Scope s = Scope.of(name);
+      if (s == null) {
+        throw ConfigException.bad("auth.anonymous-scopes", "scopes among " + Scope.names(), name);
+      }
+      out.add(s);
+    }
+    return out;
   }
 
   private void startEmbedded() throws IOException {

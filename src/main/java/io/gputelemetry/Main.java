@@ -4,6 +4,7 @@ import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.config.ConfigException;
 import io.gputelemetry.config.Settings;
 import io.gputelemetry.verify.Verifier;
+import java.io.InputStream;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -27,6 +28,9 @@ public final class Main {
         (none)      run the role
         verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness);
                     prints PASS/FAIL per check, exits 1 on any FAIL
+        keys hash --id ID --scopes S1,S2 [--tenant T | --nodes N1,N2]
+                    read an API key on stdin, print its line for auth.keys-file (the key's SHA-256,
+                    never the key); scopes: ingest:tokens, ingest:gpu, read, metrics
 
       Options:
         --role ROLE           producer | processor | standalone (setting: role)
@@ -136,6 +140,20 @@ public final class Main {
   }
 
   static int run(String[] argv, Map<String, String> env, PrintStream out, PrintStream err) {
+    return run(argv, env, System.in, out, err);
+  }
+
+  static int run(
+      String[] argv, Map<String, String> env, InputStream in, PrintStream out, PrintStream err) {
+    if (argv.length > 0 && argv[0].equals("keys")) {
+      try {
+        out.println(KeysCommand.run(List.of(argv).subList(1, argv.length), in));
+        return 0;
+      } catch (ConfigException e) {
+        err.println("gpu-telemetry keys: " + e.getMessage());
+        return 2;
+      }
+    }
     AppConfig config;
     Command cmd;
     try {

@@ -21,6 +21,47 @@ class MainTest {
         new PrintStream(err, true, StandardCharsets.UTF_8));
   }
 
+  private int runWithStdin(String stdin, String... args) {
+    return Main.run(
+        args,
+        Map.of(),
+        new java.io.ByteArrayInputStream(stdin.getBytes(StandardCharsets.UTF_8)),
+        new PrintStream(out, true, StandardCharsets.UTF_8),
+        new PrintStream(err, true, StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void keysHashPrintsTheKeyFileLineOfTheKeyOnStdinAndNeverTheKey() {
+    assertEquals(
+        0,
+        runWithStdin(
+            "alpha-key-0123456789\n",
+            "keys",
+            "hash",
+            "--id",
+            "acme-reader",
+            "--scopes",
+            "read",
+            "--tenant",
+            "acme"));
+    // printf %s alpha-key-0123456789 | sha256sum
+    assertEquals(
+        "acme-reader:c0dcc758f85e141df105b3bb5a3612c123f82ce299c6ac130c7b3a871422ab10:read"
+            + ":tenant=acme\n",
+        out.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
+  void keysHashRefusesAnUnknownScopeAndAnEmptyStdin() {
+    assertEquals(
+        2, runWithStdin("alpha-key-0123456789\n", "keys", "hash", "--id", "a", "--scopes", "all"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("unknown scope 'all'"));
+    assertEquals(2, runWithStdin("", "keys", "hash", "--id", "a", "--scopes", "read"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("no key on stdin"));
+    assertTrue(
+        !err.toString(StandardCharsets.UTF_8).contains("alpha-key"), "the key is never echoed");
+  }
+
   @Test
   void unknownOptionExitsTwoWithAHint() {
     assertEquals(2, run(Map.of(), "--rol", "producer"));

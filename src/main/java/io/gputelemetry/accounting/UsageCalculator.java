@@ -390,14 +390,27 @@ public final class UsageCalculator {
 
   /** The report grouped as asked; the calculator's inputs are left as they were. */
   public Report report(GroupBy groupBy) {
-    return report(groupBy, Integer.MAX_VALUE);
+    return report(groupBy, Integer.MAX_VALUE, null);
+  }
+
+  /** The report grouped as asked, or {@link TooManyCells} beyond {@code maxCells} cells. */
+  public Report report(GroupBy groupBy, int maxCells) {
+    return report(groupBy, maxCells, null);
+  }
+
+  /** One tenant's report ({@code tenant} null: everyone's), with no cap on its cells. */
+  public Report report(GroupBy groupBy, String tenant) {
+    return report(groupBy, Integer.MAX_VALUE, tenant);
   }
 
   /**
    * The report grouped as asked, or {@link TooManyCells} when it would hold more than {@code
-   * maxCells} cells; the calculator's inputs are left as they were.
+   * maxCells} cells; the calculator's inputs are left as they were. With a {@code tenant} (null:
+   * everyone's) it is that tenant's usage only: its lines are the tenant's share of each
+   * allocation, computed against every tenant's tokens as in the full report, but no other tenant's
+   * line, no idle line and, as totals, the sum of its own lines.
    */
-  public synchronized Report report(GroupBy groupBy, int maxCells) {
+  public synchronized Report report(GroupBy groupBy, int maxCells, String tenant) {
     if (TooManyCells.cells(0, range.steps()) > maxCells) {
       throw new TooManyCells(0, range.steps(), maxCells);
     }
@@ -406,9 +419,11 @@ public final class UsageCalculator {
     Acc idle = new Acc();
     Acc[] idleSeries = newSeries();
     Acc fleet = new Acc();
-    cells
-        .values()
-        .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));
+    if (tenant == null) {
+      cells
+          .values()
+          .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));
+    }
     Set<SlotModel> keys = new HashSet<>(cells.keySet());
     keys.addAll(tokens.keySet());
     for (SlotModel sm : keys) {
@@ -419,20 +434,29 @@ public final class UsageCalculator {
       double total = tenants.values().stream().mapToDouble(Acc::tokens).sum();
       double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
       if (total <= 0 || model.isEmpty()) {
-        gpuCells
-            .values()
-            .forEach(
-                c -> {
-                  Acc line = c.gpuShare(1.0);
-                  idle.add(line);
-                  idleSeries[step].add(line);
-                });
+        if (tenant == null) {
+          gpuCells
+              .values()
+              .forEach(
+                  c -> {
+                    Acc line = c.gpuShare(1.0);
+                    idle.add(line);
+                    idleSeries[step].add(line);
+                  });
+        }
         // Requests that carry no tokens still count, even though they carry no cost.
         tenants.forEach(
-            (tenant, t) -> tokensOnly(lines, groupBy, step, model, tenant, t, gpuCells, gpuSecs));
+            (who, t) -> {
+              if (tenant == null || tenant.equals(who)) {
+                tokensOnly(lines, groupBy, step, model, who, t, gpuCells, gpuSecs);
+              }
+            });
         continue;
       }
       for (Map.Entry<String, Acc> te : tenants.entrySet()) {
+        if (tenant != null && !tenant.equals(te.getKey())) {
+          continue;
+        }
         Acc t = te.getValue();
         double share = t.tokens() / total;
         if (gpuCells.isEmpty()) {
@@ -460,6 +484,9 @@ public final class UsageCalculator {
         .values()
         .forEach(
             g -> {
+              if (tenant != null) {
+                fleet.add(g.gpuShare(1));
+              }
               fleet.inputTokens += g.inputTokens;
               fleet.outputTokens += g.outputTokens;
               fleet.requests += g.requests;

@@ -29,17 +29,17 @@ public final class UsageService {
   }
 
   /**
-   * The usage of a range; fails with {@link UsageCalculator.TooManyCells} when the answer would
-   * hold more than {@code maxCells} cells.
+   * The usage of a range, everyone's ({@code tenant} null) or one tenant's only; fails with {@link
+   * UsageCalculator.TooManyCells} when the answer would hold more than {@code maxCells} cells.
    */
   public Future<UsageCalculator.Report> usage(
-      long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells) {
+      long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
     // A sample covers the time before it: read maxGap beyond both ends.
     return store
         .usage(from, to, maxGapMillis, calc::addSample, calc::addTokens)
         // The allocation is CPU work proportional to the range: off the event loop.
-        .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells), false));
+        .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
   }
 }

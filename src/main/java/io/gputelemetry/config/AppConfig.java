@@ -154,6 +154,12 @@ public final class AppConfig {
     }
   }
 
+  /**
+   * Access: the key file (null: none), the scopes a caller without a key gets when keys are
+   * configured, and whether /metrics carries per-tenant labels.
+   */
+  public record Auth(Path keysFile, List<String> anonymousScopes, boolean tenantLabels) {}
+
   private final Settings settings;
   private final Role role;
   private final Http http;
@@ -170,6 +176,7 @@ public final class AppConfig {
   private final Ingest ingest;
   private final Accounting accounting;
   private final Api api;
+  private final Auth auth;
   private final Path dataDir;
 
   private AppConfig(Settings s) {
@@ -289,6 +296,14 @@ public final class AppConfig {
             s.integer("api.max-cells", 1, 10_000_000),
             positive(s, "api.gpu-stale-after"),
             s.number("api.gpu-idle-below-pct", 0, 100));
+    String keysFile = s.optional("auth.keys-file");
+    this.auth =
+        new Auth(
+            keysFile == null ? null : Path.of(keysFile),
+            s.optional("auth.anonymous-scopes") == null
+                ? List.of()
+                : s.list("auth.anonymous-scopes"),
+            s.bool("metrics.tenant-labels"));
     this.dataDir = dataDirValue == null ? null : Path.of(dataDirValue);
   }
 
@@ -350,6 +365,10 @@ public final class AppConfig {
 
   public Api api() {
     return api;
+  }
+
+  public Auth auth() {
+    return auth;
   }
 
   /** The standalone role's data directory, or null (temporary). */

@@ -152,11 +152,32 @@ public final class Event {
   }
 
   /**
-   * The MongoDB _id: scope + "/" + event id. Scopes cannot contain '/', so keys never collide
-   * across scopes.
+   * The MongoDB _id: scope + "/" + event id, or for a GPU sample with a writer scope + "@" + writer
+   * + "/" + event id. Neither scopes nor writers can contain '/' or '@', so keys never collide
+   * across scopes or writers, nor with the ids of samples stored before writers existed.
    */
   public String storeId() {
-    return scope + "/" + eventId;
+    String writer = type == EventType.GPU_SAMPLE ? text(EventFields.G_WRITER) : null;
+    return writer == null ? scope + "/" + eventId : scope + "@" + writer + "/" + eventId;
+  }
+
+  /**
+   * This GPU sample as written by {@code writer} (an API key's id, or a source of the producer),
+   * which becomes part of its id's scope: whatever writer the event named is replaced.
+   */
+  public Event withWriter(String writer) {
+    if (type != EventType.GPU_SAMPLE) {
+      throw new IllegalStateException("only GPU samples have a writer");
+    }
+    if (!EventFields.G_WRITER.acceptsText(writer)) {
+      throw new IllegalArgumentException("not a writer name: " + writer);
+    }
+    if (writer.equals(text(EventFields.G_WRITER))) {
+      return this;
+    }
+    Object[] v = values.clone();
+    v[EventFields.G_WRITER.index()] = writer;
+    return new Event(type, v, ts);
   }
 
   /** The Kafka record key: GPU for samples, model for token events. */

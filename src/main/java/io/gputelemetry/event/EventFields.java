@@ -211,6 +211,7 @@ public final class EventFields {
 
   // The fields the code itself reads (everything else is handled by name, from the schema).
   public static final Field G_NODE = GPU_SAMPLE.require("node");
+  public static final Field G_WRITER = GPU_SAMPLE.require("writer");
   public static final Field G_GPU_INDEX = GPU_SAMPLE.require("gpu_index");
   public static final Field G_GPU_MODEL = GPU_SAMPLE.require("gpu_model");
   public static final Field G_MODEL = GPU_SAMPLE.require("model");

@@ -24,6 +24,7 @@ public record Violation(String field, String reason, String code) {
           "conflict",
           "too_old",
           "too_far_in_future",
+          "forbidden",
           "invalid");
 
   private static final Set<String> KNOWN = Set.copyOf(CODES);

@@ -36,6 +36,11 @@ import java.util.function.Supplier;
 public final class Telemetry implements AutoCloseable {
   public static final String OTHER = "_other";
 
+  /** The tenant label of every token counter when per-tenant labels are off. */
+  public static final String ALL_TENANTS = "_all";
+
+  private volatile boolean tenantLabels = true;
+
   /**
    * The most distinct values of each input-fed label: GPUs exported, nodes, GPU models, LLMs,
    * tenants, and (LLM, tenant) pairs of the token counters.
@@ -439,6 +444,14 @@ public final class Telemetry implements AutoCloseable {
     counter(LABEL_OVERFLOW, "label", label).increment();
   }
 
+  /**
+   * Whether token and request counters carry the tenant; off, every tenant is summed into {@value
+   * #ALL_TENANTS} so that /metrics names no tenant. Set before the first token is counted.
+   */
+  public void tenantLabels(boolean on) {
+    tenantLabels = on;
+  }
+
   /** A bounded tenant label: the first tenants seen up to the cap, then "_other". */
   public String tenantLabel(String tenant) {
     return tenants.label(tenant);
@@ -456,9 +469,12 @@ public final class Telemetry implements AutoCloseable {
    */
   public void tokens(String model, String tenant, long input, long output, long requests) {
     String m = modelLabel(model);
-    String t = tenantLabel(tenant);
+    String t = tenantLabels ? tenantLabel(tenant) : ALL_TENANTS;
     // Pairs with "_other" are bounded by the model and tenant caps already.
-    if (!OTHER.equals(t) && !OTHER.equals(m) && OTHER.equals(modelTenants.label(m + '\n' + t))) {
+    if (tenantLabels
+        && !OTHER.equals(t)
+        && !OTHER.equals(m)
+        && OTHER.equals(modelTenants.label(m + '\n' + t))) {
       t = OTHER;
     }
     counter(TOKENS, "model", m, "tenant", t, "direction", "input").increment((double) input);

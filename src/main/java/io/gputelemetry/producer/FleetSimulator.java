@@ -33,6 +33,10 @@ public final class FleetSimulator {
   private static final int[] XID_CODES = {13, 31, 43, 45, 48, 63, 74, 79, 94};
 
   private final AppConfig.Simulator config;
+
+  /** The writer of the simulator's samples: their ids' scope, apart from any API key's. */
+  public static final String WRITER = "simulator";
+
   private final EventParser parser;
   private final String runId;
   private final SplittableRandom random;
@@ -208,6 +212,7 @@ public final class FleetSimulator {
     ObjectNode body =
         JSON.objectNode()
             .put("event_id", "sim-" + runId + "-s" + ++sampleSeq)
+            .put("writer", WRITER)
             .put("ts", at.toString())
             .put("node", g.node)
             .put("gpu_uuid", g.uuid)

@@ -123,10 +123,12 @@ public final class ApiRoutes {
       return;
     }
     long t0 = System.nanoTime();
+    // A tenant-bound key sees its own tenant's lines only, whatever it groups by.
+    String tenant = RouteAccess.caller(ctx).tenant();
     usage
-        .usage(from, to, step, groupBy, config.maxCells())
+        .usage(from, to, step, groupBy, config.maxCells(), tenant)
         // Serialising an answer of thousands of cells is CPU work: on a worker, into one buffer.
-        .compose(r -> ctx.vertx().executeBlocking(() -> UsageJson.write(r, prices), false))
+        .compose(r -> ctx.vertx().executeBlocking(() -> UsageJson.write(r, prices, tenant), false))
         .onSuccess(
             body -> {
               LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);

@@ -1,5 +1,8 @@
 package io.gputelemetry.web;
 
+import io.gputelemetry.access.KeyRing;
+import io.gputelemetry.access.Principal;
+import io.gputelemetry.access.Scope;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.HttpServerGauges;
@@ -34,6 +37,7 @@ public class HttpServerVerticle extends VerticleBase {
   private final HttpServerGauges gauges;
   private final Health health;
   private final List<Consumer<Router>> routes;
+  private final KeyRing keys;
   private HttpServer server;
   private WorkerExecutor scrapes;
 
@@ -42,8 +46,9 @@ public class HttpServerVerticle extends VerticleBase {
       Telemetry telemetry,
       HttpServerGauges gauges,
       Health health,
+      KeyRing keys,
       List<Consumer<Router>> routes) {
-    this(config, null, telemetry, gauges, health, routes);
+    this(config, null, telemetry, gauges, health, keys, routes);
   }
 
   /**
@@ -56,7 +61,9 @@ public class HttpServerVerticle extends VerticleBase {
       Telemetry telemetry,
       HttpServerGauges gauges,
       Health health,
+      KeyRing keys,
       List<Consumer<Router>> routes) {
+    this.keys = keys;
     this.config = config;
     this.limits = limits == null ? null : limits.connections;
     this.guard = limits == null ? null : limits.guard;
@@ -83,6 +90,7 @@ public class HttpServerVerticle extends VerticleBase {
                   });
               ctx.next();
             });
+    router.route().handler(new RouteAccess(keys));
     scrapes = vertx.createSharedWorkerExecutor(SCRAPE_POOL, 1);
     router.get("/metrics").handler(new MetricsEndpoint(telemetry.registry(), scrapes));
     router
@@ -90,7 +98,7 @@ public class HttpServerVerticle extends VerticleBase {
         .handler(ctx -> json(ctx.response(), 200, new JsonObject().put("status", "UP")));
     router
         .get("/health/ready")
-        .handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, health.status()));
+        .handler(ctx -> json(ctx.response(), health.isReady() ? 200 : 503, readiness(ctx)));
     routes.forEach(r -> r.accept(router));
     router
         .route()
@@ -144,6 +152,21 @@ public class HttpServerVerticle extends VerticleBase {
             })
         .listen(config.port(), config.host())
         .onSuccess(s -> server = s);
+  }
+
+  /**
+   * The checks' detail (it may name the store's user, broker errors) only for a caller with read or
+   * metrics, not bound to a tenant; anyone else gets the status alone.
+   */
+  private JsonObject readiness(io.vertx.ext.web.RoutingContext ctx) {
+    Principal caller = RouteAccess.caller(ctx);
+    JsonObject status = health.status();
+    if (caller != null
+        && caller.tenant() == null
+        && (caller.has(Scope.READ) || caller.has(Scope.METRICS))) {
+      return status;
+    }
+    return new JsonObject().put("status", status.getString("status"));
   }
 
   /** The connection limits of one port: its settings and the guard its instances share. */

@@ -3,8 +3,10 @@ package io.gputelemetry.web;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import io.gputelemetry.access.Principal;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
@@ -21,14 +23,12 @@ import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.TreeSet;
 
 /**
  * HTTP ingest: POST /v1/gpu-metrics and /v1/token-usage with one JSON object, a JSON array or
@@ -49,8 +49,6 @@ public final class IngestRoutes {
   private final EventParser parser;
   private final EventPublisher publisher;
   private final Telemetry telemetry;
-  private final List<byte[]> keyDigests = new ArrayList<>();
-  private final List<String> keyTenants = new ArrayList<>();
 
   public IngestRoutes(
       AppConfig.Ingest config,
@@ -63,10 +61,6 @@ public final class IngestRoutes {
     this.parser = parser;
     this.publisher = publisher;
     this.telemetry = telemetry;
-    for (Map.Entry<String, String> k : this.config.apiKeys().entrySet()) {
-      keyDigests.add(sha256(k.getKey()));
-      keyTenants.add(k.getValue());
-    }
   }
 
   public void install(Router router) {
@@ -102,18 +96,6 @@ public final class IngestRoutes {
   private void precheck(RoutingContext ctx, String route) {
     long start = System.nanoTime();
     ctx.put("start", start);
-    String tenant = authenticate(ctx.request().getHeader("Authorization"));
-    if (tenant == null) {
-      ctx.response().putHeader("WWW-Authenticate", "Bearer");
-      reply(
-          ctx,
-          route,
-          start,
-          401,
-          error("missing or invalid API key (Authorization: Bearer <key>)", "unauthorized"));
-      return;
-    }
-    ctx.put("tenant", tenant.isEmpty() ? null : tenant);
     String ct = contentType(ctx.request().getHeader("Content-Type"));
     if (!ct.equals("application/json") && !ct.equals("application/x-ndjson")) {
       reply(
@@ -132,27 +114,6 @@ public final class IngestRoutes {
     ctx.next();
   }
 
-  /**
-   * "" when authentication is off or the key is unbound, the bound tenant, or null when refused.
-   */
-  private String authenticate(String header) {
-    if (keyDigests.isEmpty()) {
-      return "";
-    }
-    if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7)) {
-      return null;
-    }
-    byte[] given = sha256(header.substring(7).trim());
-    String match = null;
-    // Compare against every key, in constant time per key, without stopping early.
-    for (int i = 0; i < keyDigests.size(); i++) {
-      if (MessageDigest.isEqual(given, keyDigests.get(i))) {
-        match = keyTenants.get(i);
-      }
-    }
-    return match;
-  }
-
   private void ingest(RoutingContext ctx, String route, EventType type) {
     long start = ctx.get("start");
     Buffer body = ctx.body().buffer();
@@ -165,7 +126,9 @@ public final class IngestRoutes {
           error("empty body: send one JSON object, an array of objects, or NDJSON", "empty_body"));
       return;
     }
-    String tenant = ctx.get("tenant");
+    // The access rule let the caller through; its binding applies to the events.
+    Principal caller = RouteAccess.caller(ctx);
+    String tenant = type == EventType.TOKEN_USAGE ? caller.tenant() : null;
     byte[] bytes = body.getBytes();
     // Each event as a slice of the body, read in place; a body that is not a plain array of
     // objects (or one object) is parsed as a whole instead, for the precise error.
@@ -230,6 +193,9 @@ public final class IngestRoutes {
       } else {
         int[] sl = slices.get(i);
         pr = parser.parse(type, bytes, sl[0], sl[1], now, tenant);
+      }
+      if (pr.ok() && type == EventType.GPU_SAMPLE) {
+        pr = ownSample(pr.event(), caller);
       }
       if (pr.ok()) {
         accepted.add(pr.event());
@@ -299,6 +265,26 @@ public final class IngestRoutes {
                   rejectedCount == 0 ? 202 : 207,
                   result(accepted.size(), rejectedCount, errors));
             });
+  }
+
+  /**
+   * A GPU sample as its writer's: scoped by the key's id, so that no other key can pre-empt it with
+   * the same event id; refused when the key is bound to nodes and the sample's node is not one.
+   */
+  private static ParseResult ownSample(Event e, Principal caller) {
+    String node = e.text(EventFields.G_NODE);
+    if (!caller.mayWriteNode(node)) {
+      return ParseResult.rejected(
+          new Violation(
+              "node",
+              "this API key may post samples of nodes "
+                  + String.join(", ", new TreeSet<>(caller.nodes()))
+                  + " only, not '"
+                  + node
+                  + "'",
+              "forbidden"));
+    }
+    return ParseResult.ok(caller.id() == null ? e : e.withWriter(caller.id()));
   }
 
   /**
@@ -391,13 +377,5 @@ public final class IngestRoutes {
     }
     int semi = header.indexOf(';');
     return (semi >= 0 ? header.substring(0, semi) : header).trim().toLowerCase(Locale.ROOT);
-  }
-
-  private static byte[] sha256(String s) {
-    try {
-      return MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }

@@ -20,7 +20,12 @@ import java.util.Map;
 final class UsageJson {
   private UsageJson() {}
 
-  static Buffer write(UsageCalculator.Report r, PriceBook prices) throws IOException {
+  /**
+   * The answer; with a {@code tenant} (a tenant-bound key's view) its own lines and their sum only:
+   * nothing of the fleet's totals, the idle line or other tenants.
+   */
+  static Buffer write(UsageCalculator.Report r, PriceBook prices, String tenant)
+      throws IOException {
     Buffer out = Buffer.buffer(16 * 1024);
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(new BufferStream(out))) {
       UsageCalculator.Range range = r.range();
@@ -31,12 +36,17 @@ final class UsageJson {
       g.writeStringField("group_by", r.groupBy().name().toLowerCase(Locale.ROOT));
       UsageCalculator.Totals f = r.fleet();
       UsageCalculator.Totals idle = r.idle().total();
+      if (tenant != null) {
+        g.writeStringField("tenant", tenant);
+      }
       g.writeObjectFieldStart("totals");
       totals(g, f);
-      g.writeNumberField("fleet_gpu_cost_usd", f.costUsd());
-      g.writeNumberField("idle_cost_usd", idle.costUsd());
-      g.writeNumberField("allocated_cost_usd", f.costUsd() - idle.costUsd());
-      g.writeNumberField("idle_energy_j", idle.energyJ());
+      if (tenant == null) {
+        g.writeNumberField("fleet_gpu_cost_usd", f.costUsd());
+        g.writeNumberField("idle_cost_usd", idle.costUsd());
+        g.writeNumberField("allocated_cost_usd", f.costUsd() - idle.costUsd());
+        g.writeNumberField("idle_energy_j", idle.energyJ());
+      }
       g.writeEndObject();
       g.writeArrayFieldStart("groups");
       for (Map.Entry<String, UsageCalculator.Line> e : r.groups().entrySet()) {
@@ -57,10 +67,12 @@ final class UsageJson {
         g.writeEndObject();
       }
       g.writeEndArray();
-      g.writeObjectFieldStart("idle");
-      totals(g, idle);
-      series(g, range, r.idle().series());
-      g.writeEndObject();
+      if (tenant == null) {
+        g.writeObjectFieldStart("idle");
+        totals(g, idle);
+        series(g, range, r.idle().series());
+        g.writeEndObject();
+      }
       g.writeEndObject();
     }
     return out;

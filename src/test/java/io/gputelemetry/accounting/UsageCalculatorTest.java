@@ -3,6 +3,7 @@ package io.gputelemetry.accounting;
 import static io.gputelemetry.support.AccountingFixture.*;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.store.UsageRows;
 import io.gputelemetry.support.AccountingFixture;
@@ -90,6 +91,31 @@ class UsageCalculatorTest {
     // The series: step 0 of tenant B holds its m2 cost.
     near(0.25 * 0.03 + 0.23, r.groups().get("B").series().get(0).costUsd(), "B step 0");
     near(0.25 * 0.06, r.groups().get("B").series().get(1).costUsd(), "B step 1");
+  }
+
+  @Test
+  void oneTenantsReportHoldsItsOwnShareAndNothingOfOthersOrOfTheFleet(@TempDir Path dir)
+      throws Exception {
+    AccountingFixture f = new AccountingFixture(T0);
+    PriceBook prices = PriceBook.load(f.writePriceBook(dir));
+    UsageCalculator c = calculator(f, prices, 30_000, false);
+    UsageCalculator.Report byTenant = c.report(UsageCalculator.GroupBy.TENANT, "A");
+    assertEquals(java.util.Set.of("A"), byTenant.groups().keySet(), "no other tenant's name");
+    near(A_COST, byTenant.groups().get("A").total().costUsd(), "A's cost as in the full report");
+    near(A_COST, byTenant.fleet().costUsd(), "totals: A's own");
+    near(A_ENERGY, byTenant.fleet().energyJ(), "totals: A's own energy");
+    near(A_INPUT + A_OUTPUT, byTenant.fleet().tokens(), "totals: A's own tokens");
+    near(0, byTenant.idle().total().costUsd(), "no idle line");
+    UsageCalculator.Report byModel = c.report(UsageCalculator.GroupBy.MODEL, "A");
+    double modelCost =
+        byModel.groups().values().stream().mapToDouble(l -> l.total().costUsd()).sum();
+    double modelTokens =
+        byModel.groups().values().stream().mapToDouble(l -> l.total().tokens()).sum();
+    near(A_COST, modelCost, "A's cost split by model");
+    near(A_INPUT + A_OUTPUT, modelTokens, "A's tokens split by model, nobody else's");
+    assertTrue(
+        c.report(UsageCalculator.GroupBy.TENANT, "nobody").groups().isEmpty(),
+        "a tenant without usage sees nothing");
   }
 
   @Test

@@ -912,6 +912,37 @@ class HelmChartTest {
   }
 
   @Test
+  void anApiKeyFileSecretIsMountedReadOnlyIntoBothRolesAndNamedAsTheKeyFile() {
+    RenderedChart chart =
+        render(
+            null, Map.of("auth.keysSecret.name", "gpu-telemetry-keys", "auth.anonymousScopes", ""));
+    for (String role : List.of(PRODUCER, PROCESSOR)) {
+      Container c = container(chart, role);
+      assertEquals(
+          "/etc/gpu-telemetry/keys/keys", env(c).get("GPUTEL_AUTH_KEYS_FILE").getValue(), role);
+      assertFalse(env(c).containsKey("GPUTEL_AUTH_ANONYMOUS_SCOPES"), role + ": keys everywhere");
+      assertTrue(
+          c.getVolumeMounts().stream()
+              .anyMatch(
+                  m ->
+                      m.getName().equals("api-keys")
+                          && m.getMountPath().equals("/etc/gpu-telemetry/keys")
+                          && Boolean.TRUE.equals(m.getReadOnly())),
+          role);
+      assertTrue(
+          chart.one(Deployment.class, role).getSpec().getTemplate().getSpec().getVolumes().stream()
+              .anyMatch(
+                  v ->
+                      v.getSecret() != null
+                          && v.getSecret().getSecretName().equals("gpu-telemetry-keys")),
+          role);
+    }
+    Container byDefault = container(render(null, Map.of()), PROCESSOR);
+    assertFalse(env(byDefault).containsKey("GPUTEL_AUTH_KEYS_FILE"), "no key file by default");
+    assertEquals("metrics", env(byDefault).get("GPUTEL_AUTH_ANONYMOUS_SCOPES").getValue());
+  }
+
+  @Test
   void productionUsesExternalServicesDurableTopicsAndSecretsByReference() {
     RenderedChart chart = render("production");
     assertTrue(chart.all(StatefulSet.class).isEmpty(), "no in-chart Kafka/MongoDB in production");

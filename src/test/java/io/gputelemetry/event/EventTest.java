@@ -60,6 +60,26 @@ class EventTest {
   }
 
   @Test
+  void aSampleOfAWriterIsScopedByGpuAndWriterAndItsJsonNamesTheWriter() {
+    Event e = parse(EventType.GPU_SAMPLE, SAMPLE);
+    Event own = e.withWriter("agent-7");
+    assertEquals("GPU-1@agent-7/s-1", own.storeId());
+    assertEquals("GPU-1/s-1", e.storeId(), "the original is unchanged");
+    assertEquals("agent-7", own.text(EventFields.G_WRITER));
+    assertEquals("s-1", own.eventId());
+    assertEquals("GPU-1", own.scope(), "still the GPU's: the inventory and the Kafka key");
+    String json = new String(own.json(), StandardCharsets.UTF_8);
+    assertEquals(
+        SAMPLE.replace(",\"node\"", ",\"writer\":\"agent-7\",\"node\""),
+        json,
+        "the writer is published with the sample, in schema order");
+    Event reread = parse(EventType.GPU_SAMPLE, json);
+    assertEquals("GPU-1@agent-7/s-1", reread.storeId(), "the processor derives the same id");
+    Event claimed = parse(EventType.GPU_SAMPLE, json).withWriter("other-key");
+    assertEquals("GPU-1@other-key/s-1", claimed.storeId(), "a claimed writer is replaced");
+  }
+
+  @Test
   void aTokenEventIsScopedByTenantAndKeyedByModel() {
     Event e =
         parse(

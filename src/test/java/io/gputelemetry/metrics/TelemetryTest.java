@@ -92,6 +92,20 @@ class TelemetryTest {
   }
 
   @Test
+  void withoutTenantLabelsTokensAreSummedIntoOneSeriesThatNamesNoTenant() {
+    telemetry.tenantLabels(false);
+    telemetry.tokens("m", "acme", 10, 5, 1);
+    scrape();
+    telemetry.tokens("m", "globex", 7, 3, 2);
+    String s = scrape();
+    assertEquals(
+        17.0,
+        value(s, "telemetry_tokens_total", "model", "m", "tenant", "_all", "direction", "input"));
+    assertEquals(3.0, value(s, "telemetry_requests_total", "model", "m", "tenant", "_all"));
+    assertTrue(!s.contains("acme") && !s.contains("globex"), "no tenant named");
+  }
+
+  @Test
   void knownLabelValuesExistAtZeroFromStartUp() {
     telemetry.initIngest(
         Map.of("/v1/token-usage", "token.usage.v1"), List.of(202, 503), List.of("too_old"));

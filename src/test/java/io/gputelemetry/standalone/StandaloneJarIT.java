@@ -37,6 +37,13 @@ class StandaloneJarIT {
           .atMost(Duration.ofSeconds(20))
           .until(() -> get(base + "/health/ready").statusCode() == 200);
       assertEquals(200, get(base + "/health/live").statusCode());
+      assertEquals(
+          1,
+          jar.lines().stream()
+              .filter(l -> l.contains("WARN") && l.contains("no API keys configured"))
+              .count(),
+          "without keys the start-up log says, in one WARN line, that every route is open:\n"
+              + jar.output());
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> storedCount(get(base + "/metrics").body()) > 0);

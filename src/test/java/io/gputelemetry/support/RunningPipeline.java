@@ -96,9 +96,16 @@ public final class RunningPipeline implements AutoCloseable {
   }
 
   public HttpResponse<String> get(String url) throws Exception {
-    return http.send(
-        HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10)).build(),
-        HttpResponse.BodyHandlers.ofString());
+    return get(url, null);
+  }
+
+  /** GET with an API key (null: none). */
+  public HttpResponse<String> get(String url, String apiKey) throws Exception {
+    HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(10));
+    if (apiKey != null) {
+      b.header("Authorization", "Bearer " + apiKey);
+    }
+    return http.send(b.build(), HttpResponse.BodyHandlers.ofString());
   }
 
   @Override

@@ -4,6 +4,7 @@ import static org.awaitility.Awaitility.await;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gputelemetry.access.KeyRing;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.HttpServerGauges;
@@ -20,6 +21,7 @@ import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -61,6 +63,7 @@ class ConnectionLimitsTest {
                     telemetry,
                     gauges,
                     new Health(vertx),
+                    new KeyRing(List.of(), Set.of()),
                     List.of(
                         r ->
                             r.post("/echo")

@@ -21,13 +21,27 @@ import org.junit.jupiter.api.Test;
 /** Every route and status the OpenAPI document promises is answered, and nothing else is. */
 class OpenApiIT {
   private static final String KEY = "openapi-test-key-0123456789";
+  private static final String READER = "openapi-reader-key-0123456789";
+  private static final String SCRAPER = "openapi-metrics-key-0123456789";
   private final Set<String> observed = new TreeSet<>();
 
+  /** The key the GETs present (null: none). */
+  private String key;
+
   @Test
-  void everyDocumentedRouteAndStatusIsServed() throws Exception {
+  void everyDocumentedRouteAndStatusIsServed(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    java.nio.file.Path keys = dir.resolve("keys");
+    java.nio.file.Files.write(
+        keys,
+        java.util.List.of(
+            io.gputelemetry.access.KeyFile.line("reader", READER, "read", null),
+            io.gputelemetry.access.KeyFile.line("scraper", SCRAPER, "metrics", null)));
     try (RunningPipeline p =
         new RunningPipeline(
             Map.of(
+                "auth.keys-file",
+                keys.toString(),
                 "ingest.api-keys",
                 KEY,
                 "ingest.max-events",
@@ -64,6 +78,7 @@ class OpenApiIT {
         post(p, route, "application/json", "[" + valid + "," + invalid + "]", KEY);
         post(p, route, "application/json", invalid, KEY);
         post(p, route, "application/json", valid, null);
+        post(p, route, "application/json", valid, READER);
         post(
             p,
             route,
@@ -93,6 +108,17 @@ class OpenApiIT {
                       .find("gpus", new io.vertx.core.json.JsonObject().put("_id", "GPU-api"))
                       .isEmpty());
       String range = "?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z";
+      key = null;
+      get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
+      get(p, api, "/api/v1/gpus", "/api/v1/gpus");
+      get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
+      get(p, p.baseUrl(), "/metrics");
+      key = KEY;
+      get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
+      get(p, api, "/api/v1/gpus", "/api/v1/gpus");
+      get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
+      get(p, p.baseUrl(), "/metrics");
+      key = READER;
       get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
       get(p, api, "/api/v1/usage?from=2026-01-01T00:00:00Z", "/api/v1/usage");
       get(p, api, "/api/v1/gpus?status=active", "/api/v1/gpus");
@@ -102,7 +128,9 @@ class OpenApiIT {
       get(p, api, "/api/v1/gpus/GPU-nowhere", "/api/v1/gpus/{uuid}");
       get(p, p.baseUrl(), "/health/live");
       get(p, p.baseUrl(), "/health/ready");
+      key = SCRAPER;
       get(p, p.baseUrl(), "/metrics");
+      key = null;
       get(p, p.baseUrl(), "/openapi.yaml");
       get(p, p.baseUrl(), "/schemas/gpu.metrics.v1.schema.json");
       get(p, p.baseUrl(), "/schemas/token.usage.v1.schema.json");
@@ -137,6 +165,6 @@ class OpenApiIT {
   /** Requests {@code url} and records the answer under the documented path template. */
   private void get(RunningPipeline p, String base, String url, String documentedPath)
       throws Exception {
-    observed.add("GET " + documentedPath + " " + p.get(base + url).statusCode());
+    observed.add("GET " + documentedPath + " " + p.get(base + url, key).statusCode());
   }
 }

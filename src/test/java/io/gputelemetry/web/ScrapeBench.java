@@ -1,5 +1,6 @@
 package io.gputelemetry.web;
 
+import io.gputelemetry.access.KeyRing;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;
@@ -23,6 +24,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.zip.GZIPOutputStream;
@@ -151,6 +153,7 @@ public final class ScrapeBench {
                     t,
                     gauges,
                     new Health(vertx),
+                    new KeyRing(List.of(), Set.of()),
                     List.of()),
             new DeploymentOptions().setInstances(instances))
         .toCompletionStage()
