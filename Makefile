@@ -21,6 +21,8 @@ IMAGE          ?= $(or $(IMAGE_REPO),$(IMAGE_BUILD_REPO)):$(or $(IMAGE_TAG),$(AP
 # Cluster access: ./kubeconfig is written by bootstrap-k3s; an exported KUBECONFIG wins.
 KUBECONFIG     ?= $(CURDIR)/kubeconfig
 export KUBECONFIG
+# Where bootstrap-k3s writes the cluster's kubeconfig.
+KUBECONFIG_OUT ?= $(CURDIR)/kubeconfig
 NAMESPACE      ?= gpu-telemetry
 RELEASE        ?= gpu-telemetry
 # Extra values file for `make deploy`, e.g. VALUES=$(CHART)/values-production.yaml.
@@ -116,9 +118,9 @@ bootstrap-k3s: ## Install the K3s server over SSH (secrets encrypted at rest) an
 	$(call wait_ssh,$$user@$$ip); \
 	ssh $(SSH_OPTS) $$user@$$ip "curl -sfL https://get.k3s.io | INSTALL_K3S_VERSION='$(K3S_VERSION)' sh -s - server --tls-san $$ip --secrets-encryption --write-kubeconfig-mode 0600"; \
 	ssh $(SSH_OPTS) $$user@$$ip "sudo k3s kubectl wait --for=condition=Ready node --all --timeout=180s"; \
-	ssh $(SSH_OPTS) $$user@$$ip "sudo cat /etc/rancher/k3s/k3s.yaml" | sed "s/127.0.0.1/$$ip/" > $(CURDIR)/kubeconfig; \
-	chmod 600 $(CURDIR)/kubeconfig; \
-	echo "wrote $(CURDIR)/kubeconfig (API server https://$$ip:6443); next: make join-workers"
+	ssh $(SSH_OPTS) $$user@$$ip "sudo cat /etc/rancher/k3s/k3s.yaml" | sed "s/127.0.0.1/$$ip/" > $(KUBECONFIG_OUT); \
+	chmod 600 $(KUBECONFIG_OUT); \
+	echo "wrote $(KUBECONFIG_OUT) (API server https://$$ip:6443); next: make join-workers"
 
 join-workers: ## Join every agent to the K3s server over SSH
 	@ip=$(call tf_output,server_public_ip,$(IPV4_RE)); private=$(call tf_output,server_private_ip,$(IPV4_RE)); \
