@@ -1,6 +1,9 @@
 # One K3s server and N agents. K3s itself is installed over SSH by `make bootstrap-k3s` and
 # `make join-workers`, so that the same steps work on any reachable Linux host.
 
+# The newest Ubuntu 24.04 image of the chosen architecture, read at the first apply. Instances
+# ignore later AMI changes (lifecycle below): a new Ubuntu release never replaces a node and its
+# local volumes. Move a node to a new image on purpose: terraform apply -replace='aws_instance.agent[0]'.
 data "aws_ami" "ubuntu" {
   count = var.ami_id == "" ? 1 : 0
 
@@ -9,7 +12,12 @@ data "aws_ami" "ubuntu" {
 
   filter {
     name   = "name"
-    values = ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-*"]
+    values = ["ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-${local.ubuntu_arch}-server-*"]
+  }
+
+  filter {
+    name   = "architecture"
+    values = [var.architecture]
   }
 
   filter {
@@ -18,8 +26,25 @@ data "aws_ami" "ubuntu" {
   }
 }
 
+# The image actually used (given or looked up): its architecture is checked against each instance type.
+data "aws_ami" "selected" {
+  filter {
+    name   = "image-id"
+    values = [local.ami_id]
+  }
+}
+
+data "aws_ec2_instance_type" "server" {
+  instance_type = var.server_instance_type
+}
+
+data "aws_ec2_instance_type" "agent" {
+  instance_type = var.agent_instance_type
+}
+
 locals {
-  ami_id = var.ami_id != "" ? var.ami_id : data.aws_ami.ubuntu[0].id
+  ubuntu_arch = var.architecture == "arm64" ? "arm64" : "amd64"
+  ami_id      = var.ami_id != "" ? var.ami_id : data.aws_ami.ubuntu[0].id
 }
 
 resource "aws_key_pair" "admin" {
@@ -52,9 +77,16 @@ resource "aws_instance" "server" {
   }
 
   lifecycle {
+    # A newer AMI (most_recent) must never plan a replacement of the server.
+    ignore_changes = [ami]
+
     precondition {
       condition     = length(local.subnet_ids) > 0
       error_message = "No subnet: set existing_subnet_ids when vpc_id is given."
+    }
+    precondition {
+      condition     = contains(data.aws_ec2_instance_type.server.supported_architectures, data.aws_ami.selected.architecture)
+      error_message = "server_instance_type does not run the AMI's architecture: set architecture (x86_64 or arm64) to match the instance family (Graviton types such as t4g, m7g are arm64)."
     }
   }
 }
@@ -93,5 +125,15 @@ resource "aws_instance" "agent" {
   tags = {
     Name = "${var.name_prefix}-agent-${count.index + 1}"
     Role = "k3s-agent"
+  }
+
+  lifecycle {
+    # A newer AMI (most_recent) must never plan a replacement of the agents when agent_count changes.
+    ignore_changes = [ami]
+
+    precondition {
+      condition     = contains(data.aws_ec2_instance_type.agent.supported_architectures, data.aws_ami.selected.architecture)
+      error_message = "agent_instance_type does not run the AMI's architecture: set architecture (x86_64 or arm64) to match the instance family (Graviton types such as t4g, m7g are arm64)."
+    }
   }
 }

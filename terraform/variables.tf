@@ -142,10 +142,26 @@ variable "root_volume_size_gb" {
   }
 }
 
+variable "architecture" {
+  description = "CPU architecture of the nodes and of the Ubuntu AMI: x86_64 (t3, m7i, ...) or arm64 (Graviton: t4g, m7g, ...). Both instance types must match it."
+  type        = string
+  default     = "x86_64"
+
+  validation {
+    condition     = contains(["x86_64", "arm64"], var.architecture)
+    error_message = "architecture must be x86_64 or arm64."
+  }
+}
+
 variable "ami_id" {
-  description = "AMI of the nodes; empty picks the latest Ubuntu 24.04 LTS (x86_64) from Canonical."
+  description = "AMI of the nodes (pin it to fix the image); empty picks the latest Ubuntu 24.04 LTS of the architecture at the first apply. Later AMI changes never replace running instances."
   type        = string
   default     = ""
+
+  validation {
+    condition     = var.ami_id == "" || can(regex("^ami-[0-9a-f]{8,17}$", var.ami_id))
+    error_message = "ami_id must be empty or an AMI id (ami-0123456789abcdef0)."
+  }
 }
 
 variable "ssh_user" {

@@ -138,8 +138,95 @@ cannot work.
 {{- if and (not .Values.mongodb.enabled) (not .Values.mongodb.connectionStringSecret.name) }}
 {{- fail "mongodb.connectionStringSecret.name is required when mongodb.enabled is false (the connection string comes from an existing Secret)" }}
 {{- end }}
-{{- if and .Values.kafka.security.saslMechanism (not .Values.kafka.security.jaasConfigSecret.name) (ne .Values.kafka.security.saslMechanism "AWS_MSK_IAM") }}
+{{- if and .Values.kafka.security.saslMechanism (not .Values.kafka.security.jaasConfigSecret.name) }}
 {{- fail "kafka.security.jaasConfigSecret.name is required when kafka.security.saslMechanism is set" }}
+{{- end }}
+{{- if and .Values.kafka.tls.enabled (has .Values.kafka.security.protocol (list "PLAINTEXT" "SASL_PLAINTEXT")) }}
+{{- fail (printf "kafka.tls.enabled contradicts kafka.security.protocol %s: use SSL or SASL_SSL (or leave it empty)" .Values.kafka.security.protocol) }}
+{{- end }}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.enabled }}
+{{- fail "kafka.tls.enabled is for external brokers; the in-chart dev broker (kafka.enabled) is plaintext" }}
+{{- end }}
+{{- range $role, $r := .Values.roles }}
+{{- if and $r.enabled $r.autoscaling.enabled (eq (int $r.autoscaling.minReplicas) 0) }}
+{{- if not (and (eq $role "processor") (include "gpu-telemetry.kedaScales" $)) }}
+{{- fail (printf "roles.%s.autoscaling.minReplicas 0 (scale to zero) needs KEDA: only the processor with keda.enabled (and the KEDA API installed) scales to zero; an HPA needs at least 1" $role) }}
+{{- end }}
+{{- end }}
+{{- /* preStop sleep, then the HTTP drain (10 s in the application), then (processor) the batch in flight. */}}
+{{- $needed := add (int $r.preStopSleepSeconds) 10 (ternary 20 0 (eq $role "processor")) }}
+{{- if and $r.enabled (le (int $r.terminationGracePeriodSeconds) $needed) }}
+{{- fail (printf "roles.%s.terminationGracePeriodSeconds (%d) must exceed preStopSleepSeconds (%d) + the 10 s HTTP drain%s = %d, or Kubernetes kills the pod mid-drain" $role (int $r.terminationGracePeriodSeconds) (int $r.preStopSleepSeconds) (ternary " + processor.shutdown-timeout (20 s)" "" (eq $role "processor")) $needed) }}
+{{- end }}
+{{- end }}
+{{- if and .Values.ingress.enabled (not (or .Values.ingress.hosts.ingest .Values.ingress.hosts.console)) }}
+{{- fail "ingress.enabled needs ingress.hosts.ingest and/or ingress.hosts.console" }}
+{{- end }}
+{{- if and .Values.httpRoute.enabled (not .Values.httpRoute.parentRefs) }}
+{{- fail "httpRoute.enabled needs httpRoute.parentRefs (the Gateway to attach to)" }}
+{{- end }}
+{{- end }}
+
+{{/*
+Whether an API (group/version/Kind) is installed: what the cluster reports, or declared in
+capabilities.apiVersions (as group/version or group/version/Kind) for rendering without a cluster.
+Call with (dict "ctx" $ "api" "keda.sh/v1alpha1/ScaledObject"); "true" or "".
+*/}}
+{{- define "gpu-telemetry.hasApi" -}}
+{{- $groupVersion := regexReplaceAll "/[^/]+$" .api "" }}
+{{- $declared := .ctx.Values.capabilities.apiVersions | default list }}
+{{- if or (.ctx.Capabilities.APIVersions.Has .api) (has .api $declared) (has $groupVersion $declared) }}true{{ end }}
+{{- end }}
+
+{{/* Whether KEDA scales the processor: keda.enabled, the processor autoscaled, and KEDA's API installed. */}}
+{{- define "gpu-telemetry.kedaScales" -}}
+{{- $p := .Values.roles.processor }}
+{{- if and .Values.keda.enabled $p.enabled $p.autoscaling.enabled (include "gpu-telemetry.hasApi" (dict "ctx" . "api" "keda.sh/v1alpha1/ScaledObject")) }}true{{ end }}
+{{- end }}
+
+{{/* The TriggerAuthentication the ScaledObject uses: keda.authenticationRef, or the chart's when SASL or TLS needs one. */}}
+{{- define "gpu-telemetry.kedaAuthName" -}}
+{{- if .Values.keda.authenticationRef }}
+{{- .Values.keda.authenticationRef }}
+{{- else if or .Values.kafka.security.saslMechanism (and .Values.kafka.tls.enabled (or .Values.kafka.tls.caSecret.name .Values.kafka.tls.clientSecret.name)) }}
+{{- printf "%s-kafka" (include "gpu-telemetry.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* KEDA's name of the SASL mechanism. */}}
+{{- define "gpu-telemetry.kedaSasl" -}}
+{{- $m := .Values.kafka.security.saslMechanism }}
+{{- if $m }}
+{{- get (dict "PLAIN" "plaintext" "SCRAM-SHA-256" "scram_sha256" "SCRAM-SHA-512" "scram_sha512") $m }}
+{{- end }}
+{{- end }}
+
+{{/* Whether the Kafka clients use TLS. */}}
+{{- define "gpu-telemetry.kafkaTls" -}}
+{{- if or .Values.kafka.tls.enabled (has .Values.kafka.security.protocol (list "SSL" "SASL_SSL")) }}true{{ end }}
+{{- end }}
+
+{{/* Where the brokers' CA bundle is mounted. */}}
+{{- define "gpu-telemetry.kafkaCaPath" -}}
+/etc/gpu-telemetry/kafka-ca/ca.crt
+{{- end }}
+
+{{- define "gpu-telemetry.kafkaTlsVolumeMounts" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret.name }}
+- name: kafka-ca
+  mountPath: /etc/gpu-telemetry/kafka-ca
+  readOnly: true
+{{- end }}
+{{- end }}
+
+{{- define "gpu-telemetry.kafkaTlsVolumes" -}}
+{{- if and .Values.kafka.tls.enabled .Values.kafka.tls.caSecret.name }}
+- name: kafka-ca
+  secret:
+    secretName: {{ .Values.kafka.tls.caSecret.name }}
+    items:
+      - key: {{ .Values.kafka.tls.caSecret.key }}
+        path: ca.crt
 {{- end }}
 {{- end }}
 
@@ -161,6 +248,21 @@ cannot work.
     secretKeyRef:
       name: {{ .Values.kafka.security.jaasConfigSecret.name }}
       key: {{ .Values.kafka.security.jaasConfigSecret.key }}
+{{- end }}
+{{- with .Values.kafka.tls.clientSecret }}
+{{- if and $.Values.kafka.tls.enabled .name }}
+{{- /* Mutual TLS: the PEM chain and PKCS#8 key as Kafka's ssl.keystore.certificate.chain / ssl.keystore.key. */}}
+- name: GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_CERTIFICATE_CHAIN
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .certKey }}
+- name: GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_KEY
+  valueFrom:
+    secretKeyRef:
+      name: {{ .name }}
+      key: {{ .keyKey }}
+{{- end }}
 {{- end }}
 {{- end }}
 

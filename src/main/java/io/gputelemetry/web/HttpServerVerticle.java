@@ -27,6 +27,13 @@ import org.apache.logging.log4j.Logger;
 public class HttpServerVerticle extends VerticleBase {
   private static final Logger LOG = LogManager.getLogger(HttpServerVerticle.class);
 
+  /**
+   * How long a stopping server lets requests in flight finish after it stops accepting (SIGTERM
+   * comes after the pod's preStop sleep, when no new request is routed here any more). The Helm
+   * chart's grace periods count on it.
+   */
+  public static final java.time.Duration SHUTDOWN_GRACE = java.time.Duration.ofSeconds(10);
+
   /** The worker pool of /metrics scrapes, shared by every instance of this verticle. */
   static final String SCRAPE_POOL = "metrics-scrape";
 
@@ -189,7 +196,13 @@ public class HttpServerVerticle extends VerticleBase {
 
   @Override
   public Future<?> stop() {
-    Future<Void> closed = server == null ? Future.succeededFuture() : server.close();
+    // Stop accepting, then let the requests in flight (an ingest batch waiting for Kafka's ack)
+    // finish: close() alone would cut them, and their clients would retry what may be stored.
+    Future<Void> closed =
+        server == null
+            ? Future.succeededFuture()
+            : server.shutdown(
+                SHUTDOWN_GRACE.toMillis(), java.util.concurrent.TimeUnit.MILLISECONDS);
     return closed.eventually(() -> scrapes == null ? Future.succeededFuture() : scrapes.close());
   }
 }

@@ -34,6 +34,7 @@ import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.MetricSpec;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
@@ -84,7 +85,15 @@ class HelmChartTest {
       Set.of(
           "GPUTEL_MONGO_CONNECTION_STRING",
           "GPUTEL_KAFKA_CLIENT_SASL_JAAS_CONFIG",
+          "GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_KEY",
+          "GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_CERTIFICATE_CHAIN",
           "GPUTEL_INGEST_API_KEYS");
+
+  /** The production example, shipped inside the chart (not under ci/, which .helmignore drops). */
+  static final Path PRODUCTION = CHART.resolve("values-production.yaml");
+
+  /** Seconds the application takes to drain HTTP after SIGTERM (HttpServerVerticle). */
+  static final int HTTP_DRAIN_SECONDS = 10;
 
   // ---------------------------------------------------------------- rendering
 
@@ -108,7 +117,13 @@ class HelmChartTest {
   }
 
   static RenderedChart render(String scenario) {
-    return render(CHART.resolve("ci").resolve(scenario + "-values.yaml"), Map.of());
+    return render(scenarioFile(scenario), Map.of());
+  }
+
+  static Path scenarioFile(String scenario) {
+    return scenario.equals("production")
+        ? PRODUCTION
+        : CHART.resolve("ci").resolve(scenario + "-values.yaml");
   }
 
   /** "defaults" plus the name of every ci/NAME-values.yaml. */
@@ -122,6 +137,7 @@ class HelmChartTest {
           .sorted()
           .forEach(n -> names.add(n.substring(0, n.length() - "-values.yaml".length())));
     }
+    names.add("production");
     return names.stream();
   }
 
@@ -146,11 +162,11 @@ class HelmChartTest {
   void everyRequiredScenarioFileExists() throws IOException {
     Set<String> have = scenarios().collect(Collectors.toSet());
     for (String required :
-        List.of(
-            "defaults-monitoring", "keda", "hpa", "dev-inchart", "production", "autoscaling-off")) {
+        List.of("defaults-monitoring", "keda", "hpa", "dev-inchart", "autoscaling-off")) {
       assertTrue(
           have.contains(required), "ci/" + required + "-values.yaml is missing; have " + have);
     }
+    assertTrue(Files.exists(PRODUCTION), "values-production.yaml is missing from the chart");
   }
 
   // ---------------------------------------------------------------- invariants of every scenario
@@ -275,6 +291,7 @@ class HelmChartTest {
 
     PodSpec pod = template.getSpec();
     checkPodSecurity(name, pod);
+    checkShutdownOrder(name, role, pod);
     assertEquals(1, pod.getContainers().size(), name + ": one container");
     Container c = pod.getContainers().get(0);
     assertEquals(List.of("--role", role), c.getArgs(), name + ": args");
@@ -332,6 +349,37 @@ class HelmChartTest {
               .anyMatch(s -> s.getMetadata().getName().endsWith("-mongodb")),
           "in-chart address only with the in-chart MongoDB");
     }
+  }
+
+  /**
+   * A stopping pod keeps serving through a preStop sleep long enough for endpoint removal to reach
+   * kube-proxy and the ingress controller, then gets SIGTERM (HTTP stops accepting and drains) and
+   * enough grace for the drain and, for the processor, the batch in flight before SIGKILL.
+   */
+  static void checkShutdownOrder(String name, String role, PodSpec pod) {
+    Container c = pod.getContainers().get(0);
+    assertNotNull(c.getLifecycle(), name + ": no lifecycle (preStop)");
+    var preStop = c.getLifecycle().getPreStop();
+    assertNotNull(preStop, name + ": no preStop hook");
+    long sleep;
+    if (preStop.getSleep() != null) {
+      sleep = preStop.getSleep().getSeconds();
+    } else {
+      assertEquals("sleep", preStop.getExec().getCommand().get(0), name + ": preStop sleeps");
+      sleep = Long.parseLong(preStop.getExec().getCommand().get(1));
+    }
+    assertTrue(
+        sleep >= 5, name + ": preStop sleep " + sleep + " s is shorter than endpoint propagation");
+    long drain = HTTP_DRAIN_SECONDS + (role.equals("processor") ? 20 : 0);
+    assertTrue(
+        pod.getTerminationGracePeriodSeconds() > sleep + drain,
+        name
+            + ": terminationGracePeriodSeconds "
+            + pod.getTerminationGracePeriodSeconds()
+            + " must exceed preStop "
+            + sleep
+            + " + drain "
+            + drain);
   }
 
   static void checkPodSecurity(String name, PodSpec pod) {
@@ -665,7 +713,25 @@ class HelmChartTest {
     assertFalse(
         env(container(chart, PRODUCER)).containsKey("GPUTEL_MONGO_CONNECTION_STRING"),
         "the producer never talks to MongoDB");
-    assertEquals("gpu-telemetry:0.1.0", processor.getImage(), "tag defaults to appVersion");
+    assertEquals(
+        "ghcr.io/gpu-telemetry/gpu-telemetry:0.1.0",
+        processor.getImage(),
+        "the image CI publishes, tagged with the appVersion");
+    for (String d : List.of(PRODUCER, PROCESSOR)) {
+      PodTemplateSpec pods = chart.one(Deployment.class, d).getSpec().getTemplate();
+      var spread = pods.getSpec().getTopologySpreadConstraints();
+      assertEquals(
+          List.of("kubernetes.io/hostname", "topology.kubernetes.io/zone"),
+          spread.stream().map(t -> t.getTopologyKey()).toList(),
+          d + ": spread over nodes and zones by default");
+      for (var t : spread) {
+        assertTrue(
+            selects(t.getLabelSelector(), pods.getMetadata().getLabels()),
+            d + ": the spread counts the role's own pods");
+        assertEquals(List.of("pod-template-hash"), t.getMatchLabelKeys());
+        assertEquals("ScheduleAnyway", t.getWhenUnsatisfiable());
+      }
+    }
   }
 
   @Test
@@ -836,7 +902,9 @@ class HelmChartTest {
 
   @Test
   void devScenarioRunsKafkaAndMongoInTheChartAndPointsTheAppAtThem() {
-    RenderedChart chart = render("dev-inchart");
+    RenderedChart chart =
+        render(
+            scenarioFile("dev-inchart"), Map.of("capabilities.apiVersions[0]", "keda.sh/v1alpha1"));
     StatefulSet kafka = chart.one(StatefulSet.class, FULLNAME + "-kafka");
     StatefulSet mongo = chart.one(StatefulSet.class, FULLNAME + "-mongodb");
     assertEquals(
@@ -983,11 +1051,369 @@ class HelmChartTest {
                 .get(0),
             "t");
     assertEquals(
-        "gpu-telemetry-kafka",
+        FULLNAME + "-kafka",
         map(trigger.get("authenticationRef"), "authenticationRef").get("name"),
-        "KEDA authenticates to SASL brokers");
+        "KEDA authenticates to SASL brokers with the chart's TriggerAuthentication");
     assertFalse(
         chart.source.contains("org.apache.kafka.common.security"), "no JAAS line in the manifests");
+  }
+
+  // ---------------------------------------------------------------- reaching the release, TLS
+
+  @Test
+  void productionValuesRenderAnIngressTlsToKafkaAndKedaAuthentication() {
+    RenderedChart chart = render(PRODUCTION, Map.of());
+
+    Ingress ingress = chart.one(Ingress.class, FULLNAME);
+    Map<String, String> backends = new LinkedHashMap<>();
+    ingress
+        .getSpec()
+        .getRules()
+        .forEach(
+            r ->
+                backends.put(
+                    r.getHost(),
+                    r.getHttp().getPaths().get(0).getBackend().getService().getName()));
+    assertEquals(
+        Map.of("ingest.telemetry.example.com", PRODUCER, "telemetry.example.com", PROCESSOR),
+        backends,
+        "ingest reaches the producer, the console the processor");
+    assertEquals("gpu-telemetry-tls", ingress.getSpec().getTls().get(0).getSecretName());
+    assertEquals(
+        Set.copyOf(backends.keySet()), Set.copyOf(ingress.getSpec().getTls().get(0).getHosts()));
+    assertEquals(
+        "letsencrypt-prod",
+        ingress.getMetadata().getAnnotations().get("cert-manager.io/cluster-issuer"),
+        "cert-manager issues the certificate");
+
+    Map<String, String> config = chart.configData(FULLNAME + "-config");
+    assertEquals("SASL_SSL", config.get("GPUTEL_KAFKA_CLIENT_SECURITY_PROTOCOL"));
+    assertEquals("PEM", config.get("GPUTEL_KAFKA_CLIENT_SSL_TRUSTSTORE_TYPE"));
+    String caPath = config.get("GPUTEL_KAFKA_CLIENT_SSL_TRUSTSTORE_LOCATION");
+    for (String d : List.of(PRODUCER, PROCESSOR)) {
+      PodSpec pod = chart.one(Deployment.class, d).getSpec().getTemplate().getSpec();
+      var mount =
+          pod.getContainers().get(0).getVolumeMounts().stream()
+              .filter(m -> caPath.startsWith(m.getMountPath() + "/"))
+              .findFirst()
+              .orElseThrow(() -> new AssertionError(d + ": nothing mounted at " + caPath));
+      Volume v =
+          pod.getVolumes().stream()
+              .filter(x -> x.getName().equals(mount.getName()))
+              .findFirst()
+              .orElseThrow();
+      assertEquals(
+          "gpu-telemetry-kafka-ca", v.getSecret().getSecretName(), d + ": CA from its Secret");
+      assertEquals(
+          caPath.substring(mount.getMountPath().length() + 1),
+          v.getSecret().getItems().get(0).getPath(),
+          d + ": the trust store location is the mounted file");
+      assertEquals("ca.crt", v.getSecret().getItems().get(0).getKey());
+    }
+
+    Map<String, Object> auth = chart.customOne("TriggerAuthentication", FULLNAME + "-kafka");
+    Map<String, String> refs = secretTargetRefs(auth);
+    assertEquals(
+        Map.of(
+            "username", "gpu-telemetry-kafka/username",
+            "password", "gpu-telemetry-kafka/password",
+            "ca", "gpu-telemetry-kafka-ca/ca.crt"),
+        refs,
+        "KEDA reads the lag with the application's Secrets");
+    for (Object t :
+        list(
+            map(chart.custom("ScaledObject").get(0).get("spec"), "spec").get("triggers"),
+            "triggers")) {
+      Map<String, Object> md = map(map(t, "trigger").get("metadata"), "metadata");
+      assertEquals("scram_sha512", md.get("sasl"));
+      assertEquals("enable", md.get("tls"));
+    }
+  }
+
+  static Map<String, String> secretTargetRefs(Map<String, Object> triggerAuthentication) {
+    Map<String, String> refs = new LinkedHashMap<>();
+    for (Object r :
+        list(map(triggerAuthentication.get("spec"), "spec").get("secretTargetRef"), "refs")) {
+      Map<String, Object> ref = map(r, "ref");
+      refs.put((String) ref.get("parameter"), ref.get("name") + "/" + ref.get("key"));
+    }
+    return refs;
+  }
+
+  @Test
+  void mutualTlsTakesTheClientCertificateAndKeyFromTheirSecretForTheAppAndKeda() {
+    RenderedChart chart =
+        render(
+            CHART.resolve("ci/keda-values.yaml"),
+            Map.of(
+                "kafka.tls.enabled", true,
+                "kafka.tls.caSecret.name", "cluster-ca-cert",
+                "kafka.tls.clientSecret.name", "telemetry-user"));
+    Map<String, String> config = chart.configData(FULLNAME + "-config");
+    assertEquals("SSL", config.get("GPUTEL_KAFKA_CLIENT_SECURITY_PROTOCOL"), "TLS without SASL");
+    assertEquals("PEM", config.get("GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_TYPE"));
+    for (String d : List.of(PRODUCER, PROCESSOR)) {
+      Map<String, EnvVar> env = env(container(chart, d));
+      assertEquals(
+          "telemetry-user/user.crt",
+          secretRef(env.get("GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_CERTIFICATE_CHAIN")),
+          d);
+      assertEquals(
+          "telemetry-user/user.key", secretRef(env.get("GPUTEL_KAFKA_CLIENT_SSL_KEYSTORE_KEY")), d);
+    }
+    assertEquals(
+        Map.of(
+            "ca", "cluster-ca-cert/ca.crt",
+            "cert", "telemetry-user/user.crt",
+            "key", "telemetry-user/user.key"),
+        secretTargetRefs(chart.customOne("TriggerAuthentication", FULLNAME + "-kafka")));
+    assertFalse(chart.source.contains("AWS_MSK_IAM"), "no mechanism the jar cannot do is offered");
+  }
+
+  static String secretRef(EnvVar e) {
+    assertNotNull(e, "env missing");
+    assertNull(e.getValue(), e.getName() + " must come from a Secret");
+    return e.getValueFrom().getSecretKeyRef().getName()
+        + "/"
+        + e.getValueFrom().getSecretKeyRef().getKey();
+  }
+
+  @Test
+  void kafkaTlsContradictingAPlaintextProtocolOrAMechanismTheJarLacksIsRefused() {
+    String plaintext =
+        refused(Map.of("kafka.tls.enabled", true, "kafka.security.protocol", "SASL_PLAINTEXT"));
+    assertTrue(plaintext.contains("use SSL or SASL_SSL"), plaintext);
+    String msk = refused(Map.of("kafka.security.saslMechanism", "AWS_MSK_IAM"));
+    assertTrue(msk.contains("schema"), msk);
+  }
+
+  @Test
+  void anIngressControllerInKubeSystemIsAdmittedOnlyWhenTheReleaseIsExposed() {
+    NetworkPolicy closed = render(null, Map.of()).all(NetworkPolicy.class).get(0);
+    assertFalse(
+        admits(closed, "kube-system", Map.of("app.kubernetes.io/name", "traefik")),
+        "not exposed: Traefik is not admitted");
+
+    RenderedChart exposed =
+        render(null, Map.of("ingress.enabled", true, "ingress.hosts.ingest", "ingest.example.com"));
+    NetworkPolicy np = exposed.all(NetworkPolicy.class).get(0);
+    assertTrue(
+        admits(np, "kube-system", Map.of("app.kubernetes.io/name", "traefik")),
+        "K3s' Traefik (kube-system) reaches the pods");
+    assertFalse(
+        admits(np, "kube-system", Map.of("app.kubernetes.io/name", "coredns")),
+        "other kube-system pods are not admitted");
+    Ingress ingress = exposed.one(Ingress.class, FULLNAME);
+    assertEquals(1, ingress.getSpec().getRules().size(), "only the host that is set");
+    assertEquals("gpu-telemetry-tls", ingress.getSpec().getTls().get(0).getSecretName());
+    assertTrue(
+        ingress.getMetadata().getAnnotations() == null
+            || !ingress
+                .getMetadata()
+                .getAnnotations()
+                .containsKey("cert-manager.io/cluster-issuer"),
+        "no cert-manager annotation without an issuer");
+    checkNetworkPolicy(exposed, np);
+  }
+
+  /** Whether a pod with these labels in this namespace may reach the http port. */
+  static boolean admits(NetworkPolicy np, String namespace, Map<String, String> podLabels) {
+    return np.getSpec().getIngress().stream()
+        .flatMap(r -> r.getFrom().stream())
+        .anyMatch(
+            peer ->
+                peer.getNamespaceSelector() != null
+                    && selects(
+                        peer.getNamespaceSelector(),
+                        Map.of("kubernetes.io/metadata.name", namespace))
+                    && (peer.getPodSelector() == null
+                        || selects(peer.getPodSelector(), podLabels)));
+  }
+
+  @Test
+  void httpRoutesAttachEachHostToItsServiceWhenTheGatewayApiIsInstalled() {
+    Map<String, Object> values =
+        Map.of(
+            "httpRoute.enabled", true,
+            "httpRoute.parentRefs[0].name", "public",
+            "httpRoute.parentRefs[0].namespace", "gateway-system",
+            "ingress.hosts.ingest", "ingest.example.com",
+            "ingress.hosts.console", "console.example.com");
+    RenderedChart absent = render(null, values);
+    assertTrue(absent.custom("HTTPRoute").isEmpty(), "no Gateway API: no HTTPRoute");
+
+    Map<String, Object> withApi = new LinkedHashMap<>(values);
+    withApi.put("capabilities.apiVersions[0]", "gateway.networking.k8s.io/v1");
+    RenderedChart chart = render(null, withApi);
+    Map<String, String> routes = new LinkedHashMap<>();
+    for (Map<String, Object> route : chart.custom("HTTPRoute")) {
+      Map<String, Object> spec = map(route.get("spec"), "spec");
+      assertEquals(
+          "public", map(list(spec.get("parentRefs"), "parentRefs").get(0), "ref").get("name"));
+      Map<String, Object> backend =
+          map(
+              list(map(list(spec.get("rules"), "rules").get(0), "rule").get("backendRefs"), "b")
+                  .get(0),
+              "backend");
+      assertEquals(8080, ((Number) backend.get("port")).intValue());
+      routes.put(
+          (String) list(spec.get("hostnames"), "hostnames").get(0), (String) backend.get("name"));
+    }
+    assertEquals(Map.of("ingest.example.com", PRODUCER, "console.example.com", PROCESSOR), routes);
+    assertTrue(
+        admits(
+            chart.all(NetworkPolicy.class).get(0),
+            "kube-system",
+            Map.of("app.kubernetes.io/name", "traefik")),
+        "the Gateway implementation's namespace is admitted");
+  }
+
+  // ---------------------------------------------------------------- CRD-gated objects
+
+  @Test
+  void objectsOfAbsentApisAreSkippedTheProcessorFallsBackToCpuAndNotesSaySo() {
+    Map<String, Object> wanted =
+        Map.of(
+            "monitoring.serviceMonitor.enabled", true,
+            "monitoring.prometheusRule.enabled", true,
+            "keda.enabled", true);
+    RenderedChart chart = render(null, wanted);
+    assertTrue(chart.custom("ServiceMonitor").isEmpty(), "no ServiceMonitor without its CRD");
+    assertTrue(chart.custom("PrometheusRule").isEmpty(), "no PrometheusRule without its CRD");
+    assertTrue(chart.custom("ScaledObject").isEmpty(), "no ScaledObject without KEDA");
+    assertEquals(
+        PROCESSOR,
+        chart.one(HorizontalPodAutoscaler.class, PROCESSOR).getSpec().getScaleTargetRef().getName(),
+        "without KEDA the processor still autoscales, on CPU");
+
+    String notes = installNotes(null, wanted);
+    assertTrue(notes.contains("SKIPPED"), notes);
+    assertTrue(notes.contains("ServiceMonitor (monitoring.coreos.com/v1"), notes);
+    assertTrue(notes.contains("PrometheusRule (monitoring.coreos.com/v1"), notes);
+    assertTrue(notes.contains("KEDA ScaledObject (keda.sh/v1alpha1"), notes);
+    assertTrue(notes.contains("processor: Deployment " + PROCESSOR), notes);
+    assertTrue(notes.contains("(HPA on CPU, 1-6 replicas)"), notes);
+
+    Map<String, Object> declared = new LinkedHashMap<>(wanted);
+    declared.put("capabilities.apiVersions[0]", "monitoring.coreos.com/v1");
+    declared.put("capabilities.apiVersions[1]", "keda.sh/v1alpha1/ScaledObject");
+    RenderedChart full = render(null, declared);
+    assertEquals(1, full.custom("ServiceMonitor").size());
+    assertEquals(1, full.custom("PrometheusRule").size());
+    assertEquals(1, full.custom("ScaledObject").size());
+    assertFalse(installNotes(null, declared).contains("SKIPPED"));
+  }
+
+  static String installNotes(Path valuesFile, Map<String, Object> sets) {
+    var install =
+        new Helm(CHART).install().withName(RELEASE).withNamespace(NAMESPACE).clientOnly().dryRun();
+    if (valuesFile != null) {
+      install = install.withValuesFile(valuesFile);
+    }
+    for (Map.Entry<String, Object> e : sets.entrySet()) {
+      install = install.set(e.getKey(), e.getValue());
+    }
+    return install.call().getOutput();
+  }
+
+  @Test
+  void theServiceMonitorCarriesTheReleaseLabelAStockKubePrometheusStackSelects() {
+    RenderedChart chart =
+        render(
+            null,
+            Map.of(
+                "monitoring.serviceMonitor.enabled",
+                true,
+                "capabilities.apiVersions[0]",
+                "monitoring.coreos.com/v1"));
+    Map<String, Object> labels =
+        map(
+            map(chart.custom("ServiceMonitor").get(0).get("metadata"), "metadata").get("labels"),
+            "labels");
+    assertEquals("kube-prometheus-stack", labels.get("release"), "default label");
+    RenderedChart other =
+        render(
+            null,
+            Map.of(
+                "monitoring.serviceMonitor.enabled", true,
+                "monitoring.serviceMonitor.labels.release", "prom",
+                "capabilities.apiVersions[0]", "monitoring.coreos.com/v1"));
+    assertEquals(
+        "prom",
+        map(
+                map(other.custom("ServiceMonitor").get(0).get("metadata"), "metadata")
+                    .get("labels"),
+                "l")
+            .get("release"),
+        "configurable");
+  }
+
+  // ---------------------------------------------------------------- scaling and shutdown
+
+  @Test
+  void onlyTheKedaScaledProcessorMayScaleToZero() {
+    Map<String, Object> zero = new LinkedHashMap<>();
+    zero.put("roles.processor.autoscaling.minReplicas", 0);
+    zero.put("keda.activationLagThreshold", 50);
+    Map<String, Object> keda = new LinkedHashMap<>(zero);
+    keda.put("keda.enabled", true);
+    keda.put("capabilities.apiVersions[0]", "keda.sh/v1alpha1");
+    Map<String, Object> spec =
+        map(render(null, keda).custom("ScaledObject").get(0).get("spec"), "spec");
+    assertEquals(0, ((Number) spec.get("minReplicaCount")).intValue(), "scale to zero");
+
+    String hpa = refused(zero);
+    assertTrue(hpa.contains("minReplicas 0 (scale to zero) needs KEDA"), hpa);
+    String producer =
+        refused(
+            Map.of(
+                "roles.producer.autoscaling.minReplicas",
+                0,
+                "keda.enabled",
+                true,
+                "capabilities.apiVersions[0]",
+                "keda.sh/v1alpha1"));
+    assertTrue(producer.contains("roles.producer"), producer);
+  }
+
+  @Test
+  void aGracePeriodTooShortForPreStopAndDrainIsRefused() {
+    String e = refused(Map.of("roles.processor.terminationGracePeriodSeconds", 40));
+    assertTrue(e.contains("terminationGracePeriodSeconds (40) must exceed"), e);
+    assertEquals(
+        List.of("sleep", "10"),
+        container(render(null, Map.of()), PRODUCER)
+            .getLifecycle()
+            .getPreStop()
+            .getExec()
+            .getCommand(),
+        "the image's sleep binary (the pod spec's sleep action needs Kubernetes 1.30+)");
+  }
+
+  @Test
+  void theProductionExampleShipsInThePackagedChart(@TempDir Path tmp) throws Exception {
+    new Helm(CHART).packageIt().withDestination(tmp).call();
+    Path tgz;
+    try (Stream<Path> files = Files.list(tmp)) {
+      tgz = files.filter(p -> p.toString().endsWith(".tgz")).findFirst().orElseThrow();
+    }
+    Process tar = new ProcessBuilder("tar", "-tzf", tgz.toString()).start();
+    Set<String> entries =
+        new String(tar.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8)
+            .lines()
+            .collect(Collectors.toCollection(TreeSet::new));
+    assertEquals(0, tar.waitFor(), "tar -tzf " + tgz);
+    assertTrue(entries.contains("gpu-telemetry/values-production.yaml"), "packaged: " + entries);
+    assertTrue(
+        entries.stream().noneMatch(n -> n.startsWith("gpu-telemetry/ci/")),
+        "test scenarios stay out of the package");
+  }
+
+  /** The message with which the chart refuses to render these values. */
+  static String refused(Map<String, Object> sets) {
+    return assertThrows(
+            IllegalStateException.class, () -> template(null, sets), sets + " was accepted")
+        .getMessage();
   }
 
   // ---------------------------------------------------------------- failures the chart must refuse
@@ -1098,7 +1524,7 @@ class HelmChartTest {
     for (String scenario : List.of("production", "dev-inchart")) {
       RenderedChart rendered =
           RenderedChart.parse(
-              template(chart, CHART.resolve("ci/" + scenario + "-values.yaml"), Map.of()));
+              template(chart, chart.resolve(CHART.relativize(scenarioFile(scenario))), Map.of()));
       Pod verify =
           rendered.all(Pod.class).stream()
               .filter(
@@ -1117,6 +1543,10 @@ class HelmChartTest {
           env(processor).keySet(),
           env(c).keySet(),
           scenario + ": same secret settings as the processor");
+      assertEquals(
+          processor.getVolumeMounts().stream().map(m -> m.getMountPath()).toList(),
+          c.getVolumeMounts().stream().map(m -> m.getMountPath()).toList(),
+          scenario + ": same files (the Kafka CA) as the processor");
       checkSecretsByReference("verify", c);
       PodSpec spec = verify.getSpec();
       checkPodSecurity("verify", spec);
@@ -1135,7 +1565,7 @@ class HelmChartTest {
             .install()
             .withName(RELEASE)
             .withNamespace(NAMESPACE)
-            .withValuesFile(CHART.resolve("ci/production-values.yaml"))
+            .withValuesFile(PRODUCTION)
             .clientOnly()
             .dryRun()
             .call();

@@ -22,6 +22,7 @@ import io.fabric8.kubernetes.api.model.ServiceAccount;
 import io.fabric8.kubernetes.api.model.apps.Deployment;
 import io.fabric8.kubernetes.api.model.apps.StatefulSet;
 import io.fabric8.kubernetes.api.model.autoscaling.v2.HorizontalPodAutoscaler;
+import io.fabric8.kubernetes.api.model.networking.v1.Ingress;
 import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
 import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
 import java.util.ArrayList;
@@ -49,14 +50,17 @@ final class RenderedChart {
           "Pod", new Kind("v1", Pod.class),
           "HorizontalPodAutoscaler", new Kind("autoscaling/v2", HorizontalPodAutoscaler.class),
           "PodDisruptionBudget", new Kind("policy/v1", PodDisruptionBudget.class),
-          "NetworkPolicy", new Kind("networking.k8s.io/v1", NetworkPolicy.class));
+          "NetworkPolicy", new Kind("networking.k8s.io/v1", NetworkPolicy.class),
+          "Ingress", new Kind("networking.k8s.io/v1", Ingress.class));
 
   /** Custom resources, checked as maps (their CRDs' model classes are not on the classpath). */
   private static final Map<String, String> CUSTOM =
       Map.of(
           "ServiceMonitor", "monitoring.coreos.com/v1",
           "PrometheusRule", "monitoring.coreos.com/v1",
-          "ScaledObject", "keda.sh/v1alpha1");
+          "ScaledObject", "keda.sh/v1alpha1",
+          "TriggerAuthentication", "keda.sh/v1alpha1",
+          "HTTPRoute", "gateway.networking.k8s.io/v1");
 
   private static final Pattern DOC_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
 
@@ -155,6 +159,13 @@ final class RenderedChart {
     return customResources.stream()
         .filter(r -> kind.equals(r.get("kind")))
         .collect(Collectors.toList());
+  }
+
+  Map<String, Object> customOne(String kind, String name) {
+    return custom(kind).stream()
+        .filter(r -> name.equals(((Map<?, ?>) r.get("metadata")).get("name")))
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no " + kind + " named " + name));
   }
 
   /** All data of the ConfigMaps a container reads through envFrom. */

@@ -242,6 +242,75 @@ class TerraformTest {
   }
 
   @Test
+  void aNewerAmiNeverReplacesTheInstances() {
+    for (String instance : List.of("aws_instance.server", "aws_instance.agent")) {
+      Map<String, Object> resource = RESOURCES.get(instance);
+      assertNotNull(resource, instance + " is missing");
+      List<Map<String, Object>> lifecycle = blocks(resource.get("lifecycle"));
+      assertEquals(1, lifecycle.size(), instance + ": one lifecycle block");
+      String ignored = String.valueOf(lifecycle.get(0).get("ignore_changes"));
+      assertTrue(
+          ignored.matches(".*\\bami\\b.*"),
+          instance + ": lifecycle.ignore_changes must list ami, is " + ignored);
+    }
+  }
+
+  @Test
+  void theAmiFollowsTheArchitectureAndEachInstanceTypeIsCheckedAgainstIt() throws IOException {
+    Map<String, Object> arch = VARIABLES.get("architecture");
+    assertNotNull(arch, "variable architecture");
+    assertEquals("x86_64", arch.get("default"));
+    assertFalse(blocks(arch.get("validation")).isEmpty(), "architecture is validated");
+    // hcl4j evaluates conditions it can (to true here): read this one from the source.
+    String variables = Files.readString(TF.resolve("variables.tf"));
+    assertTrue(
+        variables.contains("condition     = contains([\"x86_64\", \"arm64\"], var.architecture)"),
+        "architecture limited to x86_64 and arm64");
+
+    String instances = Files.readString(TF.resolve("instances.tf"));
+    assertTrue(
+        instances.contains("ubuntu-noble-24.04-${local.ubuntu_arch}-server-*"),
+        "the AMI name filter follows the architecture (no fixed amd64)");
+    assertFalse(instances.contains("-amd64-server-*"), "no fixed amd64 AMI filter");
+    Map<String, Object> dataSources = block(FILES.get("instances.tf").get("data"));
+    assertTrue(
+        block(dataSources.get("aws_ec2_instance_type"))
+            .keySet()
+            .containsAll(Set.of("server", "agent")),
+        "each instance type is looked up for its supported architectures");
+    for (String role : List.of("server", "agent")) {
+      // hcl4j evaluates preconditions to null: read them from the resource's source.
+      String source = resourceSource(instances, "aws_instance", role);
+      assertTrue(
+          source.contains(
+              "condition     = contains(data.aws_ec2_instance_type."
+                  + role
+                  + ".supported_architectures, data.aws_ami.selected.architecture)"),
+          "aws_instance."
+              + role
+              + ": a precondition compares the instance type's architectures"
+              + " with the AMI's:\n"
+              + source);
+    }
+  }
+
+  /** The text of resource TYPE NAME, from its opening line to its closing brace. */
+  static String resourceSource(String file, String type, String name) {
+    int start = file.indexOf("resource \"" + type + "\" \"" + name + "\" {");
+    assertTrue(start >= 0, "resource " + type + "." + name + " not found");
+    int depth = 0;
+    for (int i = file.indexOf('{', start); i < file.length(); i++) {
+      char c = file.charAt(i);
+      if (c == '{') {
+        depth++;
+      } else if (c == '}' && --depth == 0) {
+        return file.substring(start, i + 1);
+      }
+    }
+    throw new AssertionError("unbalanced braces in resource " + type + "." + name);
+  }
+
+  @Test
   void formattingIsCanonical() throws Exception {
     if (!onPath("terraform")) {
       // Debian does not package Terraform and its providers cannot be downloaded here: the check
