@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gputelemetry.access.KeyRing;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.health.Health;
 import io.gputelemetry.metrics.HttpServerGauges;
@@ -15,6 +16,7 @@ import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.net.ServerSocket;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -53,6 +55,7 @@ class HttpServerShutdownTest {
                     telemetry,
                     new HttpServerGauges(telemetry.registry()),
                     new Health(vertx),
+                    new KeyRing(List.of(), Set.of()),
                     List.of(
                         router ->
                             router
