@@ -111,6 +111,7 @@ public final class AppConfig {
       Path priceBook,
       Duration window,
       Duration allowedLateness,
+      int sampleGapIntervals,
       Duration maxSampleGap,
       Duration refreshInterval,
       Duration allocationInterval) {}
@@ -132,7 +133,21 @@ public final class AppConfig {
     }
   }
 
+  /** One scrape target: its kind, URL, interval, timeout and static labels. */
+  public record Target(
+      String kind, String url, Duration interval, Duration timeout, Map<String, String> labels) {}
+
+  /** The real sources the producer scrapes. */
+  public record Sources(
+      List<Target> targets,
+      Map<String, String> gpuModels,
+      List<String> modelMap,
+      int maxBodyBytes,
+      int maxLineChars,
+      Duration warnEvery) {}
+
   private final Settings settings;
+  private final Sources sources;
   private final Role role;
   private final Http http;
   private final Log log;
@@ -241,6 +256,7 @@ public final class AppConfig {
             priceBook == null ? null : Path.of(priceBook),
             positive(s, "accounting.window"),
             s.duration("accounting.allowed-lateness"),
+            s.integer("accounting.sample-gap-intervals", 1, 1000),
             positive(s, "accounting.max-sample-gap"),
             positive(s, "accounting.refresh-interval"),
             positive(s, "accounting.allocation-interval"));
@@ -251,6 +267,18 @@ public final class AppConfig {
             positive(s, "api.gpu-stale-after"),
             s.number("api.gpu-idle-below-pct", 0, 100));
     this.dataDir = dataDirValue == null ? null : Path.of(dataDirValue);
+    this.sources =
+        new Sources(
+            SourceSettings.targets(s, "dcgm"),
+            SourceSettings.pairs(s, "sources.dcgm.gpu-models"),
+            s.optional("sources.model-map") == null ? List.of() : s.list("sources.model-map"),
+            s.integer("sources.max-body-bytes", 1024, 1024 * 1024 * 1024),
+            s.integer("sources.max-line-chars", 256, 16 * 1024 * 1024),
+            positive(s, "sources.warn-every"));
+  }
+
+  public Sources sources() {
+    return sources;
   }
 
   public Role role() {
@@ -352,7 +380,7 @@ public final class AppConfig {
     return keys;
   }
 
-  private static Duration positive(Settings s, String key) {
+  static Duration positive(Settings s, String key) {
     Duration d = s.duration(key);
     if (d.isZero() || d.isNegative()) {
       throw ConfigException.bad(key, "a positive duration", s.raw(key));
