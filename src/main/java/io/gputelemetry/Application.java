@@ -115,6 +115,7 @@ public final class Application implements AutoCloseable {
               prices,
               GpuProfiles.load(),
               config.accounting().maxSampleGap().toMillis(),
+              config.longestSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis());
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
     }

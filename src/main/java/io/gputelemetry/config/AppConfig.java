@@ -80,7 +80,12 @@ public final class AppConfig {
    * errors are injected only when asked for (a rate per GPU-hour; 0: none), so that a healthy demo
    * fires no alert.
    */
-  public record Load(double rate, Duration sampleInterval, int maxInFlight, double xidPerGpuHour) {}
+  public record Load(
+      double rate,
+      Duration sampleInterval,
+      int maxInFlight,
+      double xidPerGpuHour,
+      int sampleGapIntervals) {}
 
   /** A bounded simulation: a duration and/or a count of token events (null: unbounded). */
   public record Bounds(Duration duration, Long count) {
@@ -210,7 +215,8 @@ public final class AppConfig {
                 s.number("simulator.rate", 0, 1_000_000),
                 positive(s, "simulator.sample-interval"),
                 s.integer("producer.max-in-flight", 1, 10_000_000),
-                s.number("simulator.xid-per-gpu-hour", 0, 3600)),
+                s.number("simulator.xid-per-gpu-hour", 0, 3600),
+                s.integer("accounting.sample-gap-intervals", 1, 1000)),
             new Bounds(
                 s.optionalDuration("simulator.duration"), s.optionalLong("simulator.count", 0)));
     this.processor =
@@ -279,6 +285,19 @@ public final class AppConfig {
 
   public Sources sources() {
     return sources;
+  }
+
+  /**
+   * The longest gap a sample of this deployment's sources may cover: how far before a range the
+   * usage computation reads (at least accounting.max-sample-gap).
+   */
+  public Duration longestSampleGap() {
+    Duration longest = simulator.load().sampleInterval();
+    for (Target t : sources.targets()) {
+      longest = t.interval().compareTo(longest) > 0 ? t.interval() : longest;
+    }
+    longest = longest.multipliedBy(accounting.sampleGapIntervals());
+    return longest.compareTo(accounting.maxSampleGap()) > 0 ? longest : accounting.maxSampleGap();
   }
 
   public Role role() {

@@ -150,7 +150,9 @@ public final class ApiRoutes {
             .put("fleet_gpu_cost_usd", f.costUsd())
             .put("idle_cost_usd", idle.costUsd())
             .put("allocated_cost_usd", f.costUsd() - idle.costUsd())
-            .put("idle_energy_j", idle.energyJ());
+            .put("idle_energy_j", idle.energyJ())
+            .put("uncovered_gpu_seconds", f.uncoveredGpuSeconds())
+            .put("sample_gaps", f.sampleGaps());
     return new JsonObject()
         .put("from", Instant.ofEpochMilli(range.from()).toString())
         .put("to", Instant.ofEpochMilli(range.to()).toString())
