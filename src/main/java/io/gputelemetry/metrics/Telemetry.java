@@ -50,6 +50,7 @@ public final class Telemetry implements AutoCloseable {
   private final AtomicLong paused = new AtomicLong();
   private final AtomicLong lastCommitMillis = new AtomicLong();
   private final PauseClock pauses = new PauseClock();
+  private SourceMeters sources;
 
   private final String role;
   private final String version;
@@ -103,6 +104,14 @@ public final class Telemetry implements AutoCloseable {
 
   public PrometheusMeterRegistry registry() {
     return registry;
+  }
+
+  /** The meters of scraped sources (created on first use). */
+  public synchronized SourceMeters sources() {
+    if (sources == null) {
+      sources = new SourceMeters(registry, zeroFirst);
+    }
+    return sources;
   }
 
   /** A counter family: its name and what it counts (labels are given per series). */
