@@ -168,7 +168,9 @@ public final class SourcesVerticle extends VerticleBase {
                 return;
               }
               HttpClientRequest req = ar.result();
-              body.future().onFailure(e -> req.reset());
+              // A cut-off or late answer: drop the connection (a reset of an HTTP/1.1 stream
+              // only logs an error), the pool opens a new one for the next scrape.
+              body.future().onFailure(e -> req.connection().close());
               req.putHeader("Accept", ACCEPT);
               req.send()
                   .onComplete(

@@ -6,7 +6,8 @@ import org.apache.logging.log4j.Logger;
 
 /**
  * The log of one target's outages, incident-style: one WARN when it stops answering, one more per
- * {@code warnEvery} while it stays down (not one per scrape), one INFO when it answers again.
+ * {@code warnEvery} while it stays down (not one per scrape) or when the failure changes kind (a
+ * timeout becoming a refused connection), one INFO when it answers again.
  */
 final class TargetHealth {
   private static final Logger LOG = LogManager.getLogger(SourcesVerticle.class);
@@ -15,6 +16,7 @@ final class TargetHealth {
   private long downSince = -1;
   private long lastWarn;
   private long failures;
+  private String reason;
 
   TargetHealth(String name, Duration warnEvery) {
     this.name = name;
@@ -26,6 +28,13 @@ final class TargetHealth {
     failures++;
     if (downSince < 0) {
       downSince = now;
+      reason = f.reason();
+      lastWarn = now;
+      LOG.warn("source {}: scrape failed ({}): {}", name, f.reason(), f.getMessage());
+      return true;
+    }
+    if (!f.reason().equals(reason)) {
+      reason = f.reason();
       lastWarn = now;
       LOG.warn("source {}: scrape failed ({}): {}", name, f.reason(), f.getMessage());
       return true;
@@ -55,5 +64,6 @@ final class TargetHealth {
     }
     downSince = -1;
     failures = 0;
+    reason = null;
   }
 }
