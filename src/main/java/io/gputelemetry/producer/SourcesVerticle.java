@@ -99,11 +99,11 @@ public final class SourcesVerticle extends VerticleBase {
           for (int i = 0; i < n; i++) {
             Scrape s = scrapes.get(i);
             long interval = s.target.interval().toMillis();
-            // Spread the first scrapes over an interval rather than a burst at start-up.
+            // Spread the scrapes over an interval rather than a burst every interval.
             long offset = Math.max(1, interval * i / Math.max(1, n));
             s.timer =
                 vertx.setTimer(
-                    Math.min(offset, 1000 + offset % 1000),
+                    offset,
                     id -> {
                       scrape(s);
                       s.timer = vertx.setPeriodic(interval, p -> scrape(s));

@@ -56,6 +56,11 @@ public final class FixtureExporter implements AutoCloseable {
   private final List<HttpServerRequest> hanging = new CopyOnWriteArrayList<>();
 
   public FixtureExporter(int port, int gpus) throws Exception {
+    this(port, gpus, "127.0.0.1");
+  }
+
+  /** On {@code host} (0.0.0.0: every loopback address, so that targets can differ by host). */
+  public FixtureExporter(int port, int gpus, String host) throws Exception {
     this.gpus = gpus;
     this.template =
         Files.readAllLines(
@@ -72,7 +77,7 @@ public final class FixtureExporter implements AutoCloseable {
         vertx
             .createHttpServer()
             .requestHandler(this::answer)
-            .listen(port, "127.0.0.1")
+            .listen(port, host)
             .toCompletionStage()
             .toCompletableFuture()
             .get(10, TimeUnit.SECONDS);
@@ -148,7 +153,7 @@ public final class FixtureExporter implements AutoCloseable {
   }
 
   /** The answer of one target: each template line once per GPU, families kept together. */
-  String body(int target, long energyMj, boolean nanPower) {
+  public String body(int target, long energyMj, boolean nanPower) {
     StringBuilder b = new StringBuilder();
     for (String line : template) {
       if (line.isBlank()) {
@@ -199,15 +204,17 @@ public final class FixtureExporter implements AutoCloseable {
     int port = 9400;
     int targets = 1;
     int gpus = 8;
+    String host = "127.0.0.1";
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--port" -> port = Integer.parseInt(args[i + 1]);
         case "--targets" -> targets = Integer.parseInt(args[i + 1]);
         case "--gpus" -> gpus = Integer.parseInt(args[i + 1]);
+        case "--host" -> host = args[i + 1];
         default -> throw new IllegalArgumentException("unknown option " + args[i]);
       }
     }
-    FixtureExporter f = new FixtureExporter(port, gpus);
+    FixtureExporter f = new FixtureExporter(port, gpus, host);
     List<String> urls = new ArrayList<>();
     for (int t = 0; t < Math.min(targets, 3); t++) {
       urls.add(f.url(t));
