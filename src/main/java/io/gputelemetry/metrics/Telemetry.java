@@ -154,6 +154,16 @@ public final class Telemetry implements AutoCloseable {
       new Family("telemetry.tokens", "Tokens stored, by model, tenant and direction");
   private static final Family REQUESTS =
       new Family("telemetry.requests", "Requests stored, by model and tenant");
+  private static final Family SAMPLE_GAPS =
+      new Family(
+          "telemetry.gpu.sample.gaps",
+          "Times a GPU's sample came later than the gap it allows (max_gap_s) after the one"
+              + " before");
+  private static final Family UNCOVERED =
+      new Family(
+          "telemetry.gpu.uncovered.seconds",
+          "GPU time beyond those gaps: seen running, not billed (live view of the usage API's"
+              + " uncovered_gpu_seconds)");
   private static final Family UNPRICED =
       new Family("telemetry.unpriced.events", "Events whose GPU has no hourly price in force");
 
@@ -210,6 +220,8 @@ public final class Telemetry implements AutoCloseable {
       List<String> collections,
       List<String> dlqReasons,
       Collection<String> gpuModels) {
+    counter(SAMPLE_GAPS);
+    counter(UNCOVERED);
     for (String t : topics) {
       counter(CONSUMED, "topic", t);
       counter(STORED, "topic", t);
@@ -479,7 +491,11 @@ public final class Telemetry implements AutoCloseable {
                           "gpu_index",
                           gpuIndex)));
     }
-    g.update(sample);
+    long beyond = g.update(sample);
+    if (beyond > 0) {
+      counter(SAMPLE_GAPS).increment();
+      counter(UNCOVERED).increment(beyond / 1000.0);
+    }
   }
 
   /** Removes gauges of GPUs not seen for {@code staleAfter}. */
