@@ -163,6 +163,7 @@ public final class Application implements AutoCloseable {
               prices,
               GpuProfiles.load(),
               config.accounting().maxSampleGap().toMillis(),
+              config.longestSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis());
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
     }
@@ -171,6 +172,16 @@ public final class Application implements AutoCloseable {
           new ProducerVerticle(
               config.kafka(), config.simulator(), parser(), config.dataDir(), telemetry, health);
       deploy(producer);
+      if (!config.sources().targets().isEmpty()) {
+        deploy(
+            new io.gputelemetry.producer.SourcesVerticle(
+                config.sources(),
+                dcgmMapping(config),
+                parser(),
+                producer.publisher(),
+                telemetry.sources(),
+                producer.topicsReady()));
+      }
     }
     if (producer != null && config.ingest().enabled()) {
       io.gputelemetry.web.IngestRoutes ingest =
@@ -249,6 +260,18 @@ public final class Application implements AutoCloseable {
         mongo.connectionString(),
         mongo.persistent() ? "file-backed in " + dataDir : "in memory",
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  private static io.gputelemetry.source.DcgmMapping dcgmMapping(AppConfig config) {
+    io.gputelemetry.source.ModelMap models;
+    try {
+      models = io.gputelemetry.source.ModelMap.parse(config.sources().modelMap());
+    } catch (IllegalArgumentException e) {
+      throw new io.gputelemetry.config.ConfigException(
+          "setting 'sources.model-map' (env GPUTEL_SOURCES_MODEL_MAP): " + e.getMessage());
+    }
+    return new io.gputelemetry.source.DcgmMapping(
+        config.sources().gpuModels(), models, config.accounting().sampleGapIntervals());
   }
 
   private EventParser parser() {

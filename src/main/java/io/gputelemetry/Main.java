@@ -21,7 +21,7 @@ public final class Main {
 
       GPU and LLM-token telemetry pipeline. One jar, three roles:
         standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)
-        producer    simulator / HTTP ingest -> Kafka topics gpu.metrics.v1, token.usage.v1
+        producer    simulator / HTTP ingest / DCGM scrapes -> Kafka topics gpu.metrics.v1, token.usage.v1
         processor   Kafka (group 'processor') -> MongoDB, metrics and query API
 
       Commands:
@@ -41,6 +41,11 @@ public final class Main {
         --rate R              simulator: token-usage requests per second (Poisson mean)
         --seed N              simulator: random seed
         --no-simulator        do not run the simulator
+        --source KIND=URL     scrape a real source (repeatable); KIND is dcgm (an NVIDIA DCGM
+                              exporter, e.g. dcgm=http://gpu-node-01:9400/metrics); any --source
+                              turns the simulator off unless --simulator is given (setting:
+                              sources.dcgm.targets; see docs/sources.md)
+        --simulator           run the simulator even with --source
         --http-port P         HTTP port; 0 picks a free one (printed)
         --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)
         --mongo URI           MongoDB connection string (setting: mongo.connection-string)
@@ -91,6 +96,8 @@ public final class Main {
     boolean print = false;
     Path config = null;
     Map<String, String> overrides = new LinkedHashMap<>();
+    List<String> dcgm = new java.util.ArrayList<>();
+    boolean simulator = false;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       String value = null;
@@ -106,6 +113,20 @@ public final class Main {
         case "--version" -> version = true;
         case "--print-config" -> print = true;
         case "--no-simulator" -> overrides.put("simulator.enabled", "false");
+        case "--simulator" -> simulator = true;
+        case "--source" -> {
+          String spec = value != null ? value : next(args, ++i, a);
+          int e = spec.indexOf('=');
+          String kind = e > 0 ? spec.substring(0, e).trim() : "";
+          if (!kind.equals("dcgm") || spec.substring(e + 1).isBlank()) {
+            throw new ConfigException(
+                "--source expects KIND=URL with KIND dcgm (e.g. --source"
+                    + " dcgm=http://gpu-node-01:9400/metrics), got '"
+                    + spec
+                    + "'");
+          }
+          dcgm.add(spec.substring(e + 1).trim());
+        }
         case "--config" -> {
           config = Path.of(value != null ? value : next(args, ++i, a));
           if (!Files.isReadable(config)) {
@@ -128,6 +149,15 @@ public final class Main {
           overrides.put(key, value != null ? value : next(args, ++i, a));
         }
       }
+    }
+    if (!dcgm.isEmpty()) {
+      overrides.put("sources.dcgm.targets", String.join(",", dcgm));
+      if (!simulator) {
+        overrides.putIfAbsent("simulator.enabled", "false");
+      }
+    }
+    if (simulator) {
+      overrides.put("simulator.enabled", "true");
     }
     return new Command(verify, help, version, print, config, overrides);
   }

@@ -70,6 +70,52 @@ class MainTest {
   }
 
   @Test
+  void sourceFlagsAddTargetsAndTurnTheSimulatorOffUnlessAskedFor() {
+    Main.Command c =
+        Main.parse(
+            java.util.List.of(
+                "--source", "dcgm=http://a:9400/metrics", "--source=dcgm=http://b:9400/metrics"));
+    assertEquals(
+        "http://a:9400/metrics,http://b:9400/metrics", c.overrides().get("sources.dcgm.targets"));
+    assertEquals("false", c.overrides().get("simulator.enabled"));
+    assertEquals(
+        "true",
+        Main.parse(java.util.List.of("--source", "dcgm=http://a:9400/metrics", "--simulator"))
+            .overrides()
+            .get("simulator.enabled"));
+    assertEquals(2, run(Map.of(), "--source", "vllm=http://a:8000/metrics"));
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8).contains("--source expects KIND=URL with KIND dcgm"));
+  }
+
+  @Test
+  void aTargetSpecGivesItsIntervalTimeoutAndLabelsAndABadOneIsNamed() {
+    io.gputelemetry.config.AppConfig.Target t =
+        io.gputelemetry.config.AppConfig.from(
+                io.gputelemetry.config.Settings.load(
+                    null,
+                    Map.of(
+                        "GPUTEL_SOURCES_DCGM_TARGETS",
+                        "http://10.0.0.5:9400/metrics|node=gpu-node-01|interval=15s|timeout=5s"),
+                    Map.of()))
+            .sources()
+            .targets()
+            .get(0);
+    assertEquals("http://10.0.0.5:9400/metrics", t.url());
+    assertEquals(java.time.Duration.ofSeconds(15), t.interval());
+    assertEquals(java.time.Duration.ofSeconds(5), t.timeout());
+    assertEquals(Map.of("node", "gpu-node-01"), t.labels());
+    assertEquals(
+        2, run(Map.of("GPUTEL_SOURCES_DCGM_TARGETS", "ftp://x/metrics"), "--print-config"));
+    assertTrue(
+        err.toString(StandardCharsets.UTF_8)
+            .contains(
+                "setting 'sources.dcgm.targets' (env GPUTEL_SOURCES_DCGM_TARGETS): expected"
+                    + " http:// or https:// URLs, got 'ftp://x/metrics'"),
+        err.toString(StandardCharsets.UTF_8));
+  }
+
+  @Test
   void missingValueIsReported() {
     assertEquals(2, run(Map.of(), "--role"));
     assertTrue(err.toString(StandardCharsets.UTF_8).contains("--role needs a value"));

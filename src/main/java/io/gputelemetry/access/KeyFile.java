@@ -25,6 +25,12 @@ public final class KeyFile {
   /** Key ids: they become the writer of stored samples, so no '/', '@' or ':'. */
   static final Pattern ID = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._-]{0,63}");
 
+  /**
+   * Ids no key may take: the writers of the producer's own sources (the simulator, the DCGM
+   * scrapes), so that no key can write, or pre-empt, samples in their scope.
+   */
+  public static final Set<String> RESERVED_IDS = Set.of("simulator", "dcgm");
+
   private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]{64}");
   private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");
   private static final Pattern NODE = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:-]{0,252}");
@@ -71,6 +77,12 @@ public final class KeyFile {
     if (!ID.matcher(id).matches()) {
       throw error(
           source, n, "id '" + shorten(id) + "' must be 1-64 letters, digits, '.', '_' or '-'");
+    }
+    if (RESERVED_IDS.contains(id)) {
+      throw error(
+          source,
+          n,
+          "id '" + id + "' is reserved for the producer's own sources (" + RESERVED_IDS + ")");
     }
     String hash = line.substring(c1 + 1, c2);
     if (!HEX.matcher(hash).matches()) {

@@ -20,9 +20,14 @@ import java.util.TreeSet;
  * were replayed and however many processors stored them, and however often it is asked.
  *
  * <ul>
- *   <li>GPU time: a sample covers the time since its GPU's previous sample, at most maxGap; the
- *       first sample of a GPU covers nothing. Covered time is clipped to [from, to), split at step
- *       boundaries and at price changes; cost = hourly price in force x time.
+ *   <li>GPU time: a sample covers the time since its GPU's previous sample, at most the gap it
+ *       allows (its max_gap_s: its source's interval times accounting.sample-gap-intervals; the
+ *       calculator's maxGap for a sample without one); the first sample of a GPU covers nothing.
+ *       The time beyond the allowed gap is not billed but counted ({@link
+ *       Totals#uncoveredGpuSeconds}, {@link Totals#sampleGaps}) in the fleet's totals. Samples of
+ *       MIG instances cover nothing: their parent GPU's samples carry its time. Covered time is
+ *       clipped to [from, to), split at step boundaries and at price changes; cost = hourly price
+ *       in force x time.
  *   <li>Energy: the cumulative counter's delta spread evenly over the covered time; when the
  *       counter is missing, decreased (reset) or the gap was capped, power x time.
  *   <li>A GPU's time goes to the model its sample says it served; within an allocation slot and
@@ -49,6 +54,8 @@ public final class UsageCalculator {
     private final double gpuSeconds;
     private final double unpricedGpuSeconds;
     private final double unmeteredTokens;
+    private final double uncoveredGpuSeconds;
+    private final long sampleGaps;
 
     private Totals(Acc a) {
       inputTokens = a.inputTokens;
@@ -60,6 +67,21 @@ public final class UsageCalculator {
       gpuSeconds = a.gpuSeconds;
       unpricedGpuSeconds = a.unpricedGpuSeconds;
       unmeteredTokens = a.unmeteredTokens;
+      uncoveredGpuSeconds = a.uncoveredGpuSeconds;
+      sampleGaps = a.sampleGaps;
+    }
+
+    /**
+     * GPU time between samples that exceeded the gap the later sample allows: seen as running, not
+     * billed (fleet totals only).
+     */
+    public double uncoveredGpuSeconds() {
+      return uncoveredGpuSeconds;
+    }
+
+    /** How many such gaps ended in the range (fleet totals only). */
+    public long sampleGaps() {
+      return sampleGaps;
     }
 
     public double inputTokens() {
@@ -133,6 +155,8 @@ public final class UsageCalculator {
     double gpuSeconds;
     double unpricedGpuSeconds;
     double unmeteredTokens;
+    double uncoveredGpuSeconds;
+    long sampleGaps;
 
     void add(Acc o) {
       inputTokens += o.inputTokens;
@@ -325,8 +349,13 @@ public final class UsageCalculator {
   }
 
   /** GPU time, cost and energy per slot and model, per GPU model. */
-  private Map<SlotModel, Map<String, Acc>> coverGpuTime() {
-    List<UsageRows.Sample> sorted = new ArrayList<>(samples);
+  private Map<SlotModel, Map<String, Acc>> coverGpuTime(Acc uncovered) {
+    List<UsageRows.Sample> sorted = new ArrayList<>(samples.size());
+    for (UsageRows.Sample s : samples) {
+      if (!s.migInstance()) {
+        sorted.add(s);
+      }
+    }
     sorted.sort(
         Comparator.comparing(UsageRows.Sample::gpuUuid).thenComparingLong(UsageRows.Sample::ts));
     Map<SlotModel, Map<String, Acc>> cells = new HashMap<>();
@@ -337,9 +366,17 @@ public final class UsageCalculator {
         continue;
       }
       long gap = s.ts() - prev.ts();
-      long a = Math.max(prev.ts(), s.ts() - maxGap);
+      long allowed = s.maxGapMs() != null ? s.maxGapMs() : maxGap;
+      long a = Math.max(prev.ts(), s.ts() - allowed);
       long b = s.ts();
-      boolean capped = gap > maxGap;
+      boolean capped = gap > allowed;
+      if (capped) {
+        long lost = Math.min(a, range.to()) - Math.max(prev.ts(), range.from());
+        if (lost > 0) {
+          uncovered.uncoveredGpuSeconds += lost / 1000.0;
+          uncovered.sampleGaps++;
+        }
+      }
       double joulesPerMs;
       if (!capped
           && gap > 0
@@ -414,12 +451,16 @@ public final class UsageCalculator {
     if (TooManyCells.cells(0, range.steps()) > maxCells) {
       throw new TooManyCells(0, range.steps(), maxCells);
     }
-    Map<SlotModel, Map<String, Acc>> cells = coverGpuTime();
+    Acc uncovered = new Acc();
+    Map<SlotModel, Map<String, Acc>> cells = coverGpuTime(uncovered);
     Lines lines = new Lines(maxCells);
     Acc idle = new Acc();
     Acc[] idleSeries = newSeries();
     Acc fleet = new Acc();
     if (tenant == null) {
+      // Time no sample covered is the fleet's: a tenant's view (its own lines) has none.
+      fleet.uncoveredGpuSeconds = uncovered.uncoveredGpuSeconds;
+      fleet.sampleGaps = uncovered.sampleGaps;
       cells
           .values()
           .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));

@@ -11,6 +11,7 @@ public final class UsageService {
   private final PriceBook prices;
   private final GpuProfiles profiles;
   private final long maxGapMillis;
+  private final long lookbackMillis;
   private final long allocationMillis;
 
   public UsageService(
@@ -19,12 +20,14 @@ public final class UsageService {
       PriceBook prices,
       GpuProfiles profiles,
       long maxGapMillis,
+      long lookbackMillis,
       long allocationMillis) {
     this.vertx = vertx;
     this.store = store;
     this.prices = prices;
     this.profiles = profiles;
     this.maxGapMillis = maxGapMillis;
+    this.lookbackMillis = Math.max(maxGapMillis, lookbackMillis);
     this.allocationMillis = allocationMillis;
   }
 
@@ -36,9 +39,9 @@ public final class UsageService {
       long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
-    // A sample covers the time before it: read maxGap beyond both ends.
+    // A sample covers the time before it: read the longest gap a source allows beyond both ends.
     return store
-        .usage(from, to, maxGapMillis, calc::addSample, calc::addTokens)
+        .usage(from, to, lookbackMillis, calc::addSample, calc::addTokens)
         // The allocation is CPU work proportional to the range: off the event loop.
         .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
   }

@@ -97,7 +97,12 @@ public final class AppConfig {
    * errors are injected only when asked for (a rate per GPU-hour; 0: none), so that a healthy demo
    * fires no alert.
    */
-  public record Load(double rate, Duration sampleInterval, int maxInFlight, double xidPerGpuHour) {}
+  public record Load(
+      double rate,
+      Duration sampleInterval,
+      int maxInFlight,
+      double xidPerGpuHour,
+      int sampleGapIntervals) {}
 
   /** A bounded simulation: a duration and/or a count of token events (null: unbounded). */
   public record Bounds(Duration duration, Long count) {
@@ -128,6 +133,7 @@ public final class AppConfig {
       Path priceBook,
       Duration window,
       Duration allowedLateness,
+      int sampleGapIntervals,
       Duration maxSampleGap,
       Duration refreshInterval,
       Duration allocationInterval) {}
@@ -160,7 +166,21 @@ public final class AppConfig {
    */
   public record Auth(Path keysFile, List<String> anonymousScopes, boolean tenantLabels) {}
 
+  /** One scrape target: its kind, URL, interval, timeout and static labels. */
+  public record Target(
+      String kind, String url, Duration interval, Duration timeout, Map<String, String> labels) {}
+
+  /** The real sources the producer scrapes. */
+  public record Sources(
+      List<Target> targets,
+      Map<String, String> gpuModels,
+      List<String> modelMap,
+      int maxBodyBytes,
+      int maxLineChars,
+      Duration warnEvery) {}
+
   private final Settings settings;
+  private final Sources sources;
   private final Role role;
   private final Http http;
   private final Connections connections;
@@ -240,7 +260,8 @@ public final class AppConfig {
                 s.number("simulator.rate", 0, 1_000_000),
                 positive(s, "simulator.sample-interval"),
                 s.integer("producer.max-in-flight", 1, 10_000_000),
-                s.number("simulator.xid-per-gpu-hour", 0, 3600)),
+                s.number("simulator.xid-per-gpu-hour", 0, 3600),
+                s.integer("accounting.sample-gap-intervals", 1, 1000)),
             new Bounds(
                 s.optionalDuration("simulator.duration"), s.optionalLong("simulator.count", 0)));
     this.processor =
@@ -286,6 +307,7 @@ public final class AppConfig {
             priceBook == null ? null : Path.of(priceBook),
             positive(s, "accounting.window"),
             s.duration("accounting.allowed-lateness"),
+            s.integer("accounting.sample-gap-intervals", 1, 1000),
             positive(s, "accounting.max-sample-gap"),
             positive(s, "accounting.refresh-interval"),
             positive(s, "accounting.allocation-interval"));
@@ -305,6 +327,31 @@ public final class AppConfig {
                 : s.list("auth.anonymous-scopes"),
             s.bool("metrics.tenant-labels"));
     this.dataDir = dataDirValue == null ? null : Path.of(dataDirValue);
+    this.sources =
+        new Sources(
+            SourceSettings.targets(s, "dcgm"),
+            SourceSettings.pairs(s, "sources.dcgm.gpu-models"),
+            s.optional("sources.model-map") == null ? List.of() : s.list("sources.model-map"),
+            s.integer("sources.max-body-bytes", 1024, 1024 * 1024 * 1024),
+            s.integer("sources.max-line-chars", 256, 16 * 1024 * 1024),
+            positive(s, "sources.warn-every"));
+  }
+
+  public Sources sources() {
+    return sources;
+  }
+
+  /**
+   * The longest gap a sample of this deployment's sources may cover: how far before a range the
+   * usage computation reads (at least accounting.max-sample-gap).
+   */
+  public Duration longestSampleGap() {
+    Duration longest = simulator.load().sampleInterval();
+    for (Target t : sources.targets()) {
+      longest = t.interval().compareTo(longest) > 0 ? t.interval() : longest;
+    }
+    longest = longest.multipliedBy(accounting.sampleGapIntervals());
+    return longest.compareTo(accounting.maxSampleGap()) > 0 ? longest : accounting.maxSampleGap();
   }
 
   public Role role() {
@@ -427,7 +474,7 @@ public final class AppConfig {
     return keys;
   }
 
-  private static Duration positive(Settings s, String key) {
+  static Duration positive(Settings s, String key) {
     Duration d = s.duration(key);
     if (d.isZero() || d.isNegative()) {
       throw ConfigException.bad(key, "a positive duration", s.raw(key));

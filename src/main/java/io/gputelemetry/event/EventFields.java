@@ -216,6 +216,8 @@ public final class EventFields {
   public static final Field G_GPU_MODEL = GPU_SAMPLE.require("gpu_model");
   public static final Field G_MODEL = GPU_SAMPLE.require("model");
   public static final Field G_MEMORY_TOTAL = GPU_SAMPLE.require("memory_total_mib");
+  public static final Field G_MAX_GAP = GPU_SAMPLE.require("max_gap_s");
+  public static final Field G_MIG_PARENT = GPU_SAMPLE.require("mig_parent_uuid");
   public static final Field T_TENANT = TOKEN_USAGE.require("tenant");
   public static final Field T_MODEL = TOKEN_USAGE.require("model");
   public static final Field T_INPUT = TOKEN_USAGE.require("input_tokens");

@@ -113,17 +113,27 @@ final class GpuGauges {
   }
 
   /** Shows a sample unless a newer one was shown already; absent fields show 0. */
-  synchronized void update(Event sample) {
+  /**
+   * Shows the sample when it is this GPU's newest; returns the time since the GPU's previous sample
+   * beyond the gap the sample allows (its max_gap_s), in ms, or 0.
+   */
+  synchronized long update(Event sample) {
     lastUpdate = System.currentTimeMillis();
     long ts = sample.ts().toEpochMilli();
     if (ts < newestTs) {
-      return;
+      return 0;
     }
+    double allowed = sample.number(EventFields.G_MAX_GAP, Double.NaN) * 1000;
+    long beyond =
+        newestTs > 0 && !Double.isNaN(allowed) && sample.text(EventFields.G_MIG_PARENT) == null
+            ? Math.max(0, ts - newestTs - Math.round(allowed))
+            : 0;
     newestTs = ts;
     for (int i = 0; i < FIELDS.length; i++) {
       values[i] = METERS.get(i).unit().applyAsDouble(sample.number(FIELDS[i], 0));
     }
     lastSeenSeconds = ts / 1000.0;
+    return beyond;
   }
 
   void remove(PrometheusMeterRegistry r) {

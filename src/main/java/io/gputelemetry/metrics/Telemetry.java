@@ -73,6 +73,7 @@ public final class Telemetry implements AutoCloseable {
   private final AtomicLong paused = new AtomicLong();
   private final AtomicLong lastCommitMillis = new AtomicLong();
   private final PauseClock pauses = new PauseClock();
+  private SourceMeters sources;
 
   private final String role;
   private final String version;
@@ -140,6 +141,14 @@ public final class Telemetry implements AutoCloseable {
     return registry;
   }
 
+  /** The meters of scraped sources (created on first use). */
+  public synchronized SourceMeters sources() {
+    if (sources == null) {
+      sources = new SourceMeters(registry, zeroFirst);
+    }
+    return sources;
+  }
+
   /** A counter family: its name and what it counts (labels are given per series). */
   private record Family(String name, String description) {}
 
@@ -180,6 +189,16 @@ public final class Telemetry implements AutoCloseable {
       new Family("telemetry.tokens", "Tokens stored, by model, tenant and direction");
   private static final Family REQUESTS =
       new Family("telemetry.requests", "Requests stored, by model and tenant");
+  private static final Family SAMPLE_GAPS =
+      new Family(
+          "telemetry.gpu.sample.gaps",
+          "Times a GPU's sample came later than the gap it allows (max_gap_s) after the one"
+              + " before");
+  private static final Family UNCOVERED =
+      new Family(
+          "telemetry.gpu.uncovered.seconds",
+          "GPU time beyond those gaps: seen running, not billed (live view of the usage API's"
+              + " uncovered_gpu_seconds)");
   private static final Family UNPRICED =
       new Family("telemetry.unpriced.events", "Events whose GPU has no hourly price in force");
 
@@ -251,6 +270,8 @@ public final class Telemetry implements AutoCloseable {
       List<String> collections,
       List<String> dlqReasons,
       Collection<String> knownGpuModels) {
+    counter(SAMPLE_GAPS);
+    counter(UNCOVERED);
     for (String t : topics) {
       counter(CONSUMED, "topic", t);
       counter(STORED, "topic", t);
@@ -550,7 +571,11 @@ public final class Telemetry implements AutoCloseable {
                           "gpu_index",
                           gpuIndex)));
     }
-    g.update(sample);
+    long beyond = g.update(sample);
+    if (beyond > 0) {
+      counter(SAMPLE_GAPS).increment();
+      counter(UNCOVERED).increment(beyond / 1000.0);
+    }
   }
 
   /** Removes gauges of GPUs not seen for {@code staleAfter}. */

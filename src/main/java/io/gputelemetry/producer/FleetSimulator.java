@@ -45,6 +45,7 @@ public final class FleetSimulator {
   private final double xidPerGpuSecond;
   private long requestSeq;
   private long sampleSeq;
+  private final double intervalSeconds;
 
   /** One simulated GPU and its running state. */
   static final class Gpu {
@@ -91,6 +92,7 @@ public final class FleetSimulator {
     this.xidPerGpuSecond = config.load().xidPerGpuHour() / 3600;
     int total = config.fleet().nodes() * config.fleet().gpusPerNode();
     Duration interval = config.load().sampleInterval();
+    this.intervalSeconds = interval.toMillis() / 1000.0;
     for (int n = 0; n < config.fleet().nodes(); n++) {
       GpuProfiles.Profile profile =
           profiles.require(
@@ -227,7 +229,9 @@ public final class FleetSimulator {
             .put("temperature_c", round1(g.temperature))
             .put("sm_clock_mhz", clock)
             .put("xid_errors", g.xid)
-            .put("last_xid", g.lastXid);
+            .put("last_xid", g.lastXid)
+            .put("interval_s", intervalSeconds)
+            .put("max_gap_s", intervalSeconds * config.load().sampleGapIntervals());
     return valid(EventType.GPU_SAMPLE, body, at);
   }
 

@@ -316,7 +316,16 @@ public final class MongoStore implements Store {
         each(
             collection(Store.collection(EventType.GPU_SAMPLE))
                 .find(range(fromMillis - sampleMarginMillis, toMillis + sampleMarginMillis))
-                .projection(include("gpu_uuid", "ts", "gpu_model", "model", "energy_mj", "power_w"))
+                .projection(
+                    include(
+                        "gpu_uuid",
+                        "ts",
+                        "gpu_model",
+                        "model",
+                        "energy_mj",
+                        "power_w",
+                        "max_gap_s",
+                        "mig_parent_uuid"))
                 .batchSize(5000),
             d ->
                 samples.accept(
@@ -326,7 +335,11 @@ public final class MongoStore implements Store {
                         Documents.text(d, "gpu_model"),
                         Documents.text(d, "model"),
                         d.isNumber("energy_mj") ? Documents.integer(d, "energy_mj") : null,
-                        Documents.number(d, "power_w"))));
+                        Documents.number(d, "power_w"),
+                        d.isNumber("max_gap_s")
+                            ? Math.round(Documents.number(d, "max_gap_s") * 1000)
+                            : null,
+                        d.containsKey("mig_parent_uuid"))));
     Future<Void> t =
         each(
             collection(Store.collection(EventType.TOKEN_USAGE))

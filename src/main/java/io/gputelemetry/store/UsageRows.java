@@ -4,9 +4,26 @@ package io.gputelemetry.store;
 public final class UsageRows {
   private UsageRows() {}
 
-  /** One stored GPU sample, reduced to what accounting needs. energyMj and model may be null. */
+  /**
+   * One stored GPU sample, reduced to what accounting needs. energyMj, model and maxGapMs (the
+   * longest gap it may cover, from its max_gap_s) may be null; migInstance marks a MIG slice, whose
+   * parent GPU's samples carry the GPU's time.
+   */
   public record Sample(
-      String gpuUuid, long ts, String gpuModel, String model, Long energyMj, double powerW) {}
+      String gpuUuid,
+      long ts,
+      String gpuModel,
+      String model,
+      Long energyMj,
+      double powerW,
+      Long maxGapMs,
+      boolean migInstance) {
+    /** A sample of a whole GPU that carries no max_gap_s. */
+    public Sample(
+        String gpuUuid, long ts, String gpuModel, String model, Long energyMj, double powerW) {
+      this(gpuUuid, ts, gpuModel, model, energyMj, powerW, null, false);
+    }
+  }
 
   /** One stored token event, reduced to what accounting needs. */
   public record Tokens(long ts, String model, String tenant, long input, long output) {}

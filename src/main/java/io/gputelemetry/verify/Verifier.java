@@ -161,6 +161,11 @@ public final class Verifier {
               () -> completeness(mongo, committed));
         }
       }
+      SourceCheck sources =
+          new SourceCheck(config.sources(), config.accounting().sampleGapIntervals());
+      for (AppConfig.Target t : config.sources().targets()) {
+        check("source " + t.kind() + " " + t.url() + " answers and parses", () -> sources.run(t));
+      }
     } finally {
       awaitQuietly(mongo.close());
       awaitQuietly(vertx.close());

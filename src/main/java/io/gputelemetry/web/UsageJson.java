@@ -46,6 +46,8 @@ final class UsageJson {
         g.writeNumberField("idle_cost_usd", idle.costUsd());
         g.writeNumberField("allocated_cost_usd", f.costUsd() - idle.costUsd());
         g.writeNumberField("idle_energy_j", idle.energyJ());
+        g.writeNumberField("uncovered_gpu_seconds", f.uncoveredGpuSeconds());
+        g.writeNumberField("sample_gaps", f.sampleGaps());
       }
       g.writeEndObject();
       g.writeArrayFieldStart("groups");

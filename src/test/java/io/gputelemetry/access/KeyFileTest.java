@@ -8,6 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.config.ConfigException;
+import io.gputelemetry.producer.FleetSimulator;
+import io.gputelemetry.source.DcgmMapping;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -105,6 +107,20 @@ class KeyFileTest {
     assertEquals(
         "keys.txt line 2: the same key as on line 1 (each key once)",
         error("k:" + h + ":read", "j:" + h.toUpperCase() + ":metrics"));
+  }
+
+  @Test
+  void theWritersOfTheProducersOwnSourcesAreNoKeyIds() {
+    // A key named like a source would write samples in that source's id scope, and could pre-empt
+    // them: its id is refused.
+    assertEquals(Set.of(FleetSimulator.WRITER, DcgmMapping.WRITER), KeyFile.RESERVED_IDS);
+    String h = hash("some-key-0123456789");
+    assertEquals(
+        "keys.txt line 1: id 'dcgm' is reserved for the producer's own sources ("
+            + KeyFile.RESERVED_IDS
+            + ")",
+        error("dcgm:" + h + ":ingest:gpu"));
+    assertTrue(error("simulator:" + h + ":ingest:gpu").contains("id 'simulator' is reserved"));
   }
 
   @Test

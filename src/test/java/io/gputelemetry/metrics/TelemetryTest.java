@@ -83,6 +83,42 @@ class TelemetryTest {
     assertEquals(30.0, value(third, "telemetry_events_rejected_total", "reason", "too_old"));
   }
 
+  private static io.gputelemetry.event.Event sample(String ts, Double maxGap, String migParent) {
+    com.fasterxml.jackson.databind.node.ObjectNode o =
+        com.fasterxml.jackson.databind.node.JsonNodeFactory.instance.objectNode();
+    o.put("event_id", "s-" + ts).put("ts", ts).put("node", "n1");
+    o.put("gpu_uuid", migParent == null ? "GPU-a" : "GPU-a:gi1").put("gpu_model", "H100-SXM-80GB");
+    o.put("utilization_pct", 50).put("memory_used_mib", 1).put("memory_total_mib", 2);
+    o.put("power_w", 300).put("temperature_c", 50);
+    if (maxGap != null) {
+      o.put("max_gap_s", maxGap);
+    }
+    if (migParent != null) {
+      o.put("mig_parent_uuid", migParent);
+    }
+    java.time.Instant at = java.time.Instant.parse(ts);
+    io.gputelemetry.event.ParseResult r =
+        new io.gputelemetry.event.EventParser(Duration.ofDays(3650), Duration.ofDays(3650))
+            .parse(io.gputelemetry.event.EventType.GPU_SAMPLE, o, at, null);
+    assertTrue(r.ok(), () -> r.violations().toString());
+    return r.event();
+  }
+
+  @Test
+  void aSampleLaterThanItsAllowedGapCountsTheTimeBeyondIt() {
+    telemetry.initProcessor(List.of(), List.of(), List.of(), List.of());
+    scrape();
+    // 30 s samples allowing 90 s: 90 s later is covered, 150 s later leaves 60 s uncovered.
+    telemetry.gpuSample(sample("2026-11-28T12:00:00Z", 90.0, null));
+    telemetry.gpuSample(sample("2026-11-28T12:01:30Z", 90.0, null));
+    telemetry.gpuSample(sample("2026-11-28T12:04:00Z", 90.0, null));
+    // A sample without max_gap_s (an HTTP client that sends none) is not judged here.
+    telemetry.gpuSample(sample("2026-11-28T12:14:00Z", null, null));
+    String s = scrape();
+    assertEquals(1.0, value(s, "telemetry_gpu_sample_gaps_total"));
+    assertEquals(60.0, value(s, "telemetry_gpu_uncovered_seconds_total"));
+  }
+
   @Test
   void aSeriesIncrementedBeforeAnyScrapeAlsoStartsAtZero() {
     telemetry.unpriced("NEW-GPU");

@@ -1,0 +1,130 @@
+package io.gputelemetry.metrics;
+
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Timer;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * The meters of scraped sources, per source kind and target. Targets come from configuration, and
+ * reasons from a fixed list, so the series are bounded.
+ */
+public final class SourceMeters {
+  /** Why a scrape failed or a sample was left out: the values of the reason label. */
+  public static final List<String> REASONS =
+      List.of(
+          "connect",
+          "timeout",
+          "http_status",
+          "content_type",
+          "too_large",
+          "parse",
+          "missing_field",
+          "missing_label",
+          "bad_value",
+          "invalid",
+          "kafka");
+
+  private final PrometheusMeterRegistry registry;
+  private final ZeroFirstCounters zeroFirst;
+  private final Map<String, Target> targets = new ConcurrentHashMap<>();
+
+  SourceMeters(PrometheusMeterRegistry registry, ZeroFirstCounters zeroFirst) {
+    this.registry = registry;
+    this.zeroFirst = zeroFirst;
+  }
+
+  /** The meters of one target, registered on first call. */
+  public Target target(String source, String target) {
+    return targets.computeIfAbsent(source + '\u0000' + target, k -> new Target(source, target));
+  }
+
+  /** One target's meters. */
+  public final class Target {
+    private final AtomicLong up = new AtomicLong();
+    private final AtomicLong lastSuccessMillis = new AtomicLong();
+    private final Timer duration;
+    private final ZeroFirstCounters.Series parsed;
+    private final Map<String, ZeroFirstCounters.Series> rejected = new ConcurrentHashMap<>();
+    private final Map<String, ZeroFirstCounters.Series> failures = new ConcurrentHashMap<>();
+
+    Target(String source, String target) {
+      String[] tags = {"source", source, "target", target};
+      Gauge.builder("telemetry.source.up", up, AtomicLong::get)
+          .description("1 when the target's last scrape succeeded, else 0")
+          .tags(tags)
+          .register(registry);
+      Gauge.builder(
+              "telemetry.source.last.success.timestamp.seconds",
+              lastSuccessMillis,
+              a -> a.get() / 1000.0)
+          .description("When the target last answered a scrape that parsed (Unix seconds)")
+          .tags(tags)
+          .register(registry);
+      duration =
+          Timer.builder("telemetry.source.scrape.duration")
+              .description("Scrape duration, request to parsed samples")
+              .tags(tags)
+              .serviceLevelObjectives(MeterFilters.LATENCY_BUCKETS.toArray(Duration[]::new))
+              .register(registry);
+      parsed =
+          zeroFirst.register(
+              "telemetry.source.samples.parsed",
+              "GPU samples read from the target and handed to Kafka",
+              tags);
+      for (String r : REASONS) {
+        rejected.put(
+            r,
+            zeroFirst.register(
+                "telemetry.source.samples.rejected",
+                "Samples of the target left out, by reason",
+                "source",
+                source,
+                "target",
+                target,
+                "reason",
+                r));
+        failures.put(
+            r,
+            zeroFirst.register(
+                "telemetry.source.scrape.failures",
+                "Scrapes of the target that failed, by reason",
+                "source",
+                source,
+                "target",
+                target,
+                "reason",
+                r));
+      }
+    }
+
+    public void succeeded(long nanos, long nowMillis, int samples) {
+      up.set(1);
+      lastSuccessMillis.set(nowMillis);
+      duration.record(Duration.ofNanos(nanos));
+      parsed.increment(samples);
+    }
+
+    public void failed(String reason, long nanos) {
+      up.set(0);
+      duration.record(Duration.ofNanos(nanos));
+      failures.get(reason).increment();
+    }
+
+    public void rejected(String reason, long n) {
+      rejected.get(reason).increment((double) n);
+    }
+
+    public boolean up() {
+      return up.get() == 1;
+    }
+
+    public long lastSuccessMillis() {
+      return lastSuccessMillis.get();
+    }
+  }
+}

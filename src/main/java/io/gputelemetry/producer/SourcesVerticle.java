@@ -1,0 +1,289 @@
+package io.gputelemetry.producer;
+
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventParser;
+import io.gputelemetry.event.EventType;
+import io.gputelemetry.event.ParseResult;
+import io.gputelemetry.metrics.SourceMeters;
+import io.gputelemetry.source.DcgmMapping;
+import io.gputelemetry.source.PromText;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.VerticleBase;
+import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpClientAgent;
+import io.vertx.core.http.HttpClientOptions;
+import io.vertx.core.http.HttpClientRequest;
+import io.vertx.core.http.HttpClientResponse;
+import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.RequestOptions;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.logging.log4j.LogManager;
+import org.apache.logging.log4j.Logger;
+
+/**
+ * Scrapes the configured DCGM exporter targets, each at its own interval, and publishes their GPU
+ * samples through the same validation and publisher as the HTTP ingest. Requests are non-blocking;
+ * parsing and mapping run on a worker. A target that fails is counted and logged (see {@link
+ * TargetHealth}), never fatal; an answer over sources.max-body-bytes is cut off, not buffered.
+ */
+public final class SourcesVerticle extends VerticleBase {
+  /** The source label of what DCGM targets produce. */
+  public static final String DCGM = "dcgm";
+
+  private static final Logger LOG = LogManager.getLogger(SourcesVerticle.class);
+  private static final String ACCEPT =
+      "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1";
+
+  private final AppConfig.Sources config;
+  private final DcgmMapping mapping;
+  private final EventParser parser;
+  private final EventPublisher publisher;
+  private final SourceMeters meters;
+  private final Future<Void> ready;
+  private final List<Scrape> scrapes = new ArrayList<>();
+  private HttpClientAgent client;
+  private volatile boolean stopping;
+
+  /** One target and its running state (touched on this verticle's event loop only). */
+  private final class Scrape {
+    final AppConfig.Target target;
+    final SourceMeters.Target meters;
+    final TargetHealth health;
+    boolean inFlight;
+    long timer = -1;
+    long lastProblemLog;
+
+    Scrape(AppConfig.Target target) {
+      this.target = target;
+      this.meters = SourcesVerticle.this.meters.target(target.kind(), target.url());
+      this.health = new TargetHealth(target.kind() + " " + target.url(), config.warnEvery());
+    }
+  }
+
+  /** What one answer gave: valid events, and the reasons of what was left out. */
+  private record Mapped(List<Event> events, List<String[]> rejected) {}
+
+  /**
+   * @param ready completes when the topics exist; scraping starts then
+   */
+  public SourcesVerticle(
+      AppConfig.Sources config,
+      DcgmMapping mapping,
+      EventParser parser,
+      EventPublisher publisher,
+      SourceMeters meters,
+      Future<Void> ready) {
+    this.config = config;
+    this.mapping = mapping;
+    this.parser = parser;
+    this.publisher = publisher;
+    this.meters = meters;
+    this.ready = ready;
+  }
+
+  @Override
+  public Future<?> start() {
+    client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
+    for (AppConfig.Target t : config.targets()) {
+      scrapes.add(new Scrape(t));
+    }
+    ready.onSuccess(
+        v -> {
+          int n = scrapes.size();
+          for (int i = 0; i < n; i++) {
+            Scrape s = scrapes.get(i);
+            long interval = s.target.interval().toMillis();
+            // Spread the scrapes over an interval rather than a burst every interval.
+            long offset = Math.max(1, interval * i / Math.max(1, n));
+            s.timer =
+                vertx.setTimer(
+                    offset,
+                    id -> {
+                      scrape(s);
+                      s.timer = vertx.setPeriodic(interval, p -> scrape(s));
+                    });
+          }
+          LOG.info("scraping {} source targets", n);
+        });
+    return Future.succeededFuture();
+  }
+
+  private void scrape(Scrape s) {
+    if (stopping || s.inFlight) {
+      return; // the timeout is at most the interval: the one before is about to end
+    }
+    s.inFlight = true;
+    long t0 = System.nanoTime();
+    AppConfig.Target t = s.target;
+    fetch(t)
+        .compose(body -> vertx.executeBlocking(() -> map(t, body, Instant.now()), false))
+        .compose(m -> publish(s, m))
+        .onComplete(
+            ar -> {
+              s.inFlight = false;
+              long now = System.currentTimeMillis();
+              long nanos = System.nanoTime() - t0;
+              if (ar.succeeded()) {
+                s.meters.succeeded(nanos, now, ar.result());
+                s.health.succeeded(now);
+              } else {
+                ScrapeFailure f =
+                    ar.cause() instanceof ScrapeFailure sf
+                        ? sf
+                        : new ScrapeFailure("connect", String.valueOf(ar.cause().getMessage()));
+                s.meters.failed(f.reason(), nanos);
+                s.health.failed(f, now);
+              }
+            });
+  }
+
+  /** The body of one answer, or a ScrapeFailure; never more than max-body-bytes. */
+  private Future<Buffer> fetch(AppConfig.Target t) {
+    Promise<Buffer> body = Promise.promise();
+    long timeout = t.timeout().toMillis();
+    long timer =
+        vertx.setTimer(
+            timeout,
+            id ->
+                body.tryFail(
+                    new ScrapeFailure("timeout", "no complete answer within " + timeout + " ms")));
+    body.future().onComplete(ar -> vertx.cancelTimer(timer));
+    client
+        .request(
+            new RequestOptions()
+                .setMethod(HttpMethod.GET)
+                .setAbsoluteURI(t.url())
+                .setConnectTimeout(timeout)
+                .setIdleTimeout(timeout))
+        .onComplete(
+            ar -> {
+              if (ar.failed()) {
+                body.tryFail(new ScrapeFailure("connect", ar.cause().getMessage()));
+                return;
+              }
+              HttpClientRequest req = ar.result();
+              // A cut-off or late answer: drop the connection (a reset of an HTTP/1.1 stream
+              // only logs an error), the pool opens a new one for the next scrape.
+              body.future().onFailure(e -> req.connection().close());
+              req.putHeader("Accept", ACCEPT);
+              req.send()
+                  .onComplete(
+                      r -> {
+                        if (r.failed()) {
+                          body.tryFail(
+                              new ScrapeFailure("connect", String.valueOf(r.cause().getMessage())));
+                        } else {
+                          read(r.result(), body);
+                        }
+                      });
+            });
+    return body.future();
+  }
+
+  private void read(HttpClientResponse resp, Promise<Buffer> body) {
+    if (resp.statusCode() != 200) {
+      body.tryFail(
+          new ScrapeFailure(
+              "http_status", "HTTP " + resp.statusCode() + " " + resp.statusMessage()));
+      return;
+    }
+    String type = resp.getHeader("Content-Type");
+    if (type == null
+        || !(type.startsWith("text/plain") || type.startsWith("application/openmetrics-text"))) {
+      body.tryFail(
+          new ScrapeFailure(
+              "content_type",
+              "content type '" + type + "' (expected text/plain or application/openmetrics-text)"));
+      return;
+    }
+    int max = config.maxBodyBytes();
+    Buffer buf = Buffer.buffer();
+    resp.handler(
+        chunk -> {
+          if (buf.length() + chunk.length() > max) {
+            body.tryFail(
+                new ScrapeFailure(
+                    "too_large",
+                    "answer longer than sources.max-body-bytes ("
+                        + max
+                        + " bytes); cut off there"));
+          } else if (!body.future().isComplete()) {
+            buf.appendBuffer(chunk);
+          }
+        });
+    resp.exceptionHandler(
+        e -> body.tryFail(new ScrapeFailure("connect", String.valueOf(e.getMessage()))));
+    resp.endHandler(v -> body.tryComplete(buf));
+  }
+
+  /** On a worker: parse, map, validate. */
+  private Mapped map(AppConfig.Target t, Buffer body, Instant now) {
+    PromText.Exposition e;
+    try {
+      e = PromText.parse(body.toString(StandardCharsets.UTF_8), config.maxLineChars());
+    } catch (PromText.ParseException ex) {
+      throw new ScrapeFailure("parse", "not Prometheus text: " + ex.getMessage());
+    }
+    DcgmMapping.Result r = mapping.map(e, t, now);
+    List<String[]> rejected = new ArrayList<>();
+    r.problems().forEach(p -> rejected.add(new String[] {p.reason(), p.message()}));
+    List<Event> events = new ArrayList<>(r.samples().size());
+    for (ObjectNode sample : r.samples()) {
+      ParseResult p = parser.parse(EventType.GPU_SAMPLE, sample, now, null);
+      if (p.ok()) {
+        events.add(p.event());
+      } else {
+        rejected.add(
+            new String[] {
+              "invalid", sample.path("gpu_uuid").asText() + ": " + p.violations().toString()
+            });
+      }
+    }
+    return new Mapped(events, rejected);
+  }
+
+  private Future<Integer> publish(Scrape s, Mapped m) {
+    long now = System.currentTimeMillis();
+    m.rejected().forEach(r -> s.meters.rejected(r[0], 1));
+    if (!m.rejected().isEmpty() && now - s.lastProblemLog >= config.warnEvery().toMillis()) {
+      s.lastProblemLog = now;
+      LOG.warn(
+          "source {} {}: {} samples left out (next report of this target in {} s at the"
+              + " earliest): {}",
+          s.target.kind(),
+          s.target.url(),
+          m.rejected().size(),
+          config.warnEvery().toSeconds(),
+          String.join("; ", m.rejected().stream().limit(5).map(r -> r[0] + ": " + r[1]).toList()));
+    }
+    return publisher
+        .publishAll(m.events(), DCGM)
+        .map(
+            o -> {
+              if (o.failed() > 0) {
+                s.meters.rejected("kafka", o.failed());
+                LOG.warn(
+                    "source {} {}: Kafka did not acknowledge {} of {} samples: {}",
+                    s.target.kind(),
+                    s.target.url(),
+                    o.failed(),
+                    m.events().size(),
+                    o.firstError().getMessage());
+              }
+              return o.acknowledged();
+            });
+  }
+
+  @Override
+  public Future<?> stop() {
+    stopping = true;
+    scrapes.forEach(s -> vertx.cancelTimer(s.timer));
+    return client == null ? Future.succeededFuture() : client.close();
+  }
+}

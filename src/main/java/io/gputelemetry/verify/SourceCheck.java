@@ -1,0 +1,60 @@
+package io.gputelemetry.verify;
+
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.source.DcgmMapping;
+import io.gputelemetry.source.ModelMap;
+import io.gputelemetry.source.PromText;
+import java.io.InputStream;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Instant;
+
+/**
+ * The verify check of one configured source target: it answers, its answer parses, and it gives GPU
+ * samples (what the producer's scrape would make of it). Blocking: verify is a command.
+ */
+final class SourceCheck {
+  private final AppConfig.Sources sources;
+  private final DcgmMapping mapping;
+  private final HttpClient http = HttpClient.newHttpClient();
+
+  SourceCheck(AppConfig.Sources sources, int gapIntervals) {
+    this.sources = sources;
+    this.mapping =
+        new DcgmMapping(sources.gpuModels(), ModelMap.parse(sources.modelMap()), gapIntervals);
+  }
+
+  String run(AppConfig.Target t) throws Exception {
+    HttpResponse<InputStream> r =
+        http.send(
+            HttpRequest.newBuilder(URI.create(t.url())).timeout(t.timeout()).GET().build(),
+            HttpResponse.BodyHandlers.ofInputStream());
+    byte[] body;
+    try (InputStream in = r.body()) {
+      body = in.readNBytes(sources.maxBodyBytes() + 1);
+    }
+    if (r.statusCode() != 200) {
+      throw new IllegalStateException("HTTP " + r.statusCode());
+    }
+    if (body.length > sources.maxBodyBytes()) {
+      throw new IllegalStateException(
+          "answer longer than sources.max-body-bytes (" + sources.maxBodyBytes() + " bytes)");
+    }
+    PromText.Exposition e =
+        PromText.parse(new String(body, StandardCharsets.UTF_8), sources.maxLineChars());
+    DcgmMapping.Result m = mapping.map(e, t, Instant.now());
+    if (m.samples().isEmpty()) {
+      throw new IllegalStateException(
+          "no GPU sample in "
+              + e.samples().size()
+              + " lines"
+              + (m.problems().isEmpty() ? "" : ": " + m.problems().get(0).message()));
+    }
+    return m.samples().size()
+        + " GPU sample(s) parsed"
+        + (m.problems().isEmpty() ? "" : ", " + m.problems().size() + " left out");
+  }
+}
