@@ -100,6 +100,10 @@ class AppConfigTest {
         Map.of("0123456789abcdef", ""),
         config(Map.of("ingest.api-keys", "0123456789abcdef:")).ingest().apiKeys(),
         "an empty tenant after the colon: unbound");
+    assertEquals(
+        Map.of(":0123456789abcdef", ""),
+        config(Map.of("ingest.api-keys", ":0123456789abcdef")).ingest().apiKeys(),
+        "a leading colon is part of the key, not an empty key bound to a tenant");
     for (String bad : List.of("short", "0123456789abcde:acme", "0123456789abcdef:bad tenant")) {
       assertThrows(
           ConfigException.class, () -> config(Map.of("ingest.api-keys", bad)), "refused: " + bad);
