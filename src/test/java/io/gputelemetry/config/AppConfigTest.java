@@ -85,6 +85,22 @@ class AppConfigTest {
   }
 
   @Test
+  void theStandaloneProgressLineIsOffWhenItsIntervalIsEmpty() {
+    assertEquals(Duration.ofSeconds(5), config(Map.of()).standalone().progressInterval());
+    assertEquals(
+        Duration.ZERO,
+        config(Map.of("standalone.progress-interval", "")).standalone().progressInterval());
+    assertEquals(
+        new AppConfig.Standalone(9092, 27017, Duration.ofMinutes(1)),
+        config(
+                Map.of(
+                    "standalone.kafka-port", "9092",
+                    "standalone.mongo-port", "27017",
+                    "standalone.progress-interval", "1m"))
+            .standalone());
+  }
+
+  @Test
   void apiKeysAreKeysOrKeysBoundToATenant() {
     Map<String, String> expected = new LinkedHashMap<>();
     expected.put("0123456789abcdef", "");

@@ -96,6 +96,15 @@ class SettingsTest {
             ConfigException.class,
             () -> Settings.load(null, Map.of("GPUTEL_HTTP_PROT", "1"), Map.of()));
     assertTrue(e.getMessage().contains("GPUTEL_HTTP_PROT"), e.getMessage());
+    ConfigException prefixOnly =
+        assertThrows(
+            ConfigException.class,
+            () -> Settings.load(null, Map.of("GPUTEL_KAFKA_CLIENT_", "1"), Map.of()));
+    assertEquals(
+        "unknown environment setting GPUTEL_KAFKA_CLIENT_: no setting maps to it (see"
+            + " conf/gpu-telemetry.properties for the keys)",
+        prefixOnly.getMessage(),
+        "a pass-through prefix alone names no Kafka setting");
   }
 
   @Test
