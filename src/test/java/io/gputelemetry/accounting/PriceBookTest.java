@@ -17,7 +17,8 @@ import org.junit.jupiter.api.Test;
  */
 class PriceBookTest {
   // GA: 3.60 $/h from 1 000 ms, 7.20 $/h from 2 000 ms, 36 $/h from 3 000 ms, given out of order.
-  private static final PriceBook BOOK =
+  // Built in each test, not in a static initialiser: PIT attributes what a test runs to it.
+  private final PriceBook book =
       new PriceBook(
           Map.of(
               "GA",
@@ -29,35 +30,35 @@ class PriceBookTest {
 
   @Test
   void unsortedPricesApplyFromTheirOwnInstants() {
-    assertNull(BOOK.priceAt("GA", 999), "before the first price");
-    assertEquals(3.6, BOOK.priceAt("GA", 1_000), "from its instant on");
-    assertEquals(3.6, BOOK.priceAt("GA", 1_999));
-    assertEquals(7.2, BOOK.priceAt("GA", 2_000));
-    assertEquals(36, BOOK.priceAt("GA", 3_000));
-    assertEquals(36, BOOK.priceAt("GA", Long.MAX_VALUE));
-    assertNull(BOOK.priceAt("GB", 5_000), "a GPU model the book does not price");
-    assertEquals(Set.of("GA"), BOOK.gpuModels());
+    assertNull(book.priceAt("GA", 999), "before the first price");
+    assertEquals(3.6, book.priceAt("GA", 1_000), "from its instant on");
+    assertEquals(3.6, book.priceAt("GA", 1_999));
+    assertEquals(7.2, book.priceAt("GA", 2_000));
+    assertEquals(36, book.priceAt("GA", 3_000));
+    assertEquals(36, book.priceAt("GA", Long.MAX_VALUE));
+    assertNull(book.priceAt("GB", 5_000), "a GPU model the book does not price");
+    assertEquals(Set.of("GA"), book.gpuModels());
   }
 
   @Test
   void changesAreThoseStrictlyInsideTheSpan() {
-    assertEquals(List.of(2_000L), BOOK.changesBetween("GA", 1_000, 3_000));
-    assertEquals(List.of(1_000L, 2_000L, 3_000L), BOOK.changesBetween("GA", 999, 3_001));
-    assertEquals(List.of(), BOOK.changesBetween("GA", 1_000, 2_000));
-    assertEquals(List.of(), BOOK.changesBetween("GB", 0, 10_000));
+    assertEquals(List.of(2_000L), book.changesBetween("GA", 1_000, 3_000));
+    assertEquals(List.of(1_000L, 2_000L, 3_000L), book.changesBetween("GA", 999, 3_001));
+    assertEquals(List.of(), book.changesBetween("GA", 1_000, 2_000));
+    assertEquals(List.of(), book.changesBetween("GB", 0, 10_000));
   }
 
   @Test
   void theIntegralSplitsAtChangesAndCountsUnpricedTime() {
     // [500, 2 500): 500 ms unpriced, 1 000 ms at 3.60 $/h (0.001 $), 500 ms at 7.20 $/h (0.001 $).
-    PriceBook.Integral i = BOOK.integrate("GA", 500, 2_500);
+    PriceBook.Integral i = book.integrate("GA", 500, 2_500);
     assertEquals(0.002, i.costUsd(), 1e-15);
     assertEquals(500, i.unpricedMillis());
     // [2 000, 3 000) exactly one price: 1 000 ms at 7.20 $/h = 0.002 $.
-    assertEquals(0.002, BOOK.integrate("GA", 2_000, 3_000).costUsd(), 1e-15);
-    assertEquals(0, BOOK.integrate("GA", 2_000, 3_000).unpricedMillis());
-    assertEquals(10_000, BOOK.integrate("GB", 0, 10_000).unpricedMillis());
-    assertEquals(new PriceBook.ListPrice(0.5, 1.5), BOOK.listPrice("m1"));
+    assertEquals(0.002, book.integrate("GA", 2_000, 3_000).costUsd(), 1e-15);
+    assertEquals(0, book.integrate("GA", 2_000, 3_000).unpricedMillis());
+    assertEquals(10_000, book.integrate("GB", 0, 10_000).unpricedMillis());
+    assertEquals(new PriceBook.ListPrice(0.5, 1.5), book.listPrice("m1"));
   }
 
   @Test

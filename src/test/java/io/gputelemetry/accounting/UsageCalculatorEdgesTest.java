@@ -315,4 +315,18 @@ class UsageCalculatorEdgesTest {
     near(1500, rc.fleet().energyJ(), "capped: power x 3 s");
     near(3, rc.fleet().gpuSeconds(), "capped: 3 s covered");
   }
+
+  @Test
+  void aCounterThatDidNotMoveMeansNoEnergyNotThePowerReading() {
+    // Two samples 2 s apart with the same counter reading while power reads 500 W: 0 J drawn by
+    // the counter (a flat counter is a reading, not a reset).
+    UsageCalculator c =
+        new UsageCalculator(
+            F, F + 60_000, 0, 30_000, 3_000, new PriceBook(Map.of(), Map.of()), GpuProfiles.load());
+    c.addSample(new UsageRows.Sample("g1", s(0), H100, "m1", 5_000_000L, 500));
+    c.addSample(new UsageRows.Sample("g1", s(2), H100, "m1", 5_000_000L, 500));
+    Report r = c.report(GroupBy.TENANT);
+    near(0, r.fleet().energyJ(), "flat counter");
+    near(2, r.fleet().gpuSeconds(), "2 s covered");
+  }
 }
