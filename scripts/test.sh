@@ -6,8 +6,8 @@
 #                              (processor killed, store outage, ...), format, static analysis and
 #                              dependency checks (`mvn -B verify -Pfaults`), then mutation testing
 #                              (PIT) of the accounting, config and store packages against their
-#                              thresholds (the event package's run, ~10 minutes, is in the full
-#                              `mvn -Pmutation test` only)
+#                              thresholds (the event and processor runs, about 20 minutes more on a
+#                              loaded 2-core machine, are in the full `mvn -Pmutation test` only)
 #   scripts/test.sh --quick    the tests without the fault tests and without PIT
 #
 # Any other argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages

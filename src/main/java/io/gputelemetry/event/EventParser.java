@@ -286,17 +286,23 @@ public final class EventParser {
                     : n.isNull() ? "null" : n.getNodeType().name().toLowerCase(Locale.ROOT);
   }
 
+  /** The duration in its largest whole unit (a bound is never rounded in a message). */
   static String human(Duration d) {
-    if (d.toDays() > 0 && d.toHours() % 24 == 0) {
-      return d.toDays() + "d";
+    long ms = d.toMillis();
+    if (ms % 1000 != 0) {
+      return ms + "ms";
     }
-    if (d.toHours() > 0 && d.toMinutes() % 60 == 0) {
-      return d.toHours() + "h";
+    long s = ms / 1000;
+    if (s > 0 && s % 86_400 == 0) {
+      return s / 86_400 + "d";
     }
-    if (d.toMinutes() > 0 && d.toSeconds() % 60 == 0) {
-      return d.toMinutes() + "m";
+    if (s > 0 && s % 3600 == 0) {
+      return s / 3600 + "h";
     }
-    return d.toSeconds() + "s";
+    if (s > 0 && s % 60 == 0) {
+      return s / 60 + "m";
+    }
+    return s + "s";
   }
 
   /** Canonical JSON bytes of an event body, as published to Kafka. */

@@ -164,11 +164,19 @@ class UsageApiIT {
           group(one, "B").getDouble("joules_per_token"),
           "B J/token");
       near(C_TOKENS, group(one, "C").getDouble("unmetered_tokens"), "C unmetered");
+      near(A_REQUESTS, group(one, "A").getDouble("requests"), "A requests");
+      near(B_REQUESTS, group(one, "B").getDouble("requests"), "B requests (the late one too)");
+      near(C_REQUESTS, group(one, "C").getDouble("requests"), "C requests");
+      near(A_GPU_SECONDS, group(one, "A").getDouble("gpu_seconds"), "A GPU seconds");
+      near(B_GPU_SECONDS, group(one, "B").getDouble("gpu_seconds"), "B GPU seconds");
+      near(IDLE_GPU_SECONDS, one.getJsonObject("idle").getDouble("gpu_seconds"), "idle GPU s");
       JsonObject totals = one.getJsonObject("totals");
       near(FLEET_COST, totals.getDouble("fleet_gpu_cost_usd"), "fleet cost");
       near(IDLE_COST, totals.getDouble("idle_cost_usd"), "idle cost");
       near(FLEET_ENERGY, totals.getDouble("energy_j"), "fleet energy");
       near(UNPRICED_SECONDS, totals.getDouble("unpriced_gpu_seconds"), "unpriced GPU seconds");
+      near(FLEET_GPU_SECONDS, totals.getDouble("gpu_seconds"), "fleet GPU seconds");
+      near(A_REQUESTS + B_REQUESTS + C_REQUESTS, totals.getDouble("requests"), "fleet requests");
       double sum =
           one.getJsonArray("groups").stream()
                   .map(JsonObject.class::cast)

@@ -296,4 +296,56 @@ class UsageCalculatorEdgesTest {
     // The idle line alone over more steps than the limit: refused before any work.
     assertThrows(UsageCalculator.TooManyCells.class, () -> c.report(GroupBy.MODEL, 59));
   }
+
+  @Test
+  void aGapExactlyTheMaximumIsMeteredByTheCounterAndSharedByTokens() {
+    // One unpriced H100 (idle 70 W) serving m1, samples 3 s apart (exactly the max gap: not
+    // capped): the counter rises 900 J (300 W) while power reads 500 W. Covered [F, F+3): 3 s,
+    // 900 J by the counter, active 900 - 70 x 3 = 690 J, all unpriced. Tokens A 300, B 100:
+    // shares 0.75 / 0.25.
+    UsageCalculator c =
+        new UsageCalculator(
+            F, F + 60_000, 0, 30_000, 3_000, new PriceBook(Map.of(), Map.of()), GpuProfiles.load());
+    c.addSample(new UsageRows.Sample("g1", s(0), H100, "m1", 5_000_000L, 500));
+    c.addSample(new UsageRows.Sample("g1", s(3), H100, "m1", 5_900_000L, 500));
+    c.addTokens(s(1), "m1", "A", 200, 100);
+    c.addTokens(s(2), "m1", "B", 100, 0);
+    Report r = c.report(GroupBy.TENANT);
+    near(900, r.fleet().energyJ(), "fleet energy by the counter");
+    near(690, r.fleet().activeEnergyJ(), "fleet active energy");
+    near(3, r.fleet().unpricedGpuSeconds(), "fleet unpriced seconds");
+    Totals a = r.groups().get("A").total();
+    Totals b = r.groups().get("B").total();
+    near(0.75 * 900, a.energyJ(), "A energy");
+    near(0.25 * 900, b.energyJ(), "B energy");
+    near(0.75 * 690, a.activeEnergyJ(), "A active energy");
+    near(0.25 * 690, b.activeEnergyJ(), "B active energy");
+    near(0.75 * 3, a.gpuSeconds(), "A GPU seconds");
+    near(0.25 * 3, b.unpricedGpuSeconds(), "B unpriced GPU seconds");
+    near(0.75 * 3, a.unpricedGpuSeconds(), "A unpriced GPU seconds");
+    near(0, a.costUsd() + b.costUsd(), "unpriced: no cost");
+    // One millisecond more than the maximum: capped, the last 3 s by power (500 W).
+    UsageCalculator capped =
+        new UsageCalculator(
+            F, F + 60_000, 0, 30_000, 3_000, new PriceBook(Map.of(), Map.of()), GpuProfiles.load());
+    capped.addSample(new UsageRows.Sample("g1", s(0), H100, "m1", 5_000_000L, 500));
+    capped.addSample(new UsageRows.Sample("g1", s(3.001), H100, "m1", 5_900_000L, 500));
+    Report rc = capped.report(GroupBy.TENANT);
+    near(1500, rc.fleet().energyJ(), "capped: power x 3 s");
+    near(3, rc.fleet().gpuSeconds(), "capped: 3 s covered");
+  }
+
+  @Test
+  void aCounterThatDidNotMoveMeansNoEnergyNotThePowerReading() {
+    // Two samples 2 s apart with the same counter reading while power reads 500 W: 0 J drawn by
+    // the counter (a flat counter is a reading, not a reset).
+    UsageCalculator c =
+        new UsageCalculator(
+            F, F + 60_000, 0, 30_000, 3_000, new PriceBook(Map.of(), Map.of()), GpuProfiles.load());
+    c.addSample(new UsageRows.Sample("g1", s(0), H100, "m1", 5_000_000L, 500));
+    c.addSample(new UsageRows.Sample("g1", s(2), H100, "m1", 5_000_000L, 500));
+    Report r = c.report(GroupBy.TENANT);
+    near(0, r.fleet().energyJ(), "flat counter");
+    near(2, r.fleet().gpuSeconds(), "2 s covered");
+  }
 }

@@ -86,6 +86,15 @@ class UsageCalculatorTest {
     near(FLEET_COST, r.fleet().costUsd(), "fleet cost");
     near(FLEET_ENERGY, r.fleet().energyJ(), "fleet energy");
     near(UNPRICED_SECONDS, r.fleet().unpricedGpuSeconds(), "unpriced GPU seconds");
+    near(A_REQUESTS, r.groups().get("A").total().requests(), "A requests");
+    near(B_REQUESTS, r.groups().get("B").total().requests(), "B requests");
+    near(C_REQUESTS, r.groups().get("C").total().requests(), "C requests");
+    near(A_REQUESTS + B_REQUESTS + C_REQUESTS, r.fleet().requests(), "fleet requests");
+    near(A_GPU_SECONDS, r.groups().get("A").total().gpuSeconds(), "A GPU seconds");
+    near(B_GPU_SECONDS, r.groups().get("B").total().gpuSeconds(), "B GPU seconds");
+    near(0, r.groups().get("C").total().gpuSeconds(), "C GPU seconds");
+    near(IDLE_GPU_SECONDS, r.idle().total().gpuSeconds(), "idle GPU seconds");
+    near(FLEET_GPU_SECONDS, r.fleet().gpuSeconds(), "fleet GPU seconds");
     double allocated = r.groups().values().stream().mapToDouble(t -> t.total().costUsd()).sum();
     near(r.fleet().costUsd(), allocated + r.idle().total().costUsd(), "tenants + idle = fleet");
     // The series: step 0 of tenant B holds its m2 cost.

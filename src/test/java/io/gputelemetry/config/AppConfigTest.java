@@ -85,6 +85,22 @@ class AppConfigTest {
   }
 
   @Test
+  void theStandaloneProgressLineIsOffWhenItsIntervalIsEmpty() {
+    assertEquals(Duration.ofSeconds(5), config(Map.of()).standalone().progressInterval());
+    assertEquals(
+        Duration.ZERO,
+        config(Map.of("standalone.progress-interval", "")).standalone().progressInterval());
+    assertEquals(
+        new AppConfig.Standalone(9092, 27017, Duration.ofMinutes(1)),
+        config(
+                Map.of(
+                    "standalone.kafka-port", "9092",
+                    "standalone.mongo-port", "27017",
+                    "standalone.progress-interval", "1m"))
+            .standalone());
+  }
+
+  @Test
   void apiKeysAreKeysOrKeysBoundToATenant() {
     Map<String, String> expected = new LinkedHashMap<>();
     expected.put("0123456789abcdef", "");
@@ -100,6 +116,10 @@ class AppConfigTest {
         Map.of("0123456789abcdef", ""),
         config(Map.of("ingest.api-keys", "0123456789abcdef:")).ingest().apiKeys(),
         "an empty tenant after the colon: unbound");
+    assertEquals(
+        Map.of(":0123456789abcdef", ""),
+        config(Map.of("ingest.api-keys", ":0123456789abcdef")).ingest().apiKeys(),
+        "a leading colon is part of the key, not an empty key bound to a tenant");
     for (String bad : List.of("short", "0123456789abcde:acme", "0123456789abcdef:bad tenant")) {
       assertThrows(
           ConfigException.class, () -> config(Map.of("ingest.api-keys", bad)), "refused: " + bad);

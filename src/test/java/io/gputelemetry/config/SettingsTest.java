@@ -68,14 +68,43 @@ class SettingsTest {
   }
 
   @Test
+  void unknownKeysInTheFileOrOnTheCommandLineAreRejectedNamingTheKeyAndWhereItCameFrom(
+      @TempDir Path dir) throws Exception {
+    Path file = dir.resolve("c.properties");
+    Files.writeString(file, "http.port=7000\nhttp.prot=7001\n");
+    ConfigException inFile =
+        assertThrows(ConfigException.class, () -> Settings.load(file, Map.of(), Map.of()));
+    assertEquals(
+        "unknown setting 'http.prot' in "
+            + file
+            + " (see conf/gpu-telemetry.properties for the keys)",
+        inFile.getMessage());
+    ConfigException onCommandLine =
+        assertThrows(
+            ConfigException.class,
+            () -> Settings.load(null, Map.of(), Map.of("http.port", "1", "http.prot", "1")));
+    assertEquals(
+        "unknown setting 'http.prot' on the command line"
+            + " (see conf/gpu-telemetry.properties for the keys)",
+        onCommandLine.getMessage());
+  }
+
+  @Test
   void unknownKeysAndEnvironmentVariablesAreRejected() {
-    assertThrows(
-        ConfigException.class, () -> Settings.load(null, Map.of(), Map.of("http.prot", "1")));
     ConfigException e =
         assertThrows(
             ConfigException.class,
             () -> Settings.load(null, Map.of("GPUTEL_HTTP_PROT", "1"), Map.of()));
     assertTrue(e.getMessage().contains("GPUTEL_HTTP_PROT"), e.getMessage());
+    ConfigException prefixOnly =
+        assertThrows(
+            ConfigException.class,
+            () -> Settings.load(null, Map.of("GPUTEL_KAFKA_CLIENT_", "1"), Map.of()));
+    assertEquals(
+        "unknown environment setting GPUTEL_KAFKA_CLIENT_: no setting maps to it (see"
+            + " conf/gpu-telemetry.properties for the keys)",
+        prefixOnly.getMessage(),
+        "a pass-through prefix alone names no Kafka setting");
   }
 
   @Test

@@ -8,6 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import io.gputelemetry.json.Json;
+import io.gputelemetry.support.Tries;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -74,7 +75,7 @@ class EventFieldsTest {
         for (int n : new int[] {0, 1, 2, 127, 128, 129, 252, 253, 254, 256, 257}) {
           candidates.add(plain.repeat(n / 3 + 1).substring(0, n));
         }
-        for (int i = 0; i < 2000; i++) {
+        for (int i = 0; i < Tries.of(2000); i++) {
           StringBuilder b = new StringBuilder();
           int n = r.nextInt(20);
           for (int k = 0; k < n; k++) {

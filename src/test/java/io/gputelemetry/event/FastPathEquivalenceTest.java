@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.json.Json;
 import io.gputelemetry.store.StoredEvent;
 import io.gputelemetry.store.StoredEventCodec;
+import io.gputelemetry.support.Tries;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -221,7 +222,8 @@ class FastPathEquivalenceTest {
   void randomCombinationsOfMutationsGetTheSameVerdictAndStoredForm() {
     Random random = new Random(20261129);
     int accepted = 0;
-    for (int i = 0; i < 4000; i++) {
+    int tries = Tries.of(4000);
+    for (int i = 0; i < tries; i++) {
       EventType type = random.nextBoolean() ? EventType.GPU_SAMPLE : EventType.TOKEN_USAGE;
       String json = type == EventType.GPU_SAMPLE ? GPU : TOKEN;
       ObjectNode template = (ObjectNode) tree(json);
@@ -244,8 +246,8 @@ class FastPathEquivalenceTest {
       }
     }
     assertTrue(
-        accepted > 500 && accepted < 4000,
-        "both verdicts occur: " + accepted + " of 4000 accepted");
+        accepted > tries / 8 && accepted < tries,
+        "both verdicts occur: " + accepted + " of " + tries + " accepted");
   }
 
   /**

@@ -4,6 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gputelemetry.support.RequiredTool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -36,20 +37,9 @@ class K6ScriptsTest {
     return p.exitValue();
   }
 
-  private static boolean hasNode() {
-    try {
-      Process p = new ProcessBuilder("node", "--version").redirectErrorStream(true).start();
-      p.getInputStream().readAllBytes();
-      return p.waitFor(30, TimeUnit.SECONDS) && p.exitValue() == 0;
-    } catch (Exception e) {
-      return false;
-    }
-  }
-
   @Test
   void everyScriptParsesAsAModule() throws Exception {
-    assertTrue(
-        hasNode(), "node is not on PATH: apt-get install nodejs (scripts/test.sh installs it)");
+    RequiredTool.require("node", "apt-get install nodejs (scripts/test.sh installs it)");
     StringBuilder out = new StringBuilder();
     assertEquals(0, check(K6, out), out.toString());
     for (String s : SCRIPTS) {
@@ -61,8 +51,7 @@ class K6ScriptsTest {
 
   @Test
   void aBrokenCopyFailsTheCheck(@TempDir Path tmp) throws Exception {
-    assertTrue(
-        hasNode(), "node is not on PATH: apt-get install nodejs (scripts/test.sh installs it)");
+    RequiredTool.require("node", "apt-get install nodejs (scripts/test.sh installs it)");
     Files.createDirectories(tmp.resolve("lib"));
     Files.copy(K6.resolve("lib/events.js"), tmp.resolve("lib/events.js"));
     String single = Files.readString(K6.resolve("ingest-single.js"));

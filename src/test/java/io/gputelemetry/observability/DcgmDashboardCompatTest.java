@@ -12,6 +12,7 @@ import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.support.RequiredTool;
 import java.io.IOException;
 import java.math.BigDecimal;
 import java.nio.charset.StandardCharsets;
@@ -406,17 +407,13 @@ class DcgmDashboardCompatTest {
   }
 
   static String promtool(Path file) throws IOException, InterruptedException {
-    Process p;
-    try {
-      p =
-          new ProcessBuilder("promtool", "test", "rules", file.toString())
-              .redirectErrorStream(true)
-              .start();
-    } catch (IOException e) {
-      throw new AssertionError(
-          "promtool not found (Debian: apt-get install prometheus; scripts/test.sh installs it)",
-          e);
-    }
+    Path promtool =
+        RequiredTool.require(
+            "promtool", "apt-get install prometheus (scripts/test.sh installs it)");
+    Process p =
+        new ProcessBuilder(promtool.toString(), "test", "rules", file.toString())
+            .redirectErrorStream(true)
+            .start();
     String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
     if (!p.waitFor(2, TimeUnit.MINUTES)) {
       p.destroyForcibly();

@@ -2,6 +2,7 @@ package io.gputelemetry.observability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
+import io.gputelemetry.support.RequiredTool;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -17,6 +18,8 @@ class RulesAndDashboardsTest {
 
   @Test
   void promtoolTestsAndTheMetricCrossCheckPass() throws Exception {
+    RequiredTool.require("promtool", "apt-get install prometheus (scripts/test.sh installs it)");
+    RequiredTool.require("jq", "apt-get install jq (scripts/test.sh installs it)");
     Process p =
         new ProcessBuilder("bash", Path.of("scripts", "check-rules.sh").toString())
             .redirectErrorStream(true)

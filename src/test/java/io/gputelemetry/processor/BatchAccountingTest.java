@@ -11,12 +11,14 @@ import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.StoredEvent;
 import io.gputelemetry.store.WriteOutcome;
 import io.gputelemetry.support.Scrapes;
+import io.micrometer.core.instrument.Timer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.TimeUnit;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -124,5 +126,71 @@ class BatchAccountingTest {
             b, new WriteOutcome(3, Set.of(0), Map.of(1, "refused")), NOW.toEpochMilli());
     assertEquals(List.of("GPU-0", "GPU-2"), held.stream().map(Event::scope).toList());
     assertEquals(1, stats.stored.get());
+  }
+
+  private Event sample(String id, Instant ts) {
+    return event(
+        EventType.GPU_SAMPLE,
+        "{\"event_id\":\""
+            + id
+            + "\",\"ts\":\""
+            + ts
+            + "\",\"node\":\"n\",\"gpu_uuid\":\"GPU-"
+            + id
+            + "\",\"gpu_model\":\"X\",\"utilization_pct\":1,\"memory_used_mib\":1,"
+            + "\"memory_total_mib\":2,\"power_w\":3,\"temperature_c\":4}");
+  }
+
+  @Test
+  void newlyStoredSamplesAreCountedTimedAndJudgedLateAgainstTheAllowedLateness() {
+    // Allowed lateness 5 000 ms. Newly stored: 5 000 ms old (on time), 5 001 ms old (late), 1 s in
+    // the future (0 ms end to end). A duplicate 9 s old is neither late nor timed; a refused one
+    // is a write failure. Unpriced: the sample stored as such.
+    long now = NOW.toEpochMilli();
+    Batch b = new Batch(now);
+    add(b, 0, sample("a", NOW.minusMillis(5_000)));
+    add(b, 1, sample("b", NOW.minusMillis(5_001)));
+    ConsumerRecord<String, byte[]> r = new ConsumerRecord<>("t", 0, 2, "k", new byte[] {1});
+    b.track(r);
+    b.add(r, new StoredEvent(sample("c", NOW.plusSeconds(1)), now, true, Double.NaN));
+    add(b, 3, sample("d", NOW.minusSeconds(9)));
+    add(b, 4, sample("e", NOW.minusSeconds(9)));
+    accounting.samples(b, new WriteOutcome(5, Set.of(3), Map.of(4, "refused")), now);
+
+    assertEquals(3.0, Scrapes.settled(telemetry, "telemetry_events_stored_total", "topic", "gpu"));
+    assertEquals(
+        1.0, Scrapes.settled(telemetry, "telemetry_events_duplicate_total", "topic", "gpu"));
+    assertEquals(1.0, Scrapes.settled(telemetry, "telemetry_events_late_total", "topic", "gpu"));
+    assertEquals(
+        1.0,
+        Scrapes.settled(
+            telemetry,
+            "telemetry_store_write_failures_total",
+            "collection",
+            "gpu_metrics",
+            "kind",
+            "data"));
+    assertEquals(
+        1.0, Scrapes.settled(telemetry, "telemetry_unpriced_events_total", "gpu_model", "X"));
+    Timer e2e = telemetry.endToEnd("gpu");
+    assertEquals(3, e2e.count());
+    assertEquals(5_000 + 5_001 + 0, e2e.totalTime(TimeUnit.MILLISECONDS), 1e-6);
+    assertEquals(3, stats.stored.get());
+    assertEquals(1, stats.duplicates.get());
+  }
+
+  @Test
+  void eachNewlyStoredTokenEventIsOneRequestOfItsTenant() {
+    Batch b = new Batch(NOW.toEpochMilli());
+    add(b, 0, tokens("a", "acme", 10, 1));
+    add(b, 1, tokens("b", "acme", 20, 2));
+    add(b, 2, tokens("c", "acme", 30, 3)); // already stored
+    accounting.tokens(b, new WriteOutcome(3, Set.of(2), Map.of()), NOW.toEpochMilli());
+    assertEquals(
+        2.0,
+        Scrapes.settled(telemetry, "telemetry_requests_total", "model", "llama", "tenant", "acme"));
+    assertEquals(2.0, Scrapes.settled(telemetry, "telemetry_events_stored_total", "topic", "tok"));
+    assertEquals(
+        1.0, Scrapes.settled(telemetry, "telemetry_events_duplicate_total", "topic", "tok"));
   }
 }

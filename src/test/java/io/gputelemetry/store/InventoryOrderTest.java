@@ -35,5 +35,15 @@ class InventoryOrderTest {
     assertTrue(
         InventoryUpdate.newer(
             sample("2026-11-28T20:44:51.100Z", "b"), sample("2026-11-28T20:44:51.100500Z", "a")));
+    assertFalse(
+        InventoryUpdate.newer(
+            sample("2026-11-28T20:44:51.100500Z", "a"), sample("2026-11-28T20:44:51.100Z", "b")),
+        "the later microsecond loses to the larger id: the store keeps milliseconds only");
+    Event same = sample("2026-11-28T20:44:51.100Z", "a");
+    assertFalse(InventoryUpdate.newer(same, same), "an event is not newer than itself");
+    assertFalse(
+        InventoryUpdate.newer(same, sample("2026-11-28T20:44:51.101Z", "a")),
+        "one millisecond later with the same id is newer");
+    assertTrue(InventoryUpdate.newer(sample("2026-11-28T20:44:51.101Z", "a"), same));
   }
 }

@@ -58,6 +58,17 @@ public final class AccountingFixture {
   public static final double IDLE_COST = 0.30 + 0.09; // 0.39
   public static final double IDLE_ENERGY = 9000 + 9000; // 18000
   public static final double UNPRICED_SECONDS = 60; // g3
+  // Requests: one per token event, the zero-token one and the late one included.
+  public static final double A_REQUESTS = 3 + 1; // m1 step 0, m1 step 1
+  public static final double B_REQUESTS = 1 + 2 + 1; // m1 step 0, m2 step 0, m1 step 1 (late)
+  public static final double C_REQUESTS = 1; // m9, unmetered
+  // GPU-seconds (g1 60, g2 23 + 30, g3 60, g4 60 = 233): m1's GPUs (g1 and g3, 30 s each per step,
+  // priced or not) go 0.75 / 0.25 to A / B in both steps; m2's 23 s of step 0 to B; g2's step 1
+  // and g4 to idle.
+  public static final double A_GPU_SECONDS = 0.75 * 60 + 0.75 * 60; // 90
+  public static final double B_GPU_SECONDS = 0.25 * 60 + 0.25 * 60 + 23; // 53
+  public static final double IDLE_GPU_SECONDS = 30 + 60; // 90
+  public static final double FLEET_GPU_SECONDS = 60 + 53 + 60 + 60; // 233
   // By model: m1 = A + B shares of m1 = 0.09 $, 18100 J, 1000 tokens; m2 = 0.23 $, 6900 J, 2000
   // tokens.
   public static final double M1_COST = 0.09;

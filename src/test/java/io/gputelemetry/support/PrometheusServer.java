@@ -1,7 +1,5 @@
 package io.gputelemetry.support;
 
-import static org.junit.jupiter.api.Assertions.assertTrue;
-
 import java.io.IOException;
 import java.net.ServerSocket;
 import java.nio.file.Files;
@@ -11,12 +9,12 @@ import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 
 /**
- * A real Prometheus (Debian's /usr/bin/prometheus) in its own process, scraping one target each
+ * A real Prometheus (Debian's, found on the PATH) in its own process, scraping one target each
  * second with the given rule files evaluated each second; its target series carry {@code
  * namespace="ci"}, as the chart's ServiceMonitor would give them a namespace.
  */
 public final class PrometheusServer implements AutoCloseable {
-  private static final Path BIN = Path.of("/usr/bin/prometheus");
+  private static final String INSTALL = "apt-get install prometheus (scripts/test.sh installs it)";
   private final Process process;
   private final String base;
 
@@ -28,9 +26,7 @@ public final class PrometheusServer implements AutoCloseable {
   /** Starts it with its data, configuration and log under {@code dir}, job "gpu-telemetry". */
   public static PrometheusServer start(Path dir, List<Path> ruleFiles, String targetPort)
       throws IOException {
-    assertTrue(
-        Files.isExecutable(BIN),
-        BIN + " is missing: apt-get install prometheus (scripts/test.sh installs it)");
+    Path bin = RequiredTool.require("prometheus", INSTALL);
     Path config = dir.resolve("prometheus.yml");
     Files.writeString(
         config,
@@ -54,7 +50,7 @@ public final class PrometheusServer implements AutoCloseable {
     }
     Process p =
         new ProcessBuilder(
-                BIN.toString(),
+                bin.toString(),
                 "--config.file=" + config,
                 "--storage.tsdb.path=" + dir.resolve("data"),
                 "--web.listen-address=127.0.0.1:" + port,
