@@ -348,4 +348,34 @@ class UsageCalculatorEdgesTest {
     near(0, r.fleet().energyJ(), "flat counter");
     near(2, r.fleet().gpuSeconds(), "2 s covered");
   }
+
+  @Test
+  void timeBeyondASamplesOwnMaxGapIsReportedAsUncoveredNeverBilled() {
+    // g1 (H100, $3.60/h = $0.001/s, power 500 W, no counter), each sample with its own max gap:
+    //   F-5 (30 s) -> F+5 (3 s): gap 10 s, covers [F+2, F+5) = 3 s; [F, F+2) uncovered (2 s; the
+    //     part before `from` is another range's);
+    //   F+5 -> F+35 (30 s): gap exactly the max, covers all 30 s;
+    //   F+35 -> F+50 (10 s): covers [F+40, F+50) = 10 s; 5 s uncovered;
+    //   F+50 -> F+75 (10 s): covers [F+65, F+75), outside the range; [F+50, F+60) uncovered: 10 s.
+    // g2: a gap wholly after the range counts nowhere. Covered 43 s, uncovered 17 s in 3 gaps.
+    UsageCalculator c = calculator(0, 60_000);
+    c.addSample(new UsageRows.Sample("g1", s(-5), H100, "m1", null, 500, 30_000L, false));
+    c.addSample(new UsageRows.Sample("g1", s(5), H100, "m1", null, 500, 3_000L, false));
+    c.addSample(new UsageRows.Sample("g1", s(35), H100, "m1", null, 500, 30_000L, false));
+    c.addSample(new UsageRows.Sample("g1", s(50), H100, "m1", null, 500, 10_000L, false));
+    c.addSample(new UsageRows.Sample("g1", s(75), H100, "m1", null, 500, 10_000L, false));
+    c.addSample(new UsageRows.Sample("g2", s(70), H100, "m1", null, 500, 3_000L, false));
+    c.addSample(new UsageRows.Sample("g2", s(90), H100, "m1", null, 500, 3_000L, false));
+    c.addTokens(s(10), "m1", "A", 100, 100);
+    Report r = c.report(GroupBy.TENANT);
+    near(43, r.fleet().gpuSeconds(), "covered GPU seconds");
+    near(43 * 500, r.fleet().energyJ(), "energy of the covered time only");
+    near(0.043, r.fleet().costUsd(), "cost of the covered time only");
+    near(17, r.fleet().uncoveredGpuSeconds(), "uncovered GPU seconds");
+    assertEquals(3, r.fleet().sampleGaps(), "gaps beyond their max inside the range");
+    // A tenant's view holds its own lines only: the fleet's uncovered time is not its figure.
+    Report own = c.report(GroupBy.TENANT, "A");
+    near(0, own.fleet().uncoveredGpuSeconds(), "a tenant's view");
+    assertEquals(0, own.fleet().sampleGaps(), "a tenant's view");
+  }
 }
