@@ -158,6 +158,13 @@ class SourcesConfigTest {
     assertEquals(500, d.metricLabels().maxModels());
     assertEquals(1000, d.metricLabels().maxTenants());
     assertEquals(5000, d.metricLabels().maxModelTenants());
+    assertEquals(20000, d.api().maxCells());
+    assertEquals(Duration.ofDays(31), d.api().maxRange());
+    assertEquals(3, d.accounting().sampleGapIntervals());
+    assertEquals(Duration.ofSeconds(3), d.accounting().maxSampleGap());
+    assertEquals(new AppConfig.Events(Duration.ofMinutes(5), Duration.ofDays(7)), d.events());
+    assertNull(d.dataDir(), "no data directory unless set");
+    assertEquals(Path.of("/var/lib/gt"), config(Map.of("data-dir", "/var/lib/gt")).dataDir());
     AppConfig c =
         config(
             Map.of(
