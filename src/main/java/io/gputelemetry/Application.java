@@ -28,6 +28,7 @@ import io.vertx.core.VertxOptions;
 import io.vertx.core.spi.observability.HttpRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.micrometer.Label;
+import io.vertx.micrometer.MetricsDomain;
 import io.vertx.micrometer.MicrometerMetricsFactory;
 import io.vertx.micrometer.MicrometerMetricsOptions;
 import java.io.IOException;
@@ -128,9 +129,12 @@ public final class Application implements AutoCloseable {
                         new MicrometerMetricsOptions()
                             .setEnabled(true)
                             // The method as a bounded label (standard methods, else OTHER):
-                            // Vert.x's
-                            // own label would hand Micrometer each invented method, which it keeps.
+                            // Vert.x's own label would hand Micrometer each invented method,
+                            // which it keeps.
                             .setLabels(VERTX_LABELS)
+                            // The HTTP client only scrapes sources, measured per target by
+                            // telemetry_source_*: its Vert.x meters would repeat them.
+                            .addDisabledMetricsCategory(MetricsDomain.HTTP_CLIENT)
                             .setServerRequestTagsProvider(Application::methodTag)
                             .setClientRequestTagsProvider(Application::methodTag)
                             .setPrometheusOptions(

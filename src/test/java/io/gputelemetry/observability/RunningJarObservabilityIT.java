@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.support.Events;
+import io.gputelemetry.support.FixtureExporter;
 import io.gputelemetry.support.JarProcess;
 import io.gputelemetry.support.PrometheusServer;
 import io.vertx.core.json.JsonArray;
@@ -46,13 +47,20 @@ class RunningJarObservabilityIT {
   private static final Pattern KAFKA = Pattern.compile("embedded Kafka at (\\S+) ");
   private static final HttpClient CLIENT = HttpClient.newHttpClient();
   private static JarProcess jar;
+  private static FixtureExporter dcgm;
   private static String base;
   private static String port;
 
   @BeforeAll
   static void start() throws Exception {
+    // A DCGM exporter as a source besides the simulator, so that the per-target source meters
+    // exist: they are exported only for configured targets.
+    dcgm = new FixtureExporter(0, 2);
     jar =
         JarProcess.start(
+            "--source",
+            "dcgm=" + dcgm.url(0),
+            "--simulator",
             "--http-port",
             "0",
             "--rate",
@@ -74,6 +82,9 @@ class RunningJarObservabilityIT {
   static void stop() {
     if (jar != null) {
       jar.close();
+    }
+    if (dcgm != null) {
+      dcgm.close();
     }
   }
 
