@@ -178,12 +178,17 @@ public final class PromText {
     }
 
     private String metricName() throws ParseException {
+      return name(true, "metric");
+    }
+
+    /** A metric name ({@code colons}: ':' allowed) or a label name, interned. */
+    private String name(boolean colons, String what) throws ParseException {
       int from = i;
       while (i < end) {
         char c = s.charAt(i);
         boolean ok =
             c == '_'
-                || c == ':'
+                || (colons && c == ':')
                 || (c >= 'a' && c <= 'z')
                 || (c >= 'A' && c <= 'Z')
                 || (i > from && c >= '0' && c <= '9');
@@ -193,7 +198,7 @@ public final class PromText {
         i++;
       }
       if (i == from) {
-        throw fail("expected a metric name at '" + clip(Math.min(end, from + 20)) + "'");
+        throw fail("expected a " + what + " name at '" + clip(Math.min(end, from + 20)) + "'");
       }
       return intern(from, i);
     }
@@ -210,23 +215,7 @@ public final class PromText {
           i++;
           return labels;
         }
-        int from = i;
-        while (i < end) {
-          char c = s.charAt(i);
-          boolean ok =
-              c == '_'
-                  || (c >= 'a' && c <= 'z')
-                  || (c >= 'A' && c <= 'Z')
-                  || (i > from && c >= '0' && c <= '9');
-          if (!ok) {
-            break;
-          }
-          i++;
-        }
-        if (i == from) {
-          throw fail("expected a label name at '" + clip(Math.min(end, from + 20)) + "'");
-        }
-        String key = intern(from, i);
+        String key = name(false, "label");
         skipBlanks();
         if (i >= end || s.charAt(i) != '=') {
           throw fail("expected '=' after label " + key);
