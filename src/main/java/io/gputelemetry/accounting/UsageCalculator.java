@@ -22,8 +22,8 @@ import java.util.TreeSet;
  * <ul>
  *   <li>GPU time: a sample covers the time since its GPU's previous sample, at most the gap it
  *       allows (its max_gap_s: its source's interval times accounting.sample-gap-intervals; the
- *       calculator's maxGap for a sample without one); the first sample of a GPU covers nothing.
- *       The time beyond the allowed gap is not billed but counted ({@link
+ *       calculator's maxGap for a sample without one); the first sample of a GPU ever covers
+ *       nothing. The time beyond the allowed gap is not billed but counted ({@link
  *       Totals#uncoveredGpuSeconds}, {@link Totals#sampleGaps}) in the fleet's totals. Samples of
  *       MIG instances cover nothing: their parent GPU's samples carry its time. Covered time is
  *       clipped to [from, to), split at step boundaries and at price changes; cost = hourly price
@@ -36,6 +36,12 @@ import java.util.TreeSet;
  * </ul>
  */
 public final class UsageCalculator {
+  /**
+   * The key, grouped by GPU model, of tokens and requests drawn on no GPU (unmetered): the empty
+   * string, which the event schema forbids as a gpu_model (minLength 1), so it is no GPU model's.
+   */
+  public static final String NO_GPU_MODEL = "";
+
   /** What a report is grouped by. */
   public enum GroupBy {
     MODEL,
@@ -54,6 +60,7 @@ public final class UsageCalculator {
     private final double gpuSeconds;
     private final double unpricedGpuSeconds;
     private final double unmeteredTokens;
+    private final double pricedTokens;
     private final double uncoveredGpuSeconds;
     private final long sampleGaps;
 
@@ -67,6 +74,7 @@ public final class UsageCalculator {
       gpuSeconds = a.gpuSeconds;
       unpricedGpuSeconds = a.unpricedGpuSeconds;
       unmeteredTokens = a.unmeteredTokens;
+      pricedTokens = a.pricedTokens;
       uncoveredGpuSeconds = a.uncoveredGpuSeconds;
       sampleGaps = a.sampleGaps;
     }
@@ -124,6 +132,44 @@ public final class UsageCalculator {
     public double unmeteredTokens() {
       return unmeteredTokens;
     }
+
+    /** Tokens with GPU time in their slot: all tokens but the unmetered ones. */
+    public double meteredTokens() {
+      return tokens() - unmeteredTokens;
+    }
+
+    /**
+     * Metered tokens whose GPU time had a price: each slot's tokens times the priced share of the
+     * GPU-seconds they are allocated.
+     */
+    public double pricedTokens() {
+      return pricedTokens;
+    }
+
+    /** Metered tokens drawn on GPU time without a price in force: their cost is unknown. */
+    public double unpricedTokens() {
+      return meteredTokens() - pricedTokens;
+    }
+
+    /** Cost / priced tokens x 10^6; null without priced tokens. */
+    public Double costPer1mTokensUsd() {
+      return pricedTokens > 0 ? costUsd / pricedTokens * 1e6 : null;
+    }
+
+    /** Energy / metered tokens; null without metered tokens. */
+    public Double joulesPerToken() {
+      return meteredTokens() > 0 ? energyJ / meteredTokens() : null;
+    }
+
+    /** Active energy / metered tokens; null without metered tokens. */
+    public Double activeJoulesPerToken() {
+      return meteredTokens() > 0 ? activeEnergyJ / meteredTokens() : null;
+    }
+
+    /** Metered tokens / energy; null without metered tokens or without energy. */
+    public Double tokensPerJoule() {
+      return meteredTokens() > 0 && energyJ > 0 ? meteredTokens() / energyJ : null;
+    }
   }
 
   /** The range of a report and its steps. */
@@ -155,6 +201,8 @@ public final class UsageCalculator {
     double gpuSeconds;
     double unpricedGpuSeconds;
     double unmeteredTokens;
+    double pricedTokens;
+    double pricedGpuSeconds;
     double uncoveredGpuSeconds;
     long sampleGaps;
 
@@ -168,6 +216,8 @@ public final class UsageCalculator {
       gpuSeconds += o.gpuSeconds;
       unpricedGpuSeconds += o.unpricedGpuSeconds;
       unmeteredTokens += o.unmeteredTokens;
+      pricedTokens += o.pricedTokens;
+      pricedGpuSeconds += o.pricedGpuSeconds;
     }
 
     double tokens() {
@@ -182,6 +232,7 @@ public final class UsageCalculator {
       t.activeEnergyJ = activeEnergyJ * share;
       t.gpuSeconds = gpuSeconds * share;
       t.unpricedGpuSeconds = unpricedGpuSeconds * share;
+      t.pricedGpuSeconds = pricedGpuSeconds * share;
       return t;
     }
 
@@ -321,11 +372,56 @@ public final class UsageCalculator {
   }
 
   /**
-   * Adds a stored sample; include samples from maxGap before {@code from} so the first ones have a
-   * predecessor. Thread-safe: the store's readers may call it from their own threads.
+   * Adds a stored sample. Add every sample of the range and of a margin beyond both ends, and then
+   * the neighbours {@link #gpusNeedingPredecessor} and {@link #gpusNeedingSuccessor} ask for, so
+   * that each sample covers what it covers in any other range. Thread-safe: the store's readers may
+   * call it from their own threads.
    */
   public synchronized void addSample(UsageRows.Sample s) {
     samples.add(s);
+  }
+
+  /**
+   * The GPUs (not MIG instances) none of whose added samples is at or before {@code from}: what the
+   * earliest covers depends on the GPU's sample before it, which the caller must add (or know that
+   * there is none: then the earliest is the GPU's first ever and covers nothing).
+   */
+  public synchronized Set<String> gpusNeedingPredecessor() {
+    return edgeGpus(true);
+  }
+
+  /**
+   * The GPUs (not MIG instances) none of whose added samples is at or after {@code to}: the GPU's
+   * next sample, if any, may cover time in the range, and the caller must add it.
+   */
+  public synchronized Set<String> gpusNeedingSuccessor() {
+    return edgeGpus(false);
+  }
+
+  /** The GPUs (not MIG instances) of the samples added. */
+  public synchronized Set<String> gpus() {
+    Set<String> seen = new HashSet<>();
+    for (UsageRows.Sample s : samples) {
+      if (!s.migInstance()) {
+        seen.add(s.gpuUuid());
+      }
+    }
+    return seen;
+  }
+
+  private Set<String> edgeGpus(boolean start) {
+    Set<String> covered = new HashSet<>();
+    Set<String> seen = new TreeSet<>();
+    for (UsageRows.Sample s : samples) {
+      if (!s.migInstance()) {
+        seen.add(s.gpuUuid());
+        if (start ? s.ts() <= range.from() : s.ts() >= range.to()) {
+          covered.add(s.gpuUuid());
+        }
+      }
+    }
+    seen.removeAll(covered);
+    return seen;
   }
 
   /** Adds a stored token event (ignored outside [from, to)). Thread-safe. */
@@ -374,6 +470,9 @@ public final class UsageCalculator {
         long lost = Math.min(a, range.to()) - Math.max(prev.ts(), range.from());
         if (lost > 0) {
           uncovered.uncoveredGpuSeconds += lost / 1000.0;
+        }
+        // A gap counts once, in the range where it began, so that counts add up across ranges.
+        if (prev.ts() >= range.from() && prev.ts() < range.to()) {
           uncovered.sampleGaps++;
         }
       }
@@ -418,6 +517,7 @@ public final class UsageCalculator {
       c.gpuSeconds += ms / 1000.0;
       c.costUsd += cost.costUsd();
       c.unpricedGpuSeconds += cost.unpricedMillis() / 1000.0;
+      c.pricedGpuSeconds += (ms - cost.unpricedMillis()) / 1000.0;
       double j = joulesPerMs * ms;
       c.energyJ += j;
       c.activeEnergyJ += Math.max(0, j - idleW * ms / 1000.0);
@@ -474,6 +574,7 @@ public final class UsageCalculator {
       Map<String, Acc> tenants = tokens.getOrDefault(sm, Map.of());
       double total = tenants.values().stream().mapToDouble(Acc::tokens).sum();
       double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
+      double pricedSecs = gpuCells.values().stream().mapToDouble(c -> c.pricedGpuSeconds).sum();
       if (total <= 0 || model.isEmpty()) {
         if (tenant == null) {
           gpuCells
@@ -503,19 +604,22 @@ public final class UsageCalculator {
         if (gpuCells.isEmpty()) {
           Acc line = t.tokenShare(1.0);
           line.unmeteredTokens = t.tokens();
-          lines.put(key(groupBy, model, te.getKey(), "unknown"), step, line);
+          lines.put(key(groupBy, model, te.getKey(), NO_GPU_MODEL), step, line);
           continue;
         }
         for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
           Acc line = ce.getValue().gpuShare(share);
           // Tokens are split across GPU models only when grouping by GPU model.
           if (groupBy == GroupBy.GPU_MODEL) {
-            line.add(t.tokenShare(gpuSecs > 0 ? ce.getValue().gpuSeconds / gpuSecs : 0));
+            line.add(t.tokenShare(ce.getValue().gpuSeconds / gpuSecs));
+            line.pricedTokens = t.tokens() * ce.getValue().pricedGpuSeconds / gpuSecs;
           }
           lines.put(key(groupBy, model, te.getKey(), ce.getKey()), step, line);
         }
         if (groupBy != GroupBy.GPU_MODEL) {
-          lines.put(key(groupBy, model, te.getKey(), ""), step, t.tokenShare(1.0));
+          Acc line = t.tokenShare(1.0);
+          line.pricedTokens = t.tokens() * pricedSecs / gpuSecs;
+          lines.put(key(groupBy, model, te.getKey(), NO_GPU_MODEL), step, line);
         }
       }
     }
@@ -532,6 +636,7 @@ public final class UsageCalculator {
               fleet.outputTokens += g.outputTokens;
               fleet.requests += g.requests;
               fleet.unmeteredTokens += g.unmeteredTokens;
+              fleet.pricedTokens += g.pricedTokens;
             });
     Map<String, Line> groups = new LinkedHashMap<>();
     lines.totals.forEach((k, v) -> groups.put(k, line(v, lines.series.get(k))));
@@ -557,19 +662,19 @@ public final class UsageCalculator {
     if (groupBy == GroupBy.GPU_MODEL && !gpuCells.isEmpty()) {
       for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
         Acc l = new Acc();
-        l.requests = t.requests * (gpuSecs > 0 ? ce.getValue().gpuSeconds / gpuSecs : 0);
+        l.requests = t.requests * ce.getValue().gpuSeconds / gpuSecs;
         lines.put(ce.getKey(), step, l);
       }
       return;
     }
-    lines.put(key(groupBy, model, tenant, "unknown"), step, line);
+    lines.put(key(groupBy, model, tenant, NO_GPU_MODEL), step, line);
   }
 
   private static String key(GroupBy g, String model, String tenant, String gpuModel) {
     return switch (g) {
       case MODEL -> model;
       case TENANT -> tenant;
-      case GPU_MODEL -> gpuModel.isEmpty() ? "unknown" : gpuModel;
+      case GPU_MODEL -> gpuModel;
     };
   }
 

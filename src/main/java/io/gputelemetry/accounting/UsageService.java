@@ -1,11 +1,19 @@
 package io.gputelemetry.accounting;
 
+import io.gputelemetry.store.GpuRecord;
 import io.gputelemetry.store.Store;
+import io.gputelemetry.store.UsageRows;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
 
 /** Streams the stored events of a range from the store into a {@link UsageCalculator}. */
 public final class UsageService {
+  /** Neighbour reads in flight at once (one indexed document each). */
+  static final int NEIGHBOUR_READS = 64;
+
   private final Vertx vertx;
   private final Store store;
   private final PriceBook prices;
@@ -31,6 +39,11 @@ public final class UsageService {
     this.allocationMillis = allocationMillis;
   }
 
+  /** The allocation interval (the grid tokens and GPU time are matched on), in ms. */
+  public long allocationMillis() {
+    return allocationMillis;
+  }
+
   /**
    * The usage of a range, everyone's ({@code tenant} null) or one tenant's only; fails with {@link
    * UsageCalculator.TooManyCells} when the answer would hold more than {@code maxCells} cells.
@@ -39,10 +52,61 @@ public final class UsageService {
       long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
-    // A sample covers the time before it: read the longest gap a source allows beyond both ends.
+    // A sample covers the time before it: read the longest gap a source allows beyond both ends,
+    // then the neighbours beyond that margin of every GPU whose samples there do not reach past an
+    // end (a sample may allow a longer gap than this deployment's sources), and of every GPU of
+    // the inventory seen before and after the range but not in it (a pause longer than the range).
+    long readFrom = from - lookbackMillis;
+    long readTo = to + lookbackMillis;
     return store
         .usage(from, to, lookbackMillis, calc::addSample, calc::addTokens)
+        .compose(v -> store.gpus(null, null))
+        .compose(
+            inventory -> {
+              Set<String> before = calc.gpusNeedingPredecessor();
+              Set<String> after = calc.gpusNeedingSuccessor();
+              Set<String> seen = calc.gpus();
+              for (GpuRecord g : inventory) {
+                if (!seen.contains(g.gpuUuid())
+                    && g.seen().firstMillis() < readFrom
+                    && g.seen().lastMillis() >= readTo) {
+                  before.add(g.gpuUuid());
+                  after.add(g.gpuUuid());
+                }
+              }
+              return neighbours(calc, before, readFrom, true)
+                  .compose(w -> neighbours(calc, after, readTo, false));
+            })
         // The allocation is CPU work proportional to the range: off the event loop.
         .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
+  }
+
+  /** Adds each GPU's neighbour before (or at and after) an instant, a bounded number at a time. */
+  private Future<Void> neighbours(
+      UsageCalculator calc, Set<String> gpus, long millis, boolean before) {
+    List<String> left = new ArrayList<>(gpus);
+    Future<Void> chain = Future.succeededFuture();
+    for (int i = 0; i < left.size(); i += NEIGHBOUR_READS) {
+      List<String> chunk = left.subList(i, Math.min(left.size(), i + NEIGHBOUR_READS));
+      chain =
+          chain.compose(
+              v -> {
+                List<Future<UsageRows.Sample>> reads = new ArrayList<>(chunk.size());
+                for (String gpu : chunk) {
+                  reads.add(store.neighbour(gpu, millis, before));
+                }
+                return Future.all(reads)
+                    .map(
+                        all -> {
+                          for (Future<UsageRows.Sample> f : reads) {
+                            if (f.result() != null) {
+                              calc.addSample(f.result());
+                            }
+                          }
+                          return null;
+                        });
+              });
+    }
+    return chain;
   }
 }

@@ -316,30 +316,9 @@ public final class MongoStore implements Store {
         each(
             collection(Store.collection(EventType.GPU_SAMPLE))
                 .find(range(fromMillis - sampleMarginMillis, toMillis + sampleMarginMillis))
-                .projection(
-                    include(
-                        "gpu_uuid",
-                        "ts",
-                        "gpu_model",
-                        "model",
-                        "energy_mj",
-                        "power_w",
-                        "max_gap_s",
-                        "mig_parent_uuid"))
+                .projection(SAMPLE_FIELDS)
                 .batchSize(5000),
-            d ->
-                samples.accept(
-                    new UsageRows.Sample(
-                        Documents.text(d, "gpu_uuid"),
-                        Documents.millis(d, "ts"),
-                        Documents.text(d, "gpu_model"),
-                        Documents.text(d, "model"),
-                        d.isNumber("energy_mj") ? Documents.integer(d, "energy_mj") : null,
-                        Documents.number(d, "power_w"),
-                        d.isNumber("max_gap_s")
-                            ? Math.round(Documents.number(d, "max_gap_s") * 1000)
-                            : null,
-                        d.containsKey("mig_parent_uuid"))));
+            d -> samples.accept(usageSample(d)));
     Future<Void> t =
         each(
             collection(Store.collection(EventType.TOKEN_USAGE))
@@ -355,6 +334,41 @@ public final class MongoStore implements Store {
                         Documents.integer(d, "input_tokens"),
                         Documents.integer(d, "output_tokens"))));
     return Future.all(s, t).mapEmpty();
+  }
+
+  /** The fields of a sample accounting reads. */
+  private static final Bson SAMPLE_FIELDS =
+      include(
+          "gpu_uuid",
+          "ts",
+          "gpu_model",
+          "model",
+          "energy_mj",
+          "power_w",
+          "max_gap_s",
+          "mig_parent_uuid");
+
+  private static UsageRows.Sample usageSample(BsonDocument d) {
+    return new UsageRows.Sample(
+        Documents.text(d, "gpu_uuid"),
+        Documents.millis(d, "ts"),
+        Documents.text(d, "gpu_model"),
+        Documents.text(d, "model"),
+        d.isNumber("energy_mj") ? Documents.integer(d, "energy_mj") : null,
+        Documents.number(d, "power_w"),
+        d.isNumber("max_gap_s") ? Math.round(Documents.number(d, "max_gap_s") * 1000) : null,
+        d.containsKey("mig_parent_uuid"));
+  }
+
+  @Override
+  public Future<UsageRows.Sample> neighbour(String gpuUuid, long millis, boolean before) {
+    BsonDateTime t = new BsonDateTime(millis);
+    return all(collection(Store.collection(EventType.GPU_SAMPLE))
+            .find(and(eq("gpu_uuid", gpuUuid), before ? lt("ts", t) : gte("ts", t)))
+            .sort(before ? descending("ts") : ascending("ts"))
+            .limit(1)
+            .projection(SAMPLE_FIELDS))
+        .map(docs -> docs.isEmpty() ? null : usageSample(docs.get(0)));
   }
 
   private static Bson range(long from, long to) {

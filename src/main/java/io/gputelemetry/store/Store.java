@@ -68,6 +68,14 @@ public interface Store {
       Consumer<UsageRows.Sample> samples,
       Consumer<UsageRows.Tokens> tokens);
 
+  /**
+   * One GPU's newest sample with ts before {@code millis} ({@code before} true) or its oldest with
+   * ts at or after it (false); null when there is none. An indexed read of one document: how
+   * accounting finds the neighbour of a range's first or last sample of a GPU outside the margin
+   * {@link #usage} reads.
+   */
+  Future<UsageRows.Sample> neighbour(String gpuUuid, long millis, boolean before);
+
   /** What is missing of the collections and indexes {@link #ensureSchema} creates (empty: none). */
   Future<List<String>> schemaProblems();
 

@@ -103,6 +103,17 @@ public final class ApiRoutes {
       }
       groupBy = UsageCalculator.GroupBy.valueOf(q.text("groupBy").toUpperCase(Locale.ROOT));
       step = q.duration("step") == null ? 0 : q.duration("step").toMillis();
+      long grid = usage.allocationMillis();
+      if (step % grid != 0) {
+        // Tokens are matched to GPU time per allocation interval: a step across the grid would
+        // cut intervals and change the figures with the step.
+        throw new QueryParams.BadParameter(
+            "step",
+            "must be a multiple of the allocation interval "
+                + (grid % 1000 == 0 ? grid / 1000 + "s" : grid + "ms")
+                + " (accounting.allocation-interval), so that the figures do not depend on the"
+                + " step");
+      }
       if (step > 0 && (to - from + step - 1) / step > config.maxSteps()) {
         throw new QueryParams.BadParameter(
             "step",

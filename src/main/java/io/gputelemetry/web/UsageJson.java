@@ -94,26 +94,27 @@ final class UsageJson {
   }
 
   private static void totals(JsonGenerator g, UsageCalculator.Totals t) throws IOException {
-    double tokens = t.tokens();
     g.writeNumberField("input_tokens", t.inputTokens());
     g.writeNumberField("output_tokens", t.outputTokens());
-    g.writeNumberField("total_tokens", tokens);
+    g.writeNumberField("total_tokens", t.tokens());
+    g.writeNumberField("priced_tokens", t.pricedTokens());
+    g.writeNumberField("unpriced_tokens", t.unpricedTokens());
+    g.writeNumberField("unmetered_tokens", t.unmeteredTokens());
     g.writeNumberField("requests", t.requests());
     g.writeNumberField("cost_usd", t.costUsd());
     g.writeNumberField("energy_j", t.energyJ());
     g.writeNumberField("active_energy_j", t.activeEnergyJ());
     g.writeNumberField("gpu_seconds", t.gpuSeconds());
     g.writeNumberField("unpriced_gpu_seconds", t.unpricedGpuSeconds());
-    g.writeNumberField("unmetered_tokens", t.unmeteredTokens());
-    ratio(g, "cost_per_1m_tokens_usd", tokens > 0, t.costUsd() / tokens * 1e6);
-    ratio(g, "joules_per_token", tokens > 0, t.energyJ() / tokens);
-    ratio(g, "active_joules_per_token", tokens > 0, t.activeEnergyJ() / tokens);
-    ratio(g, "tokens_per_joule", t.energyJ() > 0, tokens / t.energyJ());
+    ratio(g, "cost_per_1m_tokens_usd", t.costPer1mTokensUsd());
+    ratio(g, "joules_per_token", t.joulesPerToken());
+    ratio(g, "active_joules_per_token", t.activeJoulesPerToken());
+    ratio(g, "tokens_per_joule", t.tokensPerJoule());
   }
 
-  private static void ratio(JsonGenerator g, String name, boolean defined, double value)
-      throws IOException {
-    if (defined) {
+  /** A ratio, or null where its denominator is 0 (never a made-up 0). */
+  private static void ratio(JsonGenerator g, String name, Double value) throws IOException {
+    if (value != null) {
       g.writeNumberField(name, value);
     } else {
       g.writeNullField(name);

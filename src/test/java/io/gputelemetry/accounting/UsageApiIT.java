@@ -51,7 +51,7 @@ class UsageApiIT {
   }
 
   /** Cells an answer may hold in these tests: the 30 s queries hold (3 tenants + idle) x 2. */
-  private static final int MAX_CELLS = 200;
+  private static final int MAX_CELLS = 100;
 
   private void ingest(RunningPipeline p, AccountingFixture f) throws Exception {
     post(p, IngestRoutes.GPU_ROUTE, new JsonArray(f.samples));
@@ -102,15 +102,29 @@ class UsageApiIT {
    * holds, are 400s naming the parameter (no 500, no answer built).
    */
   private void answersTooLargeOrOutOfRangeAre400(RunningPipeline p, String base) throws Exception {
-    // Tenants A, B, C and the idle line over 60 one-second steps: 4 x 60 = 240 cells > 200.
-    HttpResponse<String> r = query(p, base, "tenant", "1s");
+    // Tenants A, B, C and the idle line over [t0 - 14 min, t0 + 1 min) in 30 s steps (steps must
+    // be multiples of the 30 s allocation interval): 4 x 30 = 120 cells > 100.
+    HttpResponse<String> r =
+        p.get(
+            base
+                + "/api/v1/usage?groupBy=tenant&step=30s&from="
+                + t0.minusSeconds(840)
+                + "&to="
+                + t0.plusSeconds(60));
     assertEquals(400, r.statusCode(), r.body());
     JsonObject error = new JsonObject(r.body());
     assertEquals("too_many_cells", error.getString("code"));
-    assertEquals(240L, error.getLong("cells"));
+    assertEquals(120L, error.getLong("cells"));
     assertEquals(MAX_CELLS, error.getInteger("limit"));
     assertTrue(error.getString("error").contains("api.max-cells"), r.body());
     String range = "/api/v1/usage?from=" + t0 + "&to=" + t0.plusSeconds(60);
+    HttpResponse<String> offGrid = p.get(base + range + "&step=45s");
+    assertEquals(400, offGrid.statusCode(), offGrid.body());
+    JsonObject e = new JsonObject(offGrid.body());
+    assertEquals("bad_parameter", e.getString("code"));
+    assertEquals("step", e.getString("parameter"));
+    assertTrue(
+        e.getString("error").contains("multiple of the allocation interval 30s"), offGrid.body());
     for (String[] bad :
         new String[][] {
           {range + "&step=99999999999999999999999s", "step"},
@@ -288,7 +302,7 @@ class UsageApiIT {
               "?from=2026-01-02T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
               "?from=2025-01-01T00:00:00Z&to=2026-01-01T00:00:00Z", "to",
               "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&groupBy=colour", "groupBy",
-              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=1s", "step",
+              "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=90s", "step",
               "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&step=soon", "step",
               "?from=2026-01-01T00:00:00Z&to=2026-01-02T00:00:00Z&group_by=tenant", "group_by",
               "?from=2026-01-01T00:00:00Z&from=2026-01-01T00:00:01Z&to=2026-01-02T00:00:00Z",

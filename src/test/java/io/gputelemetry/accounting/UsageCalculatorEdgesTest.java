@@ -220,14 +220,18 @@ class UsageCalculatorEdgesTest {
   }
 
   @Test
-  void tokensOfAModelWithoutGpuTimeAreUnmeteredAndGroupedUnderUnknownGpuModel() {
+  void tokensOfAModelWithoutGpuTimeAreUnmeteredAndGroupedUnderTheReservedNoGpuModelKey() {
     UsageCalculator c = calculator(30_000, 30_000);
     addFleet(c);
     c.addTokens(s(3), "m9", "C", 10, 30);
     Report byGpu = c.report(GroupBy.GPU_MODEL);
-    near(40, byGpu.groups().get("unknown").total().unmeteredTokens(), "10 + 30");
-    near(40, byGpu.groups().get("unknown").total().tokens(), "the tokens are still reported");
-    near(0, byGpu.groups().get("unknown").total().costUsd(), "unknown cost, not priced");
+    Totals none = byGpu.groups().get(UsageCalculator.NO_GPU_MODEL).total();
+    assertEquals("", UsageCalculator.NO_GPU_MODEL, "a name the schema forbids as a gpu_model");
+    near(40, none.unmeteredTokens(), "10 + 30");
+    near(40, none.tokens(), "the tokens are still reported");
+    near(0, none.costUsd(), "unknown cost, not priced");
+    assertNull(none.costPer1mTokensUsd(), "no priced tokens: no cost per token");
+    assertNull(none.joulesPerToken(), "no metered tokens: no energy per token");
     near(40, byGpu.fleet().unmeteredTokens(), "fleet unmetered");
   }
 
@@ -357,7 +361,9 @@ class UsageCalculatorEdgesTest {
     //   F+5 -> F+35 (30 s): gap exactly the max, covers all 30 s;
     //   F+35 -> F+50 (10 s): covers [F+40, F+50) = 10 s; 5 s uncovered;
     //   F+50 -> F+75 (10 s): covers [F+65, F+75), outside the range; [F+50, F+60) uncovered: 10 s.
-    // g2: a gap wholly after the range counts nowhere. Covered 43 s, uncovered 17 s in 3 gaps.
+    // g2: a gap wholly after the range counts nowhere. Covered 43 s, uncovered 17 s. A gap is
+    // counted in the range where it began: F+35 -> F+50 and F+50 -> F+75 here; F-5 -> F+5 began
+    // in the range before (its 2 s in this range are uncovered time here all the same).
     UsageCalculator c = calculator(0, 60_000);
     c.addSample(new UsageRows.Sample("g1", s(-5), H100, "m1", null, 500, 30_000L, false));
     c.addSample(new UsageRows.Sample("g1", s(5), H100, "m1", null, 500, 3_000L, false));
@@ -372,7 +378,7 @@ class UsageCalculatorEdgesTest {
     near(43 * 500, r.fleet().energyJ(), "energy of the covered time only");
     near(0.043, r.fleet().costUsd(), "cost of the covered time only");
     near(17, r.fleet().uncoveredGpuSeconds(), "uncovered GPU seconds");
-    assertEquals(3, r.fleet().sampleGaps(), "gaps beyond their max inside the range");
+    assertEquals(2, r.fleet().sampleGaps(), "gaps beyond their max that began in the range");
     // A tenant's view holds its own lines only: the fleet's uncovered time is not its figure.
     Report own = c.report(GroupBy.TENANT, "A");
     near(0, own.fleet().uncoveredGpuSeconds(), "a tenant's view");

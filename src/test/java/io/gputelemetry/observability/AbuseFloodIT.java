@@ -198,7 +198,12 @@ class AbuseFloodIT {
   void aUsageQueryOverEveryModelAtTwoThousandStepsIsRefusedNamingTheLimit() throws Exception {
     Instant to = Instant.now().truncatedTo(ChronoUnit.SECONDS).plusSeconds(60);
     HttpResponse<String> r =
-        get("/api/v1/usage?from=" + to.minusSeconds(2000) + "&to=" + to + "&groupBy=model&step=1s");
+        get(
+            "/api/v1/usage?from="
+                + to.minusSeconds(2000 * 60)
+                + "&to="
+                + to
+                + "&groupBy=model&step=60s");
     assertEquals(400, r.statusCode(), r.body());
     JsonObject error = new JsonObject(r.body());
     assertEquals("too_many_cells", error.getString("code"));
