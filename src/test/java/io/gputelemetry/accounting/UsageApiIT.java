@@ -169,10 +169,16 @@ class UsageApiIT {
           "B cost (includes the late event's share)");
       near(B_ENERGY, group(one, "B").getDouble("energy_j"), "B energy");
       near(B_INPUT + B_OUTPUT, group(one, "B").getDouble("total_tokens"), "B tokens");
+      // Cost per token over priced tokens only: m1's GPU time is half unpriced (g3), so B's
+      // 250 m1 tokens count 125 priced beside its 2000 m2 tokens (docs/accounting.md).
+      near(2125, group(one, "B").getDouble("priced_tokens"), "B priced tokens");
+      near(125, group(one, "B").getDouble("unpriced_tokens"), "B unpriced tokens");
       near(
-          B_COST / (B_INPUT + B_OUTPUT) * 1e6,
+          B_COST / 2125 * 1e6,
           group(one, "B").getDouble("cost_per_1m_tokens_usd"),
-          "B $/1M tokens");
+          "B $/1M priced tokens");
+      assertTrue(group(one, "C").getValue("cost_per_1m_tokens_usd") == null, "C: nothing priced");
+      assertTrue(one.getJsonObject("idle").getValue("tokens_per_joule") == null, "idle: no tokens");
       near(
           B_ENERGY / (B_INPUT + B_OUTPUT),
           group(one, "B").getDouble("joules_per_token"),
