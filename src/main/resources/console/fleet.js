@@ -142,7 +142,9 @@ export default {
       history.set(g.gpu_uuid, hist);
     }
     for (const k of history.keys()) if (!seen.has(k)) history.delete(k);
+    const t0 = performance.now();
     render();
+    performance.measure('fleet-render', { start: t0 }); // for the benchmark
   },
   unmount() { detail?.destroy(); detail = null; },
 };

@@ -104,10 +104,14 @@ public final class ConsoleFleetBench {
                             + " gaps.length))]; done({frames: gaps.length, p50: q(0.5), p95:"
                             + " q(0.95), p99: q(0.99), max: gaps[gaps.length - 1], over50:"
                             + " gaps.filter(g => g > 50).length, longTasks: longs.length,"
-                            + " longestTask: Math.max(0, ...longs)}); } }"
-                            + "requestAnimationFrame(tick);");
+                            + " longestTask: Math.max(0, ...longs), apiMs:"
+                            + " avg(performance.getEntriesByType('resource').filter(e =>"
+                            + " e.name.includes('/api/v1/gpus')).map(e => e.duration)), renderMs:"
+                            + " avg(performance.getEntriesByName('fleet-render').map(e =>"
+                            + " e.duration))}); } }function avg(a) { return a.length ? a.reduce((x,"
+                            + " y) => x + y) / a.length : -1; }requestAnimationFrame(tick);");
         System.out.println("frames over " + seconds + " s of refreshes every 5 s (ms): " + frames);
-        for (String f : List.of("p50", "p95", "p99", "max", "longestTask")) {
+        for (String f : List.of("p50", "p95", "p99", "max", "longestTask", "apiMs", "renderMs")) {
           System.out.printf("  %s %.1f ms%n", f, ((Number) frames.get(f)).doubleValue());
         }
       } finally {
