@@ -13,7 +13,7 @@
 # Any other argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages
 # (installed with apt-get when run as root or with sudo, otherwise the command to run is printed):
 #   prometheus (promtool and the server), nodejs (k6 scripts' syntax), jq and python3-yaml (rules
-#   and dashboards checks).
+#   and dashboards checks), chromium and chromium-driver (the web console's browser tests).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,6 +24,8 @@ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ] || missing+=(p
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v jq >/dev/null 2>&1 || missing+=(jq)
 { python3 -c 'import yaml' 2>/dev/null || /usr/bin/python3 -c 'import yaml' 2>/dev/null; } || missing+=(python3-yaml)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" -eq 0 ]; then

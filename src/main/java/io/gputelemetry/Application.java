@@ -194,6 +194,21 @@ public final class Application implements AutoCloseable {
       routes.add(ingest::install);
     }
     routes.add(io.gputelemetry.web.OpenApiRoute::install);
+    routes.add(
+        new io.gputelemetry.web.PipelineRoute(
+                role.name().toLowerCase(Locale.ROOT),
+                processor == null ? null : processor.stats(),
+                producer == null
+                    ? null
+                    : () -> producer.publisher() == null ? 0 : producer.publisher().acked(),
+                health,
+                telemetry,
+                role == AppConfig.Role.PROCESSOR ? List.of() : config.sources().targets())
+            ::install);
+    routes.add(
+        role == AppConfig.Role.PRODUCER
+            ? io.gputelemetry.web.ConsoleRoutes::installPointer
+            : io.gputelemetry.web.ConsoleRoutes::install);
     // Several event loops serve the port (Vert.x shares one host:port between them round-robin):
     // ingest parses and validates on the event loop, so one loop would cap it at one core.
     int instances =

@@ -320,6 +320,15 @@ public final class Telemetry implements AutoCloseable {
     counter(INGEST_BACKPRESSURE, "route", route).increment();
   }
 
+  /** Events rejected at ingest since start, every topic and reason together (for the console). */
+  public double rejectedTotal() {
+    String prefix = REJECTED.name() + '\u0000';
+    return counters.entrySet().stream()
+        .filter(e -> e.getKey().startsWith(prefix))
+        .mapToDouble(e -> e.getValue().total())
+        .sum();
+  }
+
   public void eventsRejected(String topic, String reason, long n) {
     counter(REJECTED, "topic", topic, "reason", reason).increment((double) n);
   }

@@ -62,6 +62,11 @@ final class ZeroFirstCounters {
       total.add(1);
     }
 
+    /** What the series has counted, exposed or not yet. */
+    double total() {
+      return total.sum();
+    }
+
     /** 0 during the first scrape after the series was created, the total afterwards. */
     double exposed() {
       return scrapes.get() > bornAt + 1 ? total.sum() : 0;

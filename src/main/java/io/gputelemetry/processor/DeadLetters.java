@@ -123,7 +123,13 @@ final class DeadLetters {
                   md -> {
                     b.deadLetterSent(i);
                     telemetry.eventsDlq(r.topic(), d.reason(), 1);
-                    stats.dlq.incrementAndGet();
+                    stats.deadLettered(
+                        new ProcessorStats.DeadLetterNote(
+                            System.currentTimeMillis(),
+                            r.topic(),
+                            r.partition(),
+                            r.offset(),
+                            d.reason()));
                   }));
     }
     return Future.all(sends).mapEmpty();

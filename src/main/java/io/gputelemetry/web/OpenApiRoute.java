@@ -37,7 +37,8 @@ public final class OpenApiRoute {
     return load(RESOURCE);
   }
 
-  private static Buffer load(String resource) {
+  /** A resource of the jar, read once at start. */
+  static Buffer load(String resource) {
     try (InputStream in = OpenApiRoute.class.getClassLoader().getResourceAsStream(resource)) {
       if (in == null) {
         throw new IllegalStateException(resource + " missing from the classpath");

@@ -33,7 +33,10 @@ final class RouteAccess implements Handler<RoutingContext> {
   /** Every route of every role. The docs (docs/security.md, openapi.yaml) repeat this table. */
   static final List<Rule> RULES =
       List.of(
-          open("/", "the console's page"),
+          open("/", "the console's page (the producer: where the console lives)"),
+          open("/console/*", "the console's scripts, styles and charts library"),
+          open(
+              "/api/v1/me", "what the presented key may do (its scopes and tenant), never the key"),
           open("/openapi.yaml", "the API description"),
           open("/schemas/*", "the event schemas"),
           open("/health/live", "liveness probe; says UP only"),
@@ -55,7 +58,13 @@ final class RouteAccess implements Handler<RoutingContext> {
               true,
               "usage and cost; a tenant-bound key sees its own tenant only"),
           new Rule(HttpMethod.GET, "/api/v1/gpus", Scope.READ, false, "the fleet's GPU inventory"),
-          new Rule(HttpMethod.GET, "/api/v1/gpus/:uuid", Scope.READ, false, "one GPU's series"));
+          new Rule(HttpMethod.GET, "/api/v1/gpus/:uuid", Scope.READ, false, "one GPU's series"),
+          new Rule(
+              HttpMethod.GET,
+              "/api/v1/pipeline",
+              Scope.READ,
+              false,
+              "this process's pipeline totals, readiness, recent dead letters, sources"));
 
   private final KeyRing keys;
 

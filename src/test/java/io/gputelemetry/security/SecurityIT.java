@@ -118,6 +118,33 @@ class SecurityIT {
   }
 
   @Test
+  void theConsoleIsOpenButItsFiguresNeedAReadKey() throws Exception {
+    HttpResponse<String> page = get("/", null);
+    assertEquals(200, page.statusCode());
+    assertTrue(
+        page.headers()
+            .firstValue("Content-Security-Policy")
+            .orElse("")
+            .contains("default-src 'self'"),
+        "the console runs scripts of its own origin only");
+    assertEquals(200, get("/console/app.js", null).statusCode());
+    assertEquals(404, get("/console/nothing.js", null).statusCode(), "only the shipped files");
+    // What an anonymous caller may do: nothing here, so the console asks for a key.
+    JsonObject anonymous = new JsonObject(get("/api/v1/me", null).body());
+    assertFalse(anonymous.getBoolean("identified"));
+    assertEquals(new JsonArray(), anonymous.getJsonArray("scopes"));
+    HttpResponse<String> acme = get("/api/v1/me", "read-acme");
+    assertEquals("acme", new JsonObject(acme.body()).getString("tenant"));
+    assertEquals(new JsonArray().add("read"), new JsonObject(acme.body()).getJsonArray("scopes"));
+    assertFalse(acme.body().contains(KEYS.get("read-acme")), "the key is never echoed");
+    // The pipeline view is the fleet's: read, not bound to a tenant.
+    assertEquals(401, get("/api/v1/pipeline", null).statusCode());
+    assertForbidden(get("/api/v1/pipeline", "read-acme"), "read");
+    assertForbidden(get("/api/v1/pipeline", "prometheus"), "read");
+    assertEquals(200, get("/api/v1/pipeline", "reader").statusCode());
+  }
+
+  @Test
   void openRoutesStayOpenAndSayNoMoreThanTheStatus() throws Exception {
     assertEquals(200, get("/openapi.yaml", null).statusCode());
     assertEquals(200, get("/schemas/gpu.metrics.v1.schema.json", null).statusCode());

@@ -42,6 +42,10 @@ class RouteAccessTest {
     assertNull(RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus/a/b"));
     assertNull(RouteAccess.rule(HttpMethod.GET, "/metrics/x"));
     assertNull(RouteAccess.rule(HttpMethod.GET, "/admin"));
+    assertNull(RouteAccess.rule(HttpMethod.GET, "/console/app.js").scope());
+    assertNull(RouteAccess.rule(HttpMethod.GET, "/api/v1/me").scope());
+    assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/pipeline").scope());
+    assertFalse(RouteAccess.rule(HttpMethod.GET, "/api/v1/pipeline").tenantBound());
   }
 
   @Test
@@ -64,7 +68,8 @@ class RouteAccessTest {
                     .fields()
                     .forEachRemaining(
                         op -> {
-                          String p = path.getKey().replace("{uuid}", "GPU-1");
+                          String p =
+                              path.getKey().replace("{uuid}", "GPU-1").replace("{file}", "app.js");
                           RouteAccess.Rule rule =
                               RouteAccess.rule(HttpMethod.valueOf(op.getKey().toUpperCase()), p);
                           assertNotNull(rule, op.getKey() + " " + p);
@@ -88,7 +93,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(11, seen.size(), seen.toString());
+    assertEquals(15, seen.size(), seen.toString());
   }
 
   @Test
@@ -102,6 +107,8 @@ class RouteAccessTest {
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
       OpenApiRoute.install(router);
+      ConsoleRoutes.install(router);
+      new PipelineRoute("standalone", null, null, null, null, List.of()).install(router);
       List<String> checked = new ArrayList<>();
       for (Route r : router.getRoutes()) {
         if (r.getPath() == null) {
@@ -118,6 +125,8 @@ class RouteAccessTest {
       assertTrue(checked.contains("POST /v1/gpu-metrics"), checked.toString());
       assertTrue(checked.contains("GET /api/v1/gpus/:uuid"), checked.toString());
       assertTrue(checked.contains("GET /openapi.yaml"), checked.toString());
+      assertTrue(checked.contains("GET /console/app.js"), checked.toString());
+      assertTrue(checked.contains("GET /api/v1/pipeline"), checked.toString());
     } finally {
       vertx.close();
     }

@@ -1,0 +1,458 @@
+package io.gputelemetry.web;
+
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.gputelemetry.processor.ProcessorStats;
+import io.gputelemetry.support.RequiredTool;
+import io.gputelemetry.support.RunningPipeline;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.math.BigDecimal;
+import java.math.MathContext;
+import java.math.RoundingMode;
+import java.net.URLEncoder;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.time.Duration;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestMethodOrder;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.logging.LogEntry;
+import org.openqa.selenium.logging.LogType;
+import org.openqa.selenium.logging.LoggingPreferences;
+
+/**
+ * The web console in a real browser (Debian's headless Chromium through chromedriver): a producer
+ * with a bounded simulator run and a processor, read authorization on; once everything is stored,
+ * each page is opened with a key and what it shows is checked against the JSON API for the same
+ * range. Any browser-console error or failed request fails the test. Screenshots of each page,
+ * light and dark, go to {@code target/console-screenshots/}.
+ */
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
+class ConsoleBrowserIT {
+  private static final String READ_KEY = "console-read-key-0123456789abcdef";
+  private static final String TENANT_KEY = "console-acme-key-0123456789abcdef";
+  private static final Path SHOTS = Path.of("target", "console-screenshots");
+  private static final Duration WAIT = Duration.ofSeconds(30);
+
+  private static RunningPipeline pipeline;
+  private static ChromeDriver browser;
+  private static String console;
+
+  @BeforeAll
+  static void startPipelineAndBrowser() throws Exception {
+    Path chromium = RequiredTool.require("chromium", "apt-get install -y chromium chromium-driver");
+    Path driver =
+        RequiredTool.require("chromedriver", "apt-get install -y chromium chromium-driver");
+    Path keys = Files.createTempFile("console-keys", ".txt");
+    Files.writeString(
+        keys,
+        "reader:"
+            + sha256(READ_KEY)
+            + ":read\n"
+            + "acme-reader:"
+            + sha256(TENANT_KEY)
+            + ":read:tenant=acme\n");
+    pipeline =
+        new RunningPipeline(
+            Map.of(
+                "simulator.enabled", "true",
+                "simulator.rate", "200",
+                "simulator.count", "400",
+                "auth.keys-file", keys.toString()));
+    // Everything the bounded run produced is stored (or dead-lettered) before any page opens.
+    pipeline
+        .producer()
+        .producer()
+        .simulationDone()
+        .toCompletionStage()
+        .toCompletableFuture()
+        .get(60, java.util.concurrent.TimeUnit.SECONDS);
+    long acked = pipeline.producer().producer().publisher().acked();
+    ProcessorStats s = pipeline.processor().processor().stats();
+    await()
+        .atMost(Duration.ofSeconds(60))
+        .until(() -> s.stored.get() + s.duplicates.get() + s.dlq.get() >= acked);
+    console = pipeline.processorUrl() + "/";
+
+    ChromeOptions options = new ChromeOptions();
+    options.setBinary(chromium.toFile());
+    options.addArguments(
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-background-networking",
+        "--lang=en-US",
+        "--window-size=1400,1000");
+    LoggingPreferences logs = new LoggingPreferences();
+    logs.enable(LogType.BROWSER, java.util.logging.Level.ALL);
+    options.setCapability("goog:loggingPrefs", logs);
+    browser =
+        new ChromeDriver(
+            new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(),
+            options);
+    browser.manage().timeouts().scriptTimeout(WAIT);
+    Files.createDirectories(SHOTS);
+    browser.get(console);
+    logIn(READ_KEY);
+  }
+
+  @AfterAll
+  static void stop() {
+    if (browser != null) {
+      browser.quit();
+    }
+    if (pipeline != null) {
+      pipeline.close();
+    }
+  }
+
+  /** A browser-console error or a failed request (Chromium logs both) fails the test. */
+  @AfterEach
+  void noBrowserErrors() {
+    List<String> errors = new ArrayList<>();
+    for (LogEntry e : browser.manage().logs().get(LogType.BROWSER)) {
+      if (e.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
+        errors.add(e.getLevel() + " " + e.getMessage());
+      }
+    }
+    assertEquals(List.of(), errors, "the browser's console");
+  }
+
+  @Test
+  @Order(1)
+  void fleetGridListsEveryGpuWithItsValues() throws Exception {
+    open("#/fleet", "fleet");
+    JsonArray gpus = api("/api/v1/gpus?limit=1000", READ_KEY).getJsonArray("gpus");
+    assertEquals(8, gpus.size(), "the simulator's 2 nodes x 4 GPUs");
+    List<WebElement> rows = browser.findElements(By.cssSelector("#fleet-table tbody tr"));
+    assertEquals(gpus.size(), rows.size());
+    for (int i = 0; i < gpus.size(); i++) {
+      JsonObject g = gpus.getJsonObject(i);
+      JsonObject last = g.getJsonObject("last");
+      List<String> cells =
+          cells(
+              browser.findElement(
+                  By.cssSelector("#fleet-table tr[data-uuid='" + g.getString("gpu_uuid") + "']")));
+      assertEquals(g.getString("status"), cells.get(0));
+      assertEquals(g.getString("node"), cells.get(1));
+      assertEquals(g.getString("gpu_model"), cells.get(3));
+      assertEquals(g.getString("model"), cells.get(4));
+      assertEquals(decimals(last.getDouble("utilization_pct"), 1) + " %", cells.get(5));
+      assertEquals(
+          decimals(last.getDouble("memory_used_mib") / 1024, 1)
+              + " GiB / "
+              + decimals(last.getDouble("memory_total_mib") / 1024, 1)
+              + " GiB",
+          cells.get(6));
+      assertEquals(decimals(last.getDouble("power_w"), 0) + " W", cells.get(7));
+      assertEquals(decimals(last.getDouble("temperature_c"), 0) + " °C", cells.get(8));
+    }
+    assertEquals(
+        "8", cardValue("GPUs"), "the headline count is the inventory's: " + cardValue("GPUs"));
+    screenshots("fleet");
+  }
+
+  @Test
+  @Order(2)
+  void aModelsCostPerMillionTokensIsTheApis() throws Exception {
+    open("#/models?window=1h", "models");
+    WebElement table = browser.findElement(By.id("models-table"));
+    JsonObject report = shownRange(table, "model", READ_KEY);
+    JsonArray groups = report.getJsonArray("groups");
+    assertEquals(3, groups.size(), "the simulator's three models");
+    for (int i = 0; i < groups.size(); i++) {
+      JsonObject g = groups.getJsonObject(i);
+      WebElement row =
+          table.findElement(By.cssSelector("tr[data-model='" + g.getString("key") + "']"));
+      String shown = row.findElement(By.cssSelector("td.cost")).getText();
+      assertMoney(g.getDouble("cost_per_1m_tokens_usd"), shown, g.getString("key"));
+    }
+    screenshots("models");
+  }
+
+  @Test
+  @Order(3)
+  void usageTotalsAreTheUsageApisForTheSameRange() throws Exception {
+    Instant to = Instant.now().plus(1, ChronoUnit.HOURS).truncatedTo(ChronoUnit.HOURS);
+    Instant from = to.minus(2, ChronoUnit.HOURS);
+    open("#/usage?range=custom&groupBy=tenant&from=" + enc(from) + "&to=" + enc(to), "usage");
+    WebElement table = browser.findElement(By.id("usage-table"));
+    assertEquals(from.toString(), table.getAttribute("data-from").replace(".000Z", "Z"));
+    JsonObject report = shownRange(table, "tenant", READ_KEY);
+    JsonObject totals = report.getJsonObject("totals");
+    List<String> total = cells(table.findElement(By.cssSelector("tfoot tr.total")));
+    assertEquals("Total", total.get(0));
+    assertEquals(count(totals.getDouble("total_tokens")), total.get(3));
+    assertEquals(count(totals.getDouble("requests")), total.get(4));
+    assertMoney(totals.getDouble("cost_usd"), total.get(5), "total cost");
+    List<String> keys =
+        table.findElements(By.cssSelector("tbody tr.group")).stream()
+            .map(r -> r.getAttribute("data-key"))
+            .toList();
+    List<String> apiKeys =
+        report.getJsonArray("groups").stream().map(o -> ((JsonObject) o).getString("key")).toList();
+    assertEquals(apiKeys, keys);
+    assertEquals(5, keys.size(), "the simulator's five tenants");
+    screenshots("usage");
+  }
+
+  @Test
+  @Order(4)
+  void theCsvHasTheTablesRowsWithTheApisNumbers() throws Exception {
+    WebElement table = browser.findElement(By.id("usage-table"));
+    JsonObject report = shownRange(table, "tenant", READ_KEY);
+    String csv =
+        (String)
+            ((JavascriptExecutor) browser)
+                .executeAsyncScript(
+                    "const done = arguments[arguments.length - 1];"
+                        + "fetch(document.getElementById('usage-csv').href)"
+                        + ".then(r => r.text()).then(done, e => done('failed: ' + e));");
+    // The download's lines end in CRLF; the WebDriver protocol may hand them over as LF.
+    List<String> lines = List.of(csv.split("\r?\n"));
+    assertEquals(
+        "line,tenant,from,to,input_tokens,output_tokens,total_tokens,requests,cost_usd,"
+            + "cost_per_1m_tokens_usd,energy_j,joules_per_token,gpu_seconds,unpriced_gpu_seconds,"
+            + "unmetered_tokens",
+        lines.get(0));
+    JsonArray groups = report.getJsonArray("groups");
+    assertEquals(groups.size() + 2, lines.size() - 1, "a row per group, the idle line, the total");
+    for (int i = 0; i < groups.size(); i++) {
+      JsonObject g = groups.getJsonObject(i);
+      String[] f = lines.get(i + 1).split(",", -1);
+      assertEquals("group", f[0]);
+      assertEquals(g.getString("key"), f[1]);
+      assertEquals(g.getDouble("total_tokens"), Double.parseDouble(f[6]), f[1]);
+      assertEquals(g.getDouble("requests"), Double.parseDouble(f[7]), f[1]);
+      assertEquals(g.getDouble("cost_usd"), Double.parseDouble(f[8]), f[1]);
+      assertEquals(g.getDouble("energy_j"), Double.parseDouble(f[10]), f[1]);
+    }
+    String[] total = lines.get(lines.size() - 1).split(",", -1);
+    assertEquals("total", total[0]);
+    assertEquals(
+        report.getJsonObject("totals").getDouble("cost_usd"), Double.parseDouble(total[8]));
+  }
+
+  @Test
+  @Order(5)
+  void pipelinePageShowsReadinessAndThisProcessorsTotals() throws Exception {
+    open("#/pipeline", "pipeline");
+    JsonObject p =
+        new JsonObject(pipeline.get(pipeline.processorUrl() + "/api/v1/pipeline", READ_KEY).body());
+    assertEquals("ready", cardValue("Readiness"));
+    assertTrue(
+        cardNote("Stored")
+            .startsWith(count(p.getJsonObject("totals").getLong("stored")) + " in total"),
+        cardNote("Stored"));
+    assertEquals("not in this role", cardValue("Produced"), "a processor produces nothing");
+    List<String> checks =
+        browser.findElements(By.cssSelector("#pipeline-checks tbody th")).stream()
+            .map(WebElement::getText)
+            .collect(Collectors.toList());
+    assertTrue(checks.containsAll(List.of("kafka", "mongo")), checks.toString());
+    screenshots("pipeline");
+  }
+
+  @Test
+  @Order(6)
+  void onAPhoneNothingOverflowsThePageSideways() throws Exception {
+    browser.manage().window().setSize(new Dimension(390, 844));
+    try {
+      for (String page : List.of("fleet", "usage")) {
+        open("#/" + page, page);
+        long overflow =
+            (Long)
+                ((JavascriptExecutor) browser)
+                    .executeScript(
+                        "return document.documentElement.scrollWidth - window.innerWidth;");
+        assertTrue(overflow <= 0, page + " is " + overflow + " px wider than the phone");
+        Files.write(SHOTS.resolve(page + "-phone.png"), browser.getScreenshotAs(OutputType.BYTES));
+      }
+    } finally {
+      browser.manage().window().setSize(new Dimension(1400, 1000));
+    }
+  }
+
+  @Test
+  @Order(7)
+  void aTenantKeySeesOnlyItsOwnUsage() throws Exception {
+    browser.findElement(By.id("signout")).click();
+    await().atMost(WAIT).until(() -> browser.findElement(By.id("login")).isDisplayed());
+    logIn(TENANT_KEY);
+    open("#/fleet", "usage");
+    assertTrue(browser.getCurrentUrl().contains("#/usage"), "redirected to the usage page");
+    List<String> pages =
+        browser.findElements(By.cssSelector("#nav li")).stream()
+            .filter(WebElement::isDisplayed)
+            .map(WebElement::getText)
+            .toList();
+    assertEquals(List.of("Usage & cost"), pages);
+    WebElement table = browser.findElement(By.id("usage-table"));
+    JsonObject report = shownRange(table, table.getAttribute("data-group-by"), TENANT_KEY);
+    assertEquals("acme", report.getString("tenant"));
+    List<String> total = cells(table.findElement(By.cssSelector("tfoot tr.total")));
+    assertEquals("Total (tenant acme)", total.get(0));
+    assertEquals(count(report.getJsonObject("totals").getDouble("requests")), total.get(4));
+    assertFalse(
+        browser.findElements(By.cssSelector("tfoot tr.idle")).stream()
+            .anyMatch(WebElement::isDisplayed),
+        "no idle line: that is the fleet's");
+  }
+
+  // --- helpers ---
+
+  private static void logIn(String key) {
+    await().atMost(WAIT).until(() -> browser.findElement(By.id("key")).isDisplayed());
+    browser.findElement(By.id("key")).sendKeys(key);
+    browser.findElement(By.cssSelector("#login-form button")).click();
+    await().atMost(WAIT).until(() -> !browser.findElement(By.id("login")).isDisplayed());
+  }
+
+  /** Opens a page by its hash and waits until its first refresh has rendered. */
+  private static void open(String hash, String page) {
+    // A hash change does not reload the page: forget the last page's readiness first.
+    ((JavascriptExecutor) browser)
+        .executeScript("delete document.getElementById('main').dataset.ready;");
+    browser.get(console + hash);
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .until(() -> page.equals(browser.findElement(By.id("main")).getAttribute("data-ready")));
+  }
+
+  /** Light, then dark through the theme toggle, then back: one screenshot each. */
+  private static void screenshots(String page) throws Exception {
+    for (String theme : List.of("light", "dark")) {
+      if (!theme.equals(browser.findElement(By.tagName("html")).getAttribute("data-theme"))) {
+        browser.findElement(By.id("theme")).click();
+      }
+      assertEquals(theme, browser.findElement(By.tagName("html")).getAttribute("data-theme"));
+      Files.write(
+          SHOTS.resolve(page + "-" + theme + ".png"), browser.getScreenshotAs(OutputType.BYTES));
+    }
+    browser.findElement(By.id("theme")).click();
+  }
+
+  private static List<String> cells(WebElement row) {
+    return row.findElements(By.xpath("./th|./td")).stream().map(WebElement::getText).toList();
+  }
+
+  private static String cardValue(String label) {
+    WebElement dd =
+        browser.findElement(
+            By.xpath("//div[@class='card'][dt[normalize-space()='" + label + "']]/dd"));
+    String all = dd.getText();
+    List<WebElement> small = dd.findElements(By.tagName("small"));
+    return small.isEmpty() ? all : all.substring(0, all.indexOf(small.get(0).getText())).strip();
+  }
+
+  private static String cardNote(String label) {
+    return browser
+        .findElement(
+            By.xpath("//div[@class='card'][dt[normalize-space()='" + label + "']]/dd/small"))
+        .getText();
+  }
+
+  /** The usage API for the range, step and grouping a page's table states it shows. */
+  private static JsonObject shownRange(WebElement table, String groupBy, String key)
+      throws Exception {
+    String step = table.getAttribute("data-step");
+    return api(
+        "/api/v1/usage?from="
+            + table.getAttribute("data-from")
+            + "&to="
+            + table.getAttribute("data-to")
+            + "&groupBy="
+            + groupBy
+            + "&step="
+            + new BigDecimal(step).stripTrailingZeros().toPlainString()
+            + "s",
+        key);
+  }
+
+  private static JsonObject api(String path, String key) throws Exception {
+    var r = pipeline.get(pipeline.processorUrl() + path, key);
+    assertEquals(200, r.statusCode(), r.body());
+    return new JsonObject(r.body());
+  }
+
+  /**
+   * The value as the page shows dollars: cents from $1, else four significant digits; the shown
+   * text must be the API's value rounded to the digits shown.
+   */
+  private static void assertMoney(double api, String shown, String what) {
+    assertTrue(shown.startsWith("$"), what + ": " + shown);
+    String digits = shown.substring(1).replace(",", "").strip();
+    BigDecimal value = new BigDecimal(digits);
+    BigDecimal expected = new BigDecimal(api).setScale(value.scale(), RoundingMode.HALF_UP);
+    assertEquals(expected, value, what + ": page " + shown + ", API " + api);
+    if (Math.abs(api) < 1) {
+      assertEquals(
+          new BigDecimal(api).round(new MathContext(4, RoundingMode.HALF_UP)).stripTrailingZeros(),
+          value.stripTrailingZeros(),
+          what + ": four significant digits");
+    }
+  }
+
+  /** Digits as the page's Intl formats give them: grouped, at most {@code d} decimals. */
+  private static String decimals(double v, int d) {
+    BigDecimal b = new BigDecimal(v).setScale(d, RoundingMode.HALF_UP).stripTrailingZeros();
+    java.text.DecimalFormat f =
+        new java.text.DecimalFormat(
+            d == 0 ? "#,##0" : "#,##0." + "#".repeat(d),
+            java.text.DecimalFormatSymbols.getInstance(java.util.Locale.US));
+    return f.format(b);
+  }
+
+  /** A count as the page shows it: exact below 10,000, else four significant digits and k/M/G. */
+  private static String count(double v) {
+    if (Math.abs(v) < 10_000) {
+      return decimals(v, 0);
+    }
+    String[] suffix = {"T", "G", "M", "k"};
+    double[] div = {1e12, 1e9, 1e6, 1e3};
+    for (int i = 0; i < div.length; i++) {
+      if (Math.abs(v) >= div[i]) {
+        BigDecimal b = new BigDecimal(v / div[i]).round(new MathContext(4, RoundingMode.HALF_UP));
+        return decimals(b.doubleValue(), 3) + " " + suffix[i];
+      }
+    }
+    throw new AssertionError(v);
+  }
+
+  private static String enc(Instant t) {
+    return URLEncoder.encode(t.toString(), StandardCharsets.UTF_8);
+  }
+
+  private static String sha256(String key) throws Exception {
+    return HexFormat.of()
+        .formatHex(
+            MessageDigest.getInstance("SHA-256").digest(key.getBytes(StandardCharsets.UTF_8)));
+  }
+}
