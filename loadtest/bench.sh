@@ -5,6 +5,7 @@
 #   loadtest/bench.sh drain  [--events N] [--runs R] [--no-peer]   processor drain, and the MongoDB sink connector on the same topics
 #   loadtest/bench.sh peer   [--events N] [--runs R]               the peer alone (for trying its settings)
 #   loadtest/bench.sh ingest [--duration S] [--runs R]             HTTP ingest: wrk at full speed, paced at half of it, ProducerPerformance
+#   loadtest/bench.sh otlp   [--duration S] [--runs R]             OTLP/HTTP token spans (protobuf) against JSON ingest, same run
 #   loadtest/bench.sh paced  --rates R[,R...] [--batch B] [--duration S] [--runs R]   HTTP ingest at fixed rates only
 #   loadtest/bench.sh e2e    [--rates 1000,5000,10000] [--duration S] [--runs R]   event time -> stored, at fixed rates
 #
@@ -356,6 +357,31 @@ run_wrk() { # run batch -> records variant wrk-b$batch
   record "wrk-b$b" p99_ms "$(kv p99_ms)"
   record "wrk-b$b" rejected_503 "$non2xx"
 }
+run_wrk_otlp() { # run batch -> records variant otlp-b$batch and the run's ratio to wrk-b$batch
+  local r=$1 b=$2 url line before after delta req non2xx acc dur body json_rate
+  url=http://127.0.0.1:$PRODUCER_PORT/v1/traces
+  body=$OUT/otlp-$r-$b.pb
+  java -cp "$JAR" "$HERE/otlp/OtlpBody.java" "$body" "$b" "$r" || fail "could not write the OTLP body"
+  wrk -t2 -c16 -d5s -s "$HERE/lua/otlp.lua" "$url" -- "$body" > /dev/null 2>&1 || true
+  sleep 2
+  before=$(end_offsets $TOKEN_TOPIC)
+  line=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/lua/otlp.lua" "$url" -- "$body" | grep '^WRK')
+  sleep 3
+  after=$(end_offsets $TOKEN_TOPIC)
+  kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $line"; }
+  req=$(kv requests); non2xx=$(kv non2xx); dur=$(kv duration_s)
+  acc=$(( (req - non2xx) * b ))
+  delta=$((after - before))
+  note "otlp wrk run $r batch $b: $line accepted_spans=$acc kafka_delta=$delta"
+  log "run $r otlp batch $b: $line accepted=$acc kafka=+$delta"
+  (( delta >= acc && delta - acc <= CONNS * b )) || fail "run $r otlp batch $b: $acc spans accepted but Kafka grew by $delta"
+  record "otlp-b$b" events_per_s "$(awk -v a="$acc" -v d="$dur" 'BEGIN{printf "%.0f", a/d}')"
+  record "otlp-b$b" p50_ms "$(kv p50_ms)"
+  record "otlp-b$b" p99_ms "$(kv p99_ms)"
+  record "otlp-b$b" rejected_503 "$non2xx"
+  json_rate=$(awk -F'\t' -v v="wrk-b$b" '$1 == v && $2 == "events_per_s" {x = $3} END {print x}' "$RESULTS")
+  record "otlp-b$b" ratio_to_json "$(awk -v a="$acc" -v d="$dur" -v j="$json_rate" 'BEGIN{printf "%.3f", a/d/j}')"
+}
 run_paced() { # run batch rate
   local r=$1 b=$2 rate=$3 url line before after delta acc
   url=http://127.0.0.1:$PRODUCER_PORT/v1/token-usage
@@ -488,6 +514,7 @@ summary() {
     ratio ours peer warm_cpu_ms_per_1k_events "second half (warm JVMs): processor CPU per event ours/peer"
     ratio wrk-b100 producer-perf events_per_s "ingest batches of 100 / ProducerPerformance (target >= 0.6)"
     ratio wrk-b1 producer-perf events_per_s "ingest single events / ProducerPerformance"
+    ratio otlp-b100 wrk-b100 events_per_s "OTLP token spans / JSON ingest events, batches of 100, medians (target >= 0.5)"
   } | tee "$OUT/summary.md"
   log "results in $OUT (results.tsv, info.tsv, summary.md, logs)"
 }
@@ -535,6 +562,18 @@ case $SCENARIO in
       done
     done
     ;;
+  otlp)
+    DURATION=${DURATION:-20}
+    command -v wrk > /dev/null || fail "wrk not found (apt-get install -y wrk)"
+    start_broker
+    for r in $(seq "$RUNS"); do
+      # One producer per run: the JSON ingest and the OTLP receiver on the same warm process.
+      start_producer_http "otlp-$r"
+      run_wrk "$r" 100
+      run_wrk_otlp "$r" 100
+      stop_pid "$PRODUCER_PID"
+    done
+    ;;
   paced)
     DURATION=${DURATION:-20}
     start_broker
@@ -555,6 +594,6 @@ case $SCENARIO in
       for r in $(seq "$RUNS"); do run_e2e "$rate" "$r"; done
     done
     ;;
-  *) echo "unknown scenario $SCENARIO (drain|peer|ingest|e2e)" >&2; exit 2 ;;
+  *) echo "unknown scenario $SCENARIO (drain|peer|ingest|otlp|paced|e2e)" >&2; exit 2 ;;
 esac
 summary
