@@ -26,10 +26,23 @@ class CollectorConfigTest {
   /** The otlphttp exporter's settings (its README and confighttp / exporterhelper). */
   static final Set<String> OTLPHTTP_KEYS =
       Set.of(
-          "endpoint", "traces_endpoint", "metrics_endpoint", "logs_endpoint", "encoding",
-          "compression", "timeout", "headers", "tls", "auth", "read_buffer_size",
-          "write_buffer_size", "retry_on_failure", "sending_queue", "proxy_url",
-          "max_idle_conns", "idle_conn_timeout");
+          "endpoint",
+          "traces_endpoint",
+          "metrics_endpoint",
+          "logs_endpoint",
+          "encoding",
+          "compression",
+          "timeout",
+          "headers",
+          "tls",
+          "auth",
+          "read_buffer_size",
+          "write_buffer_size",
+          "retry_on_failure",
+          "sending_queue",
+          "proxy_url",
+          "max_idle_conns",
+          "idle_conn_timeout");
 
   @Test
   void everyPipelineNamesDefinedComponentsAndTheExporterFitsTheReceiver() throws Exception {
@@ -47,7 +60,11 @@ class CollectorConfigTest {
     JsonNode metrics = pipelines.path("metrics").path("processors");
     assertEquals("cumulativetodelta", metrics.get(0).asText(), "delta before batching");
     assertTrue(
-        root.path("processors").path("cumulativetodelta").path("include").path("metrics").toString()
+        root.path("processors")
+            .path("cumulativetodelta")
+            .path("include")
+            .path("metrics")
+            .toString()
             .contains("gen_ai.client.token.usage"));
 
     JsonNode exporter = root.path("exporters").path("otlphttp/gpu-telemetry");
