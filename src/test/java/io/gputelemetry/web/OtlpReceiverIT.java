@@ -354,13 +354,17 @@ class OtlpReceiverIT {
               .sorted()
               .toList();
       assertEquals(List.of(33, 120), inputs, "the valid spans, and only those");
-      String metrics = p.get(p.baseUrl() + "/metrics").body();
-      assertTrue(
-          metrics.contains("telemetry_otlp_items_total{outcome=\"rejected\",signal=\"spans\"} 1.0"),
-          metrics);
-      assertTrue(
-          metrics.contains("telemetry_otlp_items_total{outcome=\"accepted\",signal=\"spans\"} 2.0"),
-          metrics);
+      // A counter series shows 0 on the first scrape that sees it (metrics.ZeroFirstCounters).
+      Awaitility.await()
+          .atMost(Duration.ofSeconds(10))
+          .until(
+              () -> {
+                String m = p.get(p.baseUrl() + "/metrics").body();
+                return m.contains(
+                        "telemetry_otlp_items_total{outcome=\"rejected\",signal=\"spans\"} 1.0")
+                    && m.contains(
+                        "telemetry_otlp_items_total{outcome=\"accepted\",signal=\"spans\"} 2.0");
+              });
     }
   }
 }
