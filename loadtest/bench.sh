@@ -5,6 +5,7 @@
 #   loadtest/bench.sh drain  [--events N] [--runs R] [--no-peer]   processor drain, and the MongoDB sink connector on the same topics
 #   loadtest/bench.sh peer   [--events N] [--runs R]               the peer alone (for trying its settings)
 #   loadtest/bench.sh ingest [--duration S] [--runs R]             HTTP ingest: wrk at full speed, paced at half of it, ProducerPerformance
+#   loadtest/bench.sh otlp   [--duration S] [--runs R]             OTLP/HTTP token spans (protobuf) against JSON ingest, same run
 #   loadtest/bench.sh paced  --rates R[,R...] [--batch B] [--duration S] [--runs R]   HTTP ingest at fixed rates only
 #   loadtest/bench.sh e2e    [--rates 1000,5000,10000] [--duration S] [--runs R]   event time -> stored, at fixed rates
 #
@@ -38,6 +39,7 @@ SCENARIO=${1:-}
 shift
 STORE_GC=parallel RUNS=3 EVENTS=1000000 DURATION="" WARMUP=10 RATES=1000,5000,10000 CONNS=32 WITH_PEER=1 JFR=0 OUT=""
 BATCH=100
+WRK_OPTS=${WRK_OPTS:-}
 # The peer's best settings here (see docs/performance.md for the others tried).
 PEER_TASKS=2 PEER_POLL=2000 PEER_BATCH=0 PEER_WRITE=insert
 while [[ $# -gt 0 ]]; do
@@ -338,7 +340,7 @@ run_wrk() { # run batch -> records variant wrk-b$batch
   wrk -t2 -c16 -d5s -s "$HERE/lua/ingest.lua" "$url" -- "$b" "warm$r-$b-$RANDOM" > /dev/null 2>&1 || true
   sleep 2
   before=$(end_offsets $TOKEN_TOPIC)
-  line=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" -s "$HERE/lua/ingest.lua" "$url" -- "$b" "run$r-$b-$RANDOM" | grep '^WRK')
+  line=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" $WRK_OPTS -s "$HERE/lua/ingest.lua" "$url" -- "$b" "run$r-$b-$RANDOM" | grep '^WRK')
   sleep 3
   after=$(end_offsets $TOKEN_TOPIC)
   kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $line"; }
@@ -355,6 +357,36 @@ run_wrk() { # run batch -> records variant wrk-b$batch
   record "wrk-b$b" p50_ms "$(kv p50_ms)"
   record "wrk-b$b" p99_ms "$(kv p99_ms)"
   record "wrk-b$b" rejected_503 "$non2xx"
+}
+run_wrk_otlp() { # run batch -> records variant otlp-b$batch
+  local r=$1 b=$2 url line before after delta req non2xx acc dur body
+  url=http://127.0.0.1:$PRODUCER_PORT/v1/traces
+  body=$OUT/otlp-$r-$b.pb
+  java -cp "$JAR" "$HERE/otlp/OtlpBody.java" "$body" "$b" "$r" || fail "could not write the OTLP body"
+  wrk -t2 -c16 -d5s -s "$HERE/lua/otlp.lua" "$url" -- "$body" > /dev/null 2>&1 || true
+  sleep 2
+  before=$(end_offsets $TOKEN_TOPIC)
+  line=$(wrk -t2 -c"$CONNS" -d"${DURATION}s" $WRK_OPTS -s "$HERE/lua/otlp.lua" "$url" -- "$body" | grep '^WRK')
+  sleep 3
+  after=$(end_offsets $TOKEN_TOPIC)
+  kv() { sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<< " $line"; }
+  req=$(kv requests); non2xx=$(kv non2xx); dur=$(kv duration_s)
+  acc=$(( (req - non2xx) * b ))
+  delta=$((after - before))
+  note "otlp wrk run $r batch $b: $line accepted_spans=$acc kafka_delta=$delta"
+  log "run $r otlp batch $b: $line accepted=$acc kafka=+$delta"
+  (( delta >= acc && delta - acc <= CONNS * b )) || fail "run $r otlp batch $b: $acc spans accepted but Kafka grew by $delta"
+  record "otlp-b$b" events_per_s "$(awk -v a="$acc" -v d="$dur" 'BEGIN{printf "%.0f", a/d}')"
+  record "otlp-b$b" p50_ms "$(kv p50_ms)"
+  record "otlp-b$b" p99_ms "$(kv p99_ms)"
+  record "otlp-b$b" rejected_503 "$non2xx"
+}
+record_otlp_ratio() { # run batch: this run's OTLP spans/s over its JSON events/s
+  local r=$1 b=$2 json otlp
+  json=$(awk -F'\t' -v v="wrk-b$b" '$1 == v && $2 == "events_per_s" {x = $3} END {print x}' "$RESULTS")
+  otlp=$(awk -F'\t' -v v="otlp-b$b" '$1 == v && $2 == "events_per_s" {x = $3} END {print x}' "$RESULTS")
+  [[ -n $json && -n $otlp ]] || fail "run $r: no JSON or OTLP figure"
+  record "otlp-b$b" ratio_to_json "$(awk -v o="$otlp" -v j="$json" 'BEGIN{printf "%.3f", o/j}')"
 }
 run_paced() { # run batch rate
   local r=$1 b=$2 rate=$3 url line before after delta acc
@@ -488,6 +520,7 @@ summary() {
     ratio ours peer warm_cpu_ms_per_1k_events "second half (warm JVMs): processor CPU per event ours/peer"
     ratio wrk-b100 producer-perf events_per_s "ingest batches of 100 / ProducerPerformance (target >= 0.6)"
     ratio wrk-b1 producer-perf events_per_s "ingest single events / ProducerPerformance"
+    ratio otlp-b100 wrk-b100 events_per_s "OTLP token spans / JSON ingest events, batches of 100, medians (target >= 0.5)"
   } | tee "$OUT/summary.md"
   log "results in $OUT (results.tsv, info.tsv, summary.md, logs)"
 }
@@ -535,6 +568,27 @@ case $SCENARIO in
       done
     done
     ;;
+  otlp)
+    DURATION=${DURATION:-20}
+    # A request slower than wrk's default 2 s timeout is not counted though Kafka gets its events.
+    WRK_OPTS=${WRK_OPTS:---timeout 10s}
+    command -v wrk > /dev/null || fail "wrk not found (apt-get install -y wrk)"
+    start_broker
+    for r in $(seq "$RUNS"); do
+      # One producer per run: the JSON ingest and the OTLP receiver on the same warm process.
+      start_producer_http "otlp-$r"
+      # Both on the same warm process; which goes first alternates between runs.
+      if (( r % 2 )); then
+        run_wrk "$r" 100
+        run_wrk_otlp "$r" 100
+      else
+        run_wrk_otlp "$r" 100
+        run_wrk "$r" 100
+      fi
+      record_otlp_ratio "$r" 100
+      stop_pid "$PRODUCER_PID"
+    done
+    ;;
   paced)
     DURATION=${DURATION:-20}
     start_broker
@@ -555,6 +609,6 @@ case $SCENARIO in
       for r in $(seq "$RUNS"); do run_e2e "$rate" "$r"; done
     done
     ;;
-  *) echo "unknown scenario $SCENARIO (drain|peer|ingest|e2e)" >&2; exit 2 ;;
+  *) echo "unknown scenario $SCENARIO (drain|peer|ingest|otlp|paced|e2e)" >&2; exit 2 ;;
 esac
 summary

@@ -193,6 +193,21 @@ public final class Application implements AutoCloseable {
               config.ingest(), config.kafka().topics(), parser(), producer.publisher(), telemetry);
       routes.add(ingest::install);
     }
+    if (producer != null && config.otlp().enabled()) {
+      List<String> tenantAttributes = config.otlp().tenantAttributes();
+      io.gputelemetry.web.OtlpRoutes otlp =
+          new io.gputelemetry.web.OtlpRoutes(
+              config.otlp(),
+              config.ingest(),
+              config.kafka().topics(),
+              parser(),
+              producer.publisher(),
+              telemetry,
+              new io.gputelemetry.source.OtlpTraces(tenantAttributes),
+              new io.gputelemetry.source.OtlpMetrics(
+                  tenantAttributes, config.sources().gpuModels(), modelMap(config)));
+      routes.add(otlp::install);
+    }
     routes.add(io.gputelemetry.web.OpenApiRoute::install);
     routes.add(
         new io.gputelemetry.web.PipelineRoute(
@@ -282,15 +297,17 @@ public final class Application implements AutoCloseable {
   }
 
   private static io.gputelemetry.source.DcgmMapping dcgmMapping(AppConfig config) {
-    io.gputelemetry.source.ModelMap models;
+    return new io.gputelemetry.source.DcgmMapping(
+        config.sources().gpuModels(), modelMap(config), config.accounting().sampleGapIntervals());
+  }
+
+  private static io.gputelemetry.source.ModelMap modelMap(AppConfig config) {
     try {
-      models = io.gputelemetry.source.ModelMap.parse(config.sources().modelMap());
+      return io.gputelemetry.source.ModelMap.parse(config.sources().modelMap());
     } catch (IllegalArgumentException e) {
       throw new io.gputelemetry.config.ConfigException(
           "setting 'sources.model-map' (env GPUTEL_SOURCES_MODEL_MAP): " + e.getMessage());
     }
-    return new io.gputelemetry.source.DcgmMapping(
-        config.sources().gpuModels(), models, config.accounting().sampleGapIntervals());
   }
 
   private EventParser parser() {

@@ -161,6 +161,12 @@ public final class AppConfig {
   }
 
   /**
+   * The OTLP/HTTP receiver: on or off, the largest body (as sent and once inflated), and the
+   * attributes that name a token event's tenant, in order of precedence.
+   */
+  public record Otlp(boolean enabled, int maxBodyBytes, List<String> tenantAttributes) {}
+
+  /**
    * Access: the key file (null: none), the scopes a caller without a key gets when keys are
    * configured, and whether /metrics carries per-tenant labels.
    */
@@ -194,6 +200,7 @@ public final class AppConfig {
   private final Verify verify;
   private final Events events;
   private final Ingest ingest;
+  private final Otlp otlp;
   private final Accounting accounting;
   private final Api api;
   private final Auth auth;
@@ -301,6 +308,11 @@ public final class AppConfig {
             apiKeys(s),
             s.integer("ingest.max-pending", 1, 100_000_000),
             positive(s, "ingest.retry-after"));
+    this.otlp =
+        new Otlp(
+            s.bool("otlp.enabled"),
+            s.integer("otlp.max-body-bytes", 1024, 512 * 1024 * 1024),
+            s.list("otlp.tenant-attributes"));
     String priceBook = s.optional("pricing.price-book");
     this.accounting =
         new Accounting(
@@ -404,6 +416,10 @@ public final class AppConfig {
 
   public Ingest ingest() {
     return ingest;
+  }
+
+  public Otlp otlp() {
+    return otlp;
   }
 
   public Accounting accounting() {

@@ -158,6 +158,16 @@ public final class Telemetry implements AutoCloseable {
       new Family(
           "telemetry.ingest.backpressure",
           "Ingest requests answered 503 because Kafka could not keep up");
+  private static final Family OTLP_ITEMS =
+      new Family(
+          "telemetry.otlp.items",
+          "OTLP spans and data points received, by signal and outcome: accepted (part of an event"
+              + " Kafka acknowledged), rejected (in the answer's partial success), skipped (nothing"
+              + " for us: spans without token usage, other metrics)");
+
+  /** The outcomes of {@link #otlpItems}. */
+  public static final List<String> OTLP_OUTCOMES = List.of("accepted", "rejected", "skipped");
+
   private static final Family REJECTED =
       new Family("telemetry.events.rejected", "Events rejected by validation at ingest");
   private static final Family PRODUCED =
@@ -314,6 +324,22 @@ public final class Telemetry implements AutoCloseable {
   /** An HTTP connection closed by a server limit, by reason. */
   public void connectionDropped(String reason) {
     counter(CONNECTIONS_DROPPED, "reason", reason).increment();
+  }
+
+  /** See {@link #initProducer}: the OTLP item counters of each signal. */
+  public void initOtlp(List<String> signals) {
+    for (String signal : signals) {
+      for (String outcome : OTLP_OUTCOMES) {
+        counter(OTLP_ITEMS, "signal", signal, "outcome", outcome);
+      }
+    }
+  }
+
+  /** OTLP spans or data points of one request, by outcome. */
+  public void otlpItems(String signal, String outcome, long n) {
+    if (n > 0) {
+      counter(OTLP_ITEMS, "signal", signal, "outcome", outcome).increment((double) n);
+    }
   }
 
   public void ingestBackpressure(String route) {

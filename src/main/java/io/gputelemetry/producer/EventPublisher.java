@@ -29,6 +29,9 @@ public final class EventPublisher {
   /** The source of events posted to the HTTP ingest routes (the produced counter's label). */
   public static final String HTTP = "http";
 
+  /** The source of events received by the OTLP/HTTP receiver (the produced counter's label). */
+  public static final String OTLP = "otlp";
+
   /** The source of events the fleet simulator makes. */
   public static final String SIMULATOR = "simulator";
 

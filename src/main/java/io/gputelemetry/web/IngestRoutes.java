@@ -271,7 +271,7 @@ public final class IngestRoutes {
    * A GPU sample as its writer's: scoped by the key's id, so that no other key can pre-empt it with
    * the same event id; refused when the key is bound to nodes and the sample's node is not one.
    */
-  private static ParseResult ownSample(Event e, Principal caller) {
+  static ParseResult ownSample(Event e, Principal caller) {
     String node = e.text(EventFields.G_NODE);
     if (!caller.mayWriteNode(node)) {
       return ParseResult.rejected(

@@ -24,9 +24,27 @@ final class RouteAccess implements Handler<RoutingContext> {
    * {@code :name} segment any one segment), the scope it needs (null: open to anyone), and whether
    * a key bound to a tenant may use it (its answers are then limited to that tenant).
    */
-  record Rule(HttpMethod method, String path, Scope scope, boolean tenantBound, String why) {
+  record Rule(
+      HttpMethod method,
+      String path,
+      Scope scope,
+      boolean tenantBound,
+      String why,
+      Scope alternative) {
+    Rule(HttpMethod method, String path, Scope scope, boolean tenantBound, String why) {
+      this(method, path, scope, tenantBound, why, null);
+    }
+
     boolean matches(HttpMethod m, String p) {
       return method.equals(m) && pathMatches(path, p);
+    }
+
+    /**
+     * Whether a caller may use the route: it has the scope, or the alternative one (a route that
+     * carries two kinds of events checks each event's own scope in its handler).
+     */
+    boolean admits(Principal caller) {
+      return scope == null || caller.has(scope) || (alternative != null && caller.has(alternative));
     }
   }
 
@@ -51,6 +69,21 @@ final class RouteAccess implements Handler<RoutingContext> {
               Scope.INGEST_TOKENS,
               true,
               "token usage; a tenant-bound key sets the events' tenant"),
+          new Rule(
+              HttpMethod.POST,
+              OtlpRoutes.TRACES_ROUTE,
+              Scope.INGEST_TOKENS,
+              true,
+              "OTLP spans with token usage; a tenant-bound key sets the events' tenant"),
+          new Rule(
+              HttpMethod.POST,
+              OtlpRoutes.METRICS_ROUTE,
+              Scope.INGEST_TOKENS,
+              true,
+              "OTLP metrics: token usage needs ingest:tokens, GPU samples ingest:gpu (each data"
+                  + " point is checked against its own kind's scope; the others are rejected in"
+                  + " the partial success)",
+              Scope.INGEST_GPU),
           new Rule(
               HttpMethod.GET,
               "/api/v1/usage",
@@ -128,7 +161,7 @@ final class RouteAccess implements Handler<RoutingContext> {
       ctx.next();
       return;
     }
-    if (rule.scope() == null || caller.has(rule.scope())) {
+    if (rule.admits(caller)) {
       if (caller.tenant() != null && !rule.tenantBound()) {
         refuse(
             ctx,
@@ -155,7 +188,10 @@ final class RouteAccess implements Handler<RoutingContext> {
     refuse(
         ctx,
         403,
-        "this API key lacks the scope '" + rule.scope() + "' this route needs",
+        "this API key lacks the scope '"
+            + rule.scope()
+            + (rule.alternative() == null ? "" : "' or '" + rule.alternative())
+            + "' this route needs",
         "forbidden",
         rule.scope());
   }

@@ -49,7 +49,9 @@ class OpenApiIT {
                 "ingest.max-body-bytes",
                 "4096",
                 "ingest.max-pending",
-                "3"))) {
+                "3",
+                "otlp.max-body-bytes",
+                "4096"))) {
       String served = p.get(p.baseUrl() + "/openapi.yaml").body();
       JsonNode doc = new ObjectMapper(new YAMLFactory()).readTree(served);
       Set<String> documented = new TreeSet<>();
@@ -97,6 +99,7 @@ class OpenApiIT {
             four.stream().map(Object::toString).reduce((a, b) -> a + "\n" + b).get(),
             KEY);
       }
+      otlp(p);
       String api = p.processorUrl();
       post(p, IngestRoutes.GPU_ROUTE, "application/json", Events.sample("GPU-api").encode(), KEY);
       org.awaitility.Awaitility.await()
@@ -149,6 +152,61 @@ class OpenApiIT {
         notReady.close();
       }
       assertEquals(documented, observed);
+    }
+  }
+
+  /**
+   * Every answer of the OTLP routes: 200, 400, 401, 403, 413 (4096 bytes), 415, 503 (3 pending).
+   */
+  private void otlp(RunningPipeline p) throws Exception {
+    java.time.Instant now = java.time.Instant.now();
+    long end = now.getEpochSecond() * 1_000_000_000L;
+    java.util.function.IntFunction<String> spans =
+        n -> {
+          StringBuilder sb = new StringBuilder();
+          for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ",")
+                .append(
+                    "{\"traceId\":\"4bf92f3577b34da6a3ce929d0e0e4736\",\"spanId\":\"00f067aa0ba902b")
+                .append(i)
+                .append("\",\"endTimeUnixNano\":\"")
+                .append(end)
+                .append(
+                    "\",\"attributes\":[{\"key\":\"tenant.id\",\"value\":{\"stringValue\":\"acme\"}},")
+                .append("{\"key\":\"gen_ai.request.model\",\"value\":{\"stringValue\":\"m\"}},")
+                .append("{\"key\":\"gen_ai.usage.input_tokens\",\"value\":{\"intValue\":\"5\"}}]}");
+          }
+          return "{\"resourceSpans\":[{\"scopeSpans\":[{\"spans\":[" + sb + "]}]}]}";
+        };
+    java.util.function.IntFunction<String> windows =
+        n -> {
+          StringBuilder sb = new StringBuilder();
+          for (int i = 0; i < n; i++) {
+            sb.append(i == 0 ? "" : ",")
+                .append("{\"timeUnixNano\":\"")
+                .append(end)
+                .append(
+                    "\",\"sum\":10,\"attributes\":[{\"key\":\"gen_ai.token.type\",\"value\":{\"stringValue\":\"input\"}},")
+                .append("{\"key\":\"tenant.id\",\"value\":{\"stringValue\":\"t")
+                .append(i)
+                .append(
+                    "\"}},{\"key\":\"gen_ai.request.model\",\"value\":{\"stringValue\":\"m\"}}]}");
+          }
+          return "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":[{\"name\":\"gen_ai.client.token.usage\","
+                     + "\"histogram\":{\"aggregationTemporality\":1,\"dataPoints\":["
+              + sb
+              + "]}}]}]}]}";
+        };
+    for (String route : new String[] {OtlpRoutes.TRACES_ROUTE, OtlpRoutes.METRICS_ROUTE}) {
+      boolean traces = route.equals(OtlpRoutes.TRACES_ROUTE);
+      String one = traces ? spans.apply(1) : windows.apply(1);
+      post(p, route, "application/json", one, KEY);
+      post(p, route, "application/json", "{\"resourceSpans\": [", KEY);
+      post(p, route, "application/json", one, null);
+      post(p, route, "application/json", one, READER);
+      post(p, route, "application/json", one + " ".repeat(5000), KEY);
+      post(p, route, "text/csv", "a,b", KEY);
+      post(p, route, "application/json", traces ? spans.apply(4) : windows.apply(4), KEY);
     }
   }
 

@@ -32,6 +32,20 @@ class RouteAccessTest {
     assertEquals(Scope.METRICS, RouteAccess.rule(HttpMethod.GET, "/metrics").scope());
     assertEquals(Scope.INGEST_GPU, RouteAccess.rule(HttpMethod.POST, "/v1/gpu-metrics").scope());
     assertEquals(Scope.INGEST_TOKENS, RouteAccess.rule(HttpMethod.POST, "/v1/token-usage").scope());
+    assertEquals(Scope.INGEST_TOKENS, RouteAccess.rule(HttpMethod.POST, "/v1/traces").scope());
+    RouteAccess.Rule otlpMetrics = RouteAccess.rule(HttpMethod.POST, "/v1/metrics");
+    assertEquals(Scope.INGEST_TOKENS, otlpMetrics.scope());
+    assertEquals(Scope.INGEST_GPU, otlpMetrics.alternative());
+    java.util.Set<String> none = java.util.Set.of();
+    assertTrue(
+        otlpMetrics.admits(
+            new io.gputelemetry.access.Principal(
+                "g", java.util.Set.of(Scope.INGEST_GPU), null, none)),
+        "a GPU agent's key may send hw.* metrics");
+    assertTrue(
+        !otlpMetrics.admits(
+            new io.gputelemetry.access.Principal("r", java.util.Set.of(Scope.READ), null, none)),
+        "a read key may not");
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").scope());
     assertTrue(RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").scope());
@@ -93,7 +107,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(15, seen.size(), seen.toString());
+    assertEquals(17, seen.size(), seen.toString());
   }
 
   @Test
@@ -106,6 +120,16 @@ class RouteAccessTest {
               config.ingest(), config.kafka().topics(), null, null, new Telemetry("test", "0"))
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
+      new OtlpRoutes(
+              config.otlp(),
+              config.ingest(),
+              config.kafka().topics(),
+              null,
+              null,
+              new Telemetry("test", "0"),
+              null,
+              null)
+          .install(router);
       OpenApiRoute.install(router);
       ConsoleRoutes.install(router);
       new PipelineRoute("standalone", null, null, null, null, List.of()).install(router);
@@ -127,6 +151,8 @@ class RouteAccessTest {
       assertTrue(checked.contains("GET /openapi.yaml"), checked.toString());
       assertTrue(checked.contains("GET /console/app.js"), checked.toString());
       assertTrue(checked.contains("GET /api/v1/pipeline"), checked.toString());
+      assertTrue(checked.contains("POST /v1/traces"), checked.toString());
+      assertTrue(checked.contains("POST /v1/metrics"), checked.toString());
     } finally {
       vertx.close();
     }
