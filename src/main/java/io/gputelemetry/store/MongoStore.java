@@ -2,6 +2,7 @@ package io.gputelemetry.store;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
@@ -343,7 +344,7 @@ public final class MongoStore implements Store {
     Future<Void> t =
         each(
             collection(Store.collection(EventType.TOKEN_USAGE))
-                .find(range(fromMillis, toMillis))
+                .find(and(range(fromMillis, toMillis), exists(READING_OF, false)))
                 .projection(include("ts", "model", "tenant", "input_tokens", "output_tokens"))
                 .batchSize(5000),
             d ->
@@ -355,6 +356,36 @@ public final class MongoStore implements Store {
                         Documents.integer(d, "input_tokens"),
                         Documents.integer(d, "output_tokens"))));
     return Future.all(s, t).mapEmpty();
+  }
+
+  private static final String READING_OF = "reading_of";
+
+  @Override
+  public Future<Void> readings(
+      long fromMillis, long toMillis, Consumer<UsageRows.Reading> readings) {
+    return each(
+        collection(Store.collection(EventType.TOKEN_USAGE))
+            .find(and(range(fromMillis, toMillis), exists(READING_OF, true)))
+            .projection(
+                include(
+                    "ts",
+                    READING_OF,
+                    "model",
+                    "tenant",
+                    "prompt_tokens_total",
+                    "generation_tokens_total",
+                    "requests_total"))
+            .batchSize(5000),
+        d ->
+            readings.accept(
+                new UsageRows.Reading(
+                    Documents.millis(d, "ts"),
+                    Documents.text(d, READING_OF),
+                    Documents.text(d, "model"),
+                    Documents.text(d, "tenant"),
+                    Documents.integer(d, "prompt_tokens_total"),
+                    Documents.integer(d, "generation_tokens_total"),
+                    Documents.integer(d, "requests_total"))));
   }
 
   private static Bson range(long from, long to) {

@@ -27,4 +27,17 @@ public final class UsageRows {
 
   /** One stored token event, reduced to what accounting needs. */
   public record Tokens(long ts, String model, String tenant, long input, long output) {}
+
+  /**
+   * One stored counter reading of an inference server: the series (reading_of, model), who it
+   * bills, and the three totals since the server's counters started.
+   */
+  public record Reading(
+      long ts,
+      String readingOf,
+      String model,
+      String tenant,
+      long promptTotal,
+      long generationTotal,
+      long requestsTotal) {}
 }
