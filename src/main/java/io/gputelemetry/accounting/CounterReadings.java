@@ -10,12 +10,21 @@ import java.util.Map;
 
 /**
  * Counter readings of inference servers (vLLM, NIM) to token records: the tokens and requests
- * between two consecutive readings of a series (its target and model), dated at the later reading
- * and billed to its tenant. A counter below the reading before means the server restarted and
- * counted from 0 there, so the later reading's totals are the increase. The first reading of a
- * series is a baseline; two readings further apart than {@code maxGap} count nothing (nor does a
- * range that would need a reading older than that). Since only the readings themselves matter, a
- * second producer reading the same series, duplicates, or missed scrapes change no figure.
+ * between consecutive readings of a series (its target and model), dated at the later reading and
+ * billed to its tenant. The series' base is the last reading counted from:
+ *
+ * <ul>
+ *   <li>a reading whose server restarted (another counters_since_s than the base's; without it on
+ *       both, a counter below the base's) counts its totals, from 0, and becomes the base;
+ *   <li>a reading below the base that is not a restart (another producer's answer that arrived
+ *       late) counts nothing and leaves the base as it is, so it cannot count anything twice;
+ *   <li>any other reading counts its increase over the base and becomes the base.
+ * </ul>
+ *
+ * The first reading of a series is a base; a reading more than {@code maxGap} after the base counts
+ * nothing and becomes the base (so a range never needs readings older than that). Since only the
+ * readings matter, a second producer reading the same series, duplicates, or missed scrapes change
+ * no figure.
  */
 public final class CounterReadings {
   private CounterReadings() {}
@@ -39,32 +48,47 @@ public final class CounterReadings {
     List<Delta> out = new ArrayList<>();
     for (List<UsageRows.Reading> s : series.values()) {
       s.sort(ORDER);
+      UsageRows.Reading base = s.get(0);
       for (int i = 1; i < s.size(); i++) {
-        Delta d = delta(s.get(i - 1), s.get(i), maxGap);
-        if (d != null) {
-          out.add(d);
+        UsageRows.Reading r = s.get(i);
+        Step step = step(base, r, maxGap);
+        if (step.delta() != null) {
+          out.add(step.delta());
         }
+        base = step.base();
       }
     }
     return out;
   }
 
-  /** What {@code b} adds to {@code a}; null when nothing (too far apart, same instant, nothing). */
-  static Delta delta(UsageRows.Reading a, UsageRows.Reading b, long maxGap) {
-    long gap = b.ts() - a.ts();
-    if (gap <= 0 || gap > maxGap) {
-      return null;
+  /** What reading {@code r} adds after {@code base}, and the base after it. */
+  private record Step(Delta delta, UsageRows.Reading base) {}
+
+  private static Step step(UsageRows.Reading base, UsageRows.Reading r, long maxGap) {
+    long gap = r.ts() - base.ts();
+    if (gap <= 0) {
+      return new Step(null, base);
     }
-    boolean reset =
-        b.promptTotal() < a.promptTotal()
-            || b.generationTotal() < a.generationTotal()
-            || b.requestsTotal() < a.requestsTotal();
-    long in = reset ? b.promptTotal() : b.promptTotal() - a.promptTotal();
-    long out = reset ? b.generationTotal() : b.generationTotal() - a.generationTotal();
-    long req = reset ? b.requestsTotal() : b.requestsTotal() - a.requestsTotal();
-    return in == 0 && out == 0 && req == 0
-        ? null
-        : new Delta(b.ts(), b.model(), b.tenant(), in, out, req);
+    if (gap > maxGap) {
+      return new Step(null, r);
+    }
+    boolean below =
+        r.promptTotal() < base.promptTotal()
+            || r.generationTotal() < base.generationTotal()
+            || r.requestsTotal() < base.requestsTotal();
+    boolean known = r.countersSince() != null && base.countersSince() != null;
+    boolean restart = known ? Math.abs(r.countersSince() - base.countersSince()) >= 1e-3 : below;
+    if (!restart && below) {
+      return new Step(null, base);
+    }
+    long in = restart ? r.promptTotal() : r.promptTotal() - base.promptTotal();
+    long out = restart ? r.generationTotal() : r.generationTotal() - base.generationTotal();
+    long req = restart ? r.requestsTotal() : r.requestsTotal() - base.requestsTotal();
+    Delta d =
+        in == 0 && out == 0 && req == 0
+            ? null
+            : new Delta(r.ts(), r.model(), r.tenant(), in, out, req);
+    return new Step(d, r);
   }
 
   /**
@@ -93,12 +117,17 @@ public final class CounterReadings {
     /** The delta a newly stored reading adds, or null. */
     public synchronized Delta add(UsageRows.Reading r) {
       String key = r.readingOf() + '\n' + r.model();
-      UsageRows.Reading before = last.get(key);
-      if (before != null && ORDER.compare(r, before) <= 0) {
+      UsageRows.Reading base = last.get(key);
+      if (base == null) {
+        last.put(key, r);
         return null;
       }
-      last.put(key, r);
-      return before == null ? null : delta(before, r, maxGap);
+      if (ORDER.compare(r, base) <= 0) {
+        return null;
+      }
+      Step step = step(base, r, maxGap);
+      last.put(key, step.base());
+      return step.delta();
     }
   }
 }

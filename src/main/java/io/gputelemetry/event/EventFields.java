@@ -248,6 +248,7 @@ public final class EventFields {
   public static final Field T_PROMPT_TOTAL = TOKEN_USAGE.require("prompt_tokens_total");
   public static final Field T_GENERATION_TOTAL = TOKEN_USAGE.require("generation_tokens_total");
   public static final Field T_REQUESTS_TOTAL = TOKEN_USAGE.require("requests_total");
+  public static final Field T_COUNTERS_SINCE = TOKEN_USAGE.require("counters_since_s");
 
   public static Fields of(EventType type) {
     return type == EventType.GPU_SAMPLE ? GPU_SAMPLE : TOKEN_USAGE;

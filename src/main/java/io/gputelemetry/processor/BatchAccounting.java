@@ -87,7 +87,10 @@ final class BatchAccounting {
                   e.text(EventFields.T_TENANT),
                   e.integer(EventFields.T_PROMPT_TOTAL, 0),
                   e.integer(EventFields.T_GENERATION_TOTAL, 0),
-                  e.integer(EventFields.T_REQUESTS_TOTAL, 0)));
+                  e.integer(EventFields.T_REQUESTS_TOTAL, 0),
+                  e.value(EventFields.T_COUNTERS_SINCE) instanceof Number n
+                      ? n.doubleValue()
+                      : null));
       if (d == null) {
         return now - ts > allowedLatenessMillis;
       }

@@ -19,8 +19,9 @@ import java.util.TreeMap;
  * vLLM (V0 and V1) and NVIDIA NIM {@code /metrics} to counter readings (token.usage.v1 bodies with
  * {@code reading_of}, validated by the caller like every other source) and latency histograms. One
  * reading per {@code model_name} per scrape: the three counters summed over every other label (V1's
- * {@code engine}, V0's {@code finished_reason}). NIM writes the same names without the {@code
- * vllm:} prefix.
+ * {@code engine}, V0's {@code finished_reason}), and the server's {@code
+ * process_start_time_seconds} (which tells a restart from a late answer). NIM writes the same names
+ * without the {@code vllm:} prefix.
  */
 public final class VllmMapping {
   /** The tenant of a target that names none: vLLM does not know who sent a request. */
@@ -62,8 +63,13 @@ public final class VllmMapping {
     Map<String, Boolean> prefixed = new LinkedHashMap<>();
     Map<String, Map<String, Map<String, NavigableMap<Double, Double>>>> hist = new TreeMap<>();
     long maxTs = Long.MIN_VALUE;
+    double started = Double.NaN;
     for (PromText.Sample s : e.samples()) {
       String name = s.name();
+      if (name.equals("process_start_time_seconds") && s.labels().isEmpty()) {
+        started = s.value();
+        continue;
+      }
       boolean vllm = name.startsWith("vllm:");
       if (vllm) {
         name = name.substring(5);
@@ -116,7 +122,11 @@ public final class VllmMapping {
             new DcgmMapping.Problem("missing_field", "model " + model + ": no vllm:" + missing));
         continue;
       }
-      out.add(reading(target, model, at, t, prefixed.get(model)));
+      ObjectNode r = reading(target, model, at, t, prefixed.get(model));
+      if (Double.isFinite(started) && started > 0) {
+        r.put("counters_since_s", started);
+      }
+      out.add(r);
     }
     return new Result(out, problems, histograms(hist));
   }

@@ -374,7 +374,8 @@ public final class MongoStore implements Store {
                     "tenant",
                     "prompt_tokens_total",
                     "generation_tokens_total",
-                    "requests_total"))
+                    "requests_total",
+                    "counters_since_s"))
             .batchSize(5000),
         d ->
             readings.accept(
@@ -385,7 +386,10 @@ public final class MongoStore implements Store {
                     Documents.text(d, "tenant"),
                     Documents.integer(d, "prompt_tokens_total"),
                     Documents.integer(d, "generation_tokens_total"),
-                    Documents.integer(d, "requests_total"))));
+                    Documents.integer(d, "requests_total"),
+                    d.isNumber("counters_since_s")
+                        ? Documents.number(d, "counters_since_s")
+                        : null)));
   }
 
   private static Bson range(long from, long to) {

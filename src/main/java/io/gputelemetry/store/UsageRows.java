@@ -30,7 +30,8 @@ public final class UsageRows {
 
   /**
    * One stored counter reading of an inference server: the series (reading_of, model), who it
-   * bills, and the three totals since the server's counters started.
+   * bills, the three totals, and when the server's counters started (Unix seconds; null if
+   * unknown).
    */
   public record Reading(
       long ts,
@@ -39,5 +40,6 @@ public final class UsageRows {
       String tenant,
       long promptTotal,
       long generationTotal,
-      long requestsTotal) {}
+      long requestsTotal,
+      Double countersSince) {}
 }
