@@ -383,11 +383,11 @@ public final class SourcesVerticle extends VerticleBase {
     if (!m.rejected().isEmpty() && now - s.lastProblemLog >= config.warnEvery().toMillis()) {
       s.lastProblemLog = now;
       LOG.warn(
-          "source {} {}: {} samples or readings left out (next report of this target in {} s at the"
-              + " earliest): {}",
+          "source {} {}: {} {} left out (next report of this target in {} s at the earliest): {}",
           s.target.kind(),
           s.target.url(),
           m.rejected().size(),
+          VLLM.equals(s.target.kind()) ? "readings" : "samples",
           config.warnEvery().toSeconds(),
           String.join("; ", m.rejected().stream().limit(5).map(r -> r[0] + ": " + r[1]).toList()));
     }
