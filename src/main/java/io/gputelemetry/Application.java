@@ -168,7 +168,8 @@ public final class Application implements AutoCloseable {
               GpuProfiles.load(),
               config.accounting().maxSampleGap().toMillis(),
               config.longestSampleGap().toMillis(),
-              config.accounting().allocationInterval().toMillis());
+              config.accounting().allocationInterval().toMillis(),
+              config.readingMaxGap().toMillis());
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
@@ -177,10 +178,12 @@ public final class Application implements AutoCloseable {
               config.kafka(), config.simulator(), parser(), config.dataDir(), telemetry, health);
       deploy(producer);
       if (!config.sources().targets().isEmpty()) {
+        io.gputelemetry.source.ServingModels serving = new io.gputelemetry.source.ServingModels();
         deploy(
             new io.gputelemetry.producer.SourcesVerticle(
                 config.sources(),
-                dcgmMapping(config),
+                dcgmMapping(config, serving),
+                serving,
                 parser(),
                 producer.publisher(),
                 telemetry.sources(),
@@ -296,9 +299,13 @@ public final class Application implements AutoCloseable {
         (System.nanoTime() - t0) / 1_000_000);
   }
 
-  private static io.gputelemetry.source.DcgmMapping dcgmMapping(AppConfig config) {
+  private static io.gputelemetry.source.DcgmMapping dcgmMapping(
+      AppConfig config, io.gputelemetry.source.ServingModels serving) {
     return new io.gputelemetry.source.DcgmMapping(
-        config.sources().gpuModels(), modelMap(config), config.accounting().sampleGapIntervals());
+        config.sources().gpuModels(),
+        modelMap(config),
+        config.accounting().sampleGapIntervals(),
+        serving);
   }
 
   private static io.gputelemetry.source.ModelMap modelMap(AppConfig config) {

@@ -42,9 +42,11 @@ public final class Main {
         --seed N              simulator: random seed
         --no-simulator        do not run the simulator
         --source KIND=URL     scrape a real source (repeatable); KIND is dcgm (an NVIDIA DCGM
-                              exporter, e.g. dcgm=http://gpu-node-01:9400/metrics); any --source
-                              turns the simulator off unless --simulator is given (setting:
-                              sources.dcgm.targets; see docs/sources.md)
+                              exporter, e.g. dcgm=http://gpu-node-01:9400/metrics) or vllm (a vLLM
+                              or NIM server's token counters, e.g. vllm=http://10.0.3.7:8000/metrics);
+                              any --source turns the simulator off unless --simulator is given
+                              (settings: sources.dcgm.targets, sources.vllm.targets; see
+                              docs/sources.md)
         --simulator           run the simulator even with --source
         --http-port P         HTTP port; 0 picks a free one (printed)
         --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)
@@ -97,6 +99,7 @@ public final class Main {
     Path config = null;
     Map<String, String> overrides = new LinkedHashMap<>();
     List<String> dcgm = new java.util.ArrayList<>();
+    List<String> vllm = new java.util.ArrayList<>();
     boolean simulator = false;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
@@ -118,14 +121,15 @@ public final class Main {
           String spec = value != null ? value : next(args, ++i, a);
           int e = spec.indexOf('=');
           String kind = e > 0 ? spec.substring(0, e).trim() : "";
-          if (!kind.equals("dcgm") || spec.substring(e + 1).isBlank()) {
+          if (!(kind.equals("dcgm") || kind.equals("vllm")) || spec.substring(e + 1).isBlank()) {
             throw new ConfigException(
-                "--source expects KIND=URL with KIND dcgm (e.g. --source"
-                    + " dcgm=http://gpu-node-01:9400/metrics), got '"
+                "--source expects KIND=URL with KIND dcgm or vllm (e.g. --source"
+                    + " dcgm=http://gpu-node-01:9400/metrics, --source"
+                    + " vllm=http://10.0.3.7:8000/metrics), got '"
                     + spec
                     + "'");
           }
-          dcgm.add(spec.substring(e + 1).trim());
+          (kind.equals("dcgm") ? dcgm : vllm).add(spec.substring(e + 1).trim());
         }
         case "--config" -> {
           config = Path.of(value != null ? value : next(args, ++i, a));
@@ -150,8 +154,13 @@ public final class Main {
         }
       }
     }
-    if (!dcgm.isEmpty()) {
-      overrides.put("sources.dcgm.targets", String.join(",", dcgm));
+    if (!vllm.isEmpty()) {
+      overrides.put("sources.vllm.targets", String.join(",", vllm));
+    }
+    if (!dcgm.isEmpty() || !vllm.isEmpty()) {
+      if (!dcgm.isEmpty()) {
+        overrides.put("sources.dcgm.targets", String.join(",", dcgm));
+      }
       if (!simulator) {
         overrides.putIfAbsent("simulator.enabled", "false");
       }

@@ -83,9 +83,22 @@ class MainTest {
         Main.parse(java.util.List.of("--source", "dcgm=http://a:9400/metrics", "--simulator"))
             .overrides()
             .get("simulator.enabled"));
-    assertEquals(2, run(Map.of(), "--source", "vllm=http://a:8000/metrics"));
+    Main.Command v =
+        Main.parse(
+            java.util.List.of(
+                "--source",
+                "vllm=http://v:8000/metrics|tenant=acme",
+                "--source",
+                "vllm=http://w:8000/v1/metrics"));
+    assertEquals(
+        "http://v:8000/metrics|tenant=acme,http://w:8000/v1/metrics",
+        v.overrides().get("sources.vllm.targets"));
+    assertEquals(null, v.overrides().get("sources.dcgm.targets"));
+    assertEquals("false", v.overrides().get("simulator.enabled"), "a vLLM source alone too");
+    assertEquals(2, run(Map.of(), "--source", "sglang=http://a:30000/metrics"));
     assertTrue(
-        err.toString(StandardCharsets.UTF_8).contains("--source expects KIND=URL with KIND dcgm"));
+        err.toString(StandardCharsets.UTF_8)
+            .contains("--source expects KIND=URL with KIND dcgm or vllm"));
   }
 
   @Test

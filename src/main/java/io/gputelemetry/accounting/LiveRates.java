@@ -56,8 +56,16 @@ public final class LiveRates {
   }
 
   /** Counts a stored token event; true when it arrived later than the allowed lateness. */
+  public boolean recordTokens(String model, long ts, long input, long output, long now) {
+    return recordTokens(model, ts, input, output, 1, now);
+  }
+
+  /**
+   * Counts stored tokens and requests (a request event, or a counter reading's difference to the
+   * one before); true when they arrived later than the allowed lateness.
+   */
   public synchronized boolean recordTokens(
-      String model, long ts, long input, long output, long now) {
+      String model, long ts, long input, long output, long requests, long now) {
     boolean late = now - ts > allowedLateness;
     if (ts > now - window && ts <= now + allowedLateness) {
       long[] b =
@@ -66,7 +74,7 @@ public final class LiveRates {
               .computeIfAbsent(ts / 1000, s -> new long[3]);
       b[0] += input;
       b[1] += output;
-      b[2] += 1;
+      b[2] += requests;
     }
     return late;
   }

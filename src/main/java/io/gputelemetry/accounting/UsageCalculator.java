@@ -430,8 +430,16 @@ public final class UsageCalculator {
   }
 
   /** Adds a stored token event (ignored outside [from, to)). Thread-safe. */
+  public void addTokens(long ts, String model, String tenant, long input, long output) {
+    addTokens(ts, model, tenant, input, output, 1);
+  }
+
+  /**
+   * Adds the tokens and requests of a token record: one request event, or the interval between two
+   * counter readings ({@link CounterReadings}). Ignored outside [from, to). Thread-safe.
+   */
   public synchronized void addTokens(
-      long ts, String model, String tenant, long input, long output) {
+      long ts, String model, String tenant, long input, long output, long requests) {
     if (ts < range.from() || ts >= range.to()) {
       return;
     }
@@ -441,7 +449,7 @@ public final class UsageCalculator {
             .computeIfAbsent(tenant, k -> new Acc());
     t.inputTokens += input;
     t.outputTokens += output;
-    t.requests += 1;
+    t.requests += requests;
   }
 
   /** GPU time, cost and energy per slot and model, per GPU model. */

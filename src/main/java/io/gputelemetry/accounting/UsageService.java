@@ -21,6 +21,7 @@ public final class UsageService {
   private final long maxGapMillis;
   private final long lookbackMillis;
   private final long allocationMillis;
+  private final long readingMaxGapMillis;
 
   public UsageService(
       Vertx vertx,
@@ -30,6 +31,24 @@ public final class UsageService {
       long maxGapMillis,
       long lookbackMillis,
       long allocationMillis) {
+    this(
+        vertx, store, prices, profiles, maxGapMillis, lookbackMillis, allocationMillis, 3_600_000L);
+  }
+
+  /**
+   * @param readingMaxGapMillis the longest time between two counter readings whose difference
+   *     counts (accounting.reading-max-gap); readings are read this far before a range
+   */
+  public UsageService(
+      Vertx vertx,
+      Store store,
+      PriceBook prices,
+      GpuProfiles profiles,
+      long maxGapMillis,
+      long lookbackMillis,
+      long allocationMillis,
+      long readingMaxGapMillis) {
+    this.readingMaxGapMillis = readingMaxGapMillis;
     this.vertx = vertx;
     this.store = store;
     this.prices = prices;
@@ -58,8 +77,20 @@ public final class UsageService {
     // the inventory seen before and after the range but not in it (a pause longer than the range).
     long readFrom = from - lookbackMillis;
     long readTo = to + lookbackMillis;
+    // Counter readings (vLLM) become token records, then the same calculation as request events;
+    // read after the samples and requests, so that one thread at a time adds to the calculator.
+    List<UsageRows.Reading> readings = new ArrayList<>();
     return store
         .usage(from, to, lookbackMillis, calc::addSample, calc::addTokens)
+        .compose(v -> store.readings(from - readingMaxGapMillis, to, r -> add(readings, r)))
+        .map(
+            v -> {
+              for (CounterReadings.Delta d :
+                  CounterReadings.deltas(readings, readingMaxGapMillis)) {
+                calc.addTokens(d.ts(), d.model(), d.tenant(), d.input(), d.output(), d.requests());
+              }
+              return null;
+            })
         .compose(v -> store.gpus(null, null))
         .compose(
             inventory -> {
@@ -108,5 +139,11 @@ public final class UsageService {
               });
     }
     return chain;
+  }
+
+  private static void add(List<UsageRows.Reading> readings, UsageRows.Reading r) {
+    synchronized (readings) {
+      readings.add(r);
+    }
   }
 }

@@ -183,10 +183,12 @@ public final class AppConfig {
       List<String> modelMap,
       int maxBodyBytes,
       int maxLineChars,
-      Duration warnEvery) {}
+      Duration warnEvery,
+      Duration latencyWindow) {}
 
   private final Settings settings;
   private final Sources sources;
+  private final Duration readingMaxGap;
   private final Role role;
   private final Http http;
   private final Connections connections;
@@ -341,12 +343,28 @@ public final class AppConfig {
     this.dataDir = dataDirValue == null ? null : Path.of(dataDirValue);
     this.sources =
         new Sources(
-            SourceSettings.targets(s, "dcgm"),
+            concat(SourceSettings.targets(s, "dcgm"), SourceSettings.targets(s, "vllm")),
             SourceSettings.pairs(s, "sources.dcgm.gpu-models"),
             s.optional("sources.model-map") == null ? List.of() : s.list("sources.model-map"),
             s.integer("sources.max-body-bytes", 1024, 1024 * 1024 * 1024),
             s.integer("sources.max-line-chars", 256, 16 * 1024 * 1024),
-            positive(s, "sources.warn-every"));
+            positive(s, "sources.warn-every"),
+            positive(s, "sources.vllm.latency-window"));
+    this.readingMaxGap = positive(s, "accounting.reading-max-gap");
+  }
+
+  private static List<Target> concat(List<Target> a, List<Target> b) {
+    List<Target> all = new java.util.ArrayList<>(a);
+    all.addAll(b);
+    return List.copyOf(all);
+  }
+
+  /**
+   * The longest time between two counter readings of a series (vLLM / NIM) whose difference is
+   * counted: how far before a range the usage computation reads readings.
+   */
+  public Duration readingMaxGap() {
+    return readingMaxGap;
   }
 
   public Sources sources() {

@@ -152,12 +152,24 @@ public final class EventFields {
     private final List<Field> list;
     private final Map<String, Field> byName = new HashMap<>();
     private final long requiredMask;
+    private final long variantMask;
 
+    /**
+     * A schema with an if/then/else on required fields (token usage: a request or a counter
+     * reading) is read as: the else branch is the common case, whose required fields the plain
+     * checks require; a field the if or then branch requires marks the other variant, which the
+     * plain checks leave to the schema validator.
+     */
     Fields(JsonNode schema) {
       Set<String> required = new HashSet<>();
       schema.path("required").forEach(n -> required.add(n.asText()));
+      schema.path("else").path("required").forEach(n -> required.add(n.asText()));
+      Set<String> variant = new HashSet<>();
+      schema.path("if").path("required").forEach(n -> variant.add(n.asText()));
+      schema.path("then").path("required").forEach(n -> variant.add(n.asText()));
       List<Field> fields = new ArrayList<>();
       long mask = 0;
+      long other = 0;
       for (Iterator<Map.Entry<String, JsonNode>> it = schema.path("properties").fields();
           it.hasNext(); ) {
         Map.Entry<String, JsonNode> p = it.next();
@@ -167,12 +179,16 @@ public final class EventFields {
         if (f.required()) {
           mask |= 1L << f.index();
         }
+        if (variant.contains(f.name())) {
+          other |= 1L << f.index();
+        }
       }
       if (fields.size() > 63) {
         throw new IllegalStateException("an event type may have at most 63 fields");
       }
       this.list = List.copyOf(fields);
       this.requiredMask = mask;
+      this.variantMask = other;
     }
 
     public List<Field> all() {
@@ -197,9 +213,14 @@ public final class EventFields {
       return list.size();
     }
 
-    /** Bit i set for each required field i. */
+    /** Bit i set for each required field i (of the common variant). */
     public long requiredMask() {
       return requiredMask;
+    }
+
+    /** Bit i set for each field i that marks the other variant (left to the schema validator). */
+    public long variantMask() {
+      return variantMask;
     }
   }
 
@@ -223,6 +244,11 @@ public final class EventFields {
   public static final Field T_INPUT = TOKEN_USAGE.require("input_tokens");
   public static final Field T_OUTPUT = TOKEN_USAGE.require("output_tokens");
   public static final Field T_GPU_UUID = TOKEN_USAGE.require("gpu_uuid");
+  public static final Field T_READING_OF = TOKEN_USAGE.require("reading_of");
+  public static final Field T_PROMPT_TOTAL = TOKEN_USAGE.require("prompt_tokens_total");
+  public static final Field T_GENERATION_TOTAL = TOKEN_USAGE.require("generation_tokens_total");
+  public static final Field T_REQUESTS_TOTAL = TOKEN_USAGE.require("requests_total");
+  public static final Field T_COUNTERS_SINCE = TOKEN_USAGE.require("counters_since_s");
 
   public static Fields of(EventType type) {
     return type == EventType.GPU_SAMPLE ? GPU_SAMPLE : TOKEN_USAGE;

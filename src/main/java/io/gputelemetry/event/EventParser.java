@@ -244,6 +244,13 @@ public final class EventParser {
               "unknown field (see the schema for the allowed fields)",
               "unknown_field");
       case "type" -> new Violation(field, reason, "wrong_type");
+      case "false" ->
+          new Violation(
+              field,
+              "not allowed here: a counter reading (reading_of) carries prompt_tokens_total,"
+                  + " generation_tokens_total and requests_total; a request carries input_tokens"
+                  + " and output_tokens",
+              "conflict");
       case "minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum" ->
           new Violation(field, reason, "out_of_range");
       case "pattern", "format", "minLength", "maxLength" ->

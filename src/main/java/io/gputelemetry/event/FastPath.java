@@ -200,7 +200,7 @@ final class FastPath {
     }
     // Every required field, and an event_id (an id-less event gets a derived one on the full path).
     long needed = fields.requiredMask() | 1L << fields.require(EventFields.EVENT_ID).index();
-    if ((seen & needed) != needed || ts == null) {
+    if ((seen & needed) != needed || (seen & fields.variantMask()) != 0 || ts == null) {
       return null;
     }
     if (ts.isAfter(now.plus(maxFutureSkew)) || ts.isBefore(now.minus(maxAge))) {

@@ -27,15 +27,47 @@ public final class SourceMeters {
           "missing_label",
           "bad_value",
           "invalid",
+          "too_many_models",
           "kafka");
 
   private final PrometheusMeterRegistry registry;
   private final ZeroFirstCounters zeroFirst;
   private final Map<String, Target> targets = new ConcurrentHashMap<>();
+  private final java.util.function.UnaryOperator<String> modelLabel;
+  private final java.util.Set<String> latencies = ConcurrentHashMap.newKeySet();
 
-  SourceMeters(PrometheusMeterRegistry registry, ZeroFirstCounters zeroFirst) {
+  SourceMeters(
+      PrometheusMeterRegistry registry,
+      ZeroFirstCounters zeroFirst,
+      java.util.function.UnaryOperator<String> modelLabel) {
     this.registry = registry;
     this.zeroFirst = zeroFirst;
+    this.modelLabel = modelLabel;
+  }
+
+  /**
+   * Registers, once, the gauge of a model's latency quantile read from inference servers ({@code
+   * latency}: ttft, e2e or itl); nothing for a model beyond the model label cap. The supplier
+   * answers NaN while the window holds no observation.
+   */
+  public void latency(
+      String model, String latency, double quantile, java.util.function.DoubleSupplier value) {
+    String key = model + '\n' + latency + '\n' + quantile;
+    if (latencies.contains(key) || Telemetry.OTHER.equals(modelLabel.apply(model))) {
+      return;
+    }
+    if (latencies.add(key)) {
+      Gauge.builder(
+              "telemetry.model.latency.seconds",
+              value,
+              java.util.function.DoubleSupplier::getAsDouble)
+          .description(
+              "Latency quantile of a model over sources.vllm.latency-window, from its inference"
+                  + " servers' histograms (latency: ttft, e2e, itl)")
+          .tags("model", model, "latency", latency, "quantile", String.valueOf(quantile))
+          .strongReference(true)
+          .register(registry);
+    }
   }
 
   /** The meters of one target, registered on first call. */
@@ -51,6 +83,7 @@ public final class SourceMeters {
     private final ZeroFirstCounters.Series parsed;
     private final Map<String, ZeroFirstCounters.Series> rejected = new ConcurrentHashMap<>();
     private final Map<String, ZeroFirstCounters.Series> failures = new ConcurrentHashMap<>();
+    private final ZeroFirstCounters.Series resets;
 
     Target(String source, String target) {
       String[] tags = {"source", source, "target", target};
@@ -76,6 +109,14 @@ public final class SourceMeters {
               "telemetry.source.samples.parsed",
               "GPU samples read from the target and handed to Kafka",
               tags);
+      // Only sources of counter readings have resets.
+      resets =
+          "vllm".equals(source)
+              ? zeroFirst.register(
+                  "telemetry.source.counter.resets",
+                  "Counter readings of the target below the previous one (the server restarted)",
+                  tags)
+              : null;
       for (String r : REASONS) {
         rejected.put(
             r,
@@ -117,6 +158,13 @@ public final class SourceMeters {
 
     public void rejected(String reason, long n) {
       rejected.get(reason).increment((double) n);
+    }
+
+    /** A counter reading below the one before (the server restarted). */
+    public void counterReset() {
+      if (resets != null) {
+        resets.increment(1);
+      }
     }
 
     public boolean up() {

@@ -144,7 +144,7 @@ public final class Telemetry implements AutoCloseable {
   /** The meters of scraped sources (created on first use). */
   public synchronized SourceMeters sources() {
     if (sources == null) {
-      sources = new SourceMeters(registry, zeroFirst);
+      sources = new SourceMeters(registry, zeroFirst, this::modelLabel);
     }
     return sources;
   }

@@ -1,10 +1,12 @@
 package io.gputelemetry.processor;
 
+import io.gputelemetry.accounting.CounterReadings;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.Store;
+import io.gputelemetry.store.UsageRows;
 import io.gputelemetry.store.WriteOutcome;
 import io.micrometer.core.instrument.Timer;
 import java.util.ArrayList;
@@ -25,6 +27,12 @@ final class BatchAccounting {
   private final Telemetry telemetry;
   private final ProcessorStats stats;
   private final long allowedLatenessMillis;
+
+  /**
+   * Counter readings (vLLM, NIM) count for the live figures by their difference to the series' last
+   * reading this processor stored (a model's readings share its partition).
+   */
+  private final CounterReadings.Live readings = new CounterReadings.Live(3_600_000L, 10_000);
 
   BatchAccounting(
       Map<EventType, String> topics,
@@ -54,6 +62,48 @@ final class BatchAccounting {
           telemetry.tokens(k.model(), k.tenant(), s.input, s.output, s.requests);
           stats.tokens.addAndGet(s.input + s.output);
         });
+  }
+
+  /** Counts one stored token event (a request, or a reading's delta); true when late. */
+  private boolean tokens(Event e, long ts, long now, Map<ModelTenant, Sums> sums) {
+    String model = e.text(EventFields.T_MODEL);
+    long in;
+    long outTokens;
+    long requests;
+    String tenant;
+    String series = e.text(EventFields.T_READING_OF);
+    if (series == null) {
+      in = e.integer(EventFields.T_INPUT, 0);
+      outTokens = e.integer(EventFields.T_OUTPUT, 0);
+      requests = 1;
+      tenant = e.text(EventFields.T_TENANT);
+    } else {
+      CounterReadings.Delta d =
+          readings.add(
+              new UsageRows.Reading(
+                  ts,
+                  series,
+                  model,
+                  e.text(EventFields.T_TENANT),
+                  e.integer(EventFields.T_PROMPT_TOTAL, 0),
+                  e.integer(EventFields.T_GENERATION_TOTAL, 0),
+                  e.integer(EventFields.T_REQUESTS_TOTAL, 0),
+                  e.value(EventFields.T_COUNTERS_SINCE) instanceof Number n
+                      ? n.doubleValue()
+                      : null));
+      if (d == null) {
+        return now - ts > allowedLatenessMillis;
+      }
+      in = d.input();
+      outTokens = d.output();
+      requests = d.requests();
+      tenant = d.tenant();
+    }
+    Sums s = sums.computeIfAbsent(new ModelTenant(model, tenant), k -> new Sums());
+    s.input += in;
+    s.output += outTokens;
+    s.requests += requests;
+    return pricing.recordTokens(model, ts, in, outTokens, requests, now);
   }
 
   private record ModelTenant(String model, String tenant) {}
@@ -99,16 +149,7 @@ final class BatchAccounting {
         telemetry.unpriced(String.valueOf(pricing.gpuModelOf(e)));
       }
       if (sums != null) {
-        String model = e.text(EventFields.T_MODEL);
-        long in = e.integer(EventFields.T_INPUT, 0);
-        long outTokens = e.integer(EventFields.T_OUTPUT, 0);
-        Sums s =
-            sums.computeIfAbsent(
-                new ModelTenant(model, e.text(EventFields.T_TENANT)), k -> new Sums());
-        s.input += in;
-        s.output += outTokens;
-        s.requests++;
-        if (pricing.recordTokens(model, ts, in, outTokens, now)) {
+        if (tokens(e, ts, now, sums)) {
           lateCount++;
         }
       } else if (late.test(ts)) {

@@ -76,6 +76,10 @@ final class LivePricing {
     return live.recordTokens(model, ts, input, output, now);
   }
 
+  boolean recordTokens(String model, long ts, long input, long output, long requests, long now) {
+    return live.recordTokens(model, ts, input, output, requests, now);
+  }
+
   /**
    * Replaces the fleet view with the inventory just read and recomputes every model's figures: work
    * proportional to the fleet, for a worker thread.

@@ -3,12 +3,16 @@ package io.gputelemetry.producer;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.event.Event;
+import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.metrics.SourceMeters;
 import io.gputelemetry.source.DcgmMapping;
+import io.gputelemetry.source.LatencyWindow;
 import io.gputelemetry.source.PromText;
+import io.gputelemetry.source.ServingModels;
+import io.gputelemetry.source.VllmMapping;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -22,19 +26,32 @@ import io.vertx.core.http.RequestOptions;
 import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
 /**
- * Scrapes the configured DCGM exporter targets, each at its own interval, and publishes their GPU
- * samples through the same validation and publisher as the HTTP ingest. Requests are non-blocking;
- * parsing and mapping run on a worker. A target that fails is counted and logged (see {@link
- * TargetHealth}), never fatal; an answer over sources.max-body-bytes is cut off, not buffered.
+ * Scrapes the configured DCGM exporter and vLLM / NIM targets, each at its own interval, and
+ * publishes their GPU samples and counter readings through the same validation and publisher as the
+ * HTTP ingest; the servers' latency histograms become per-model quantiles on /metrics. Requests are
+ * non-blocking; parsing and mapping run on a worker. A target that fails is counted and logged (see
+ * {@link TargetHealth}), never fatal; an answer over sources.max-body-bytes is cut off, not
+ * buffered.
  */
 public final class SourcesVerticle extends VerticleBase {
   /** The source label of what DCGM targets produce. */
   public static final String DCGM = "dcgm";
+
+  /** The source label of what vLLM / NIM targets produce. */
+  public static final String VLLM = "vllm";
+
+  /** The quantiles of the latency gauges. */
+  static final double[] QUANTILES = {0.5, 0.9, 0.99};
+
+  /** The most models one vLLM target may report (more are left out and counted). */
+  static final int MAX_MODELS_PER_TARGET = 32;
 
   private static final Logger LOG = LogManager.getLogger(SourcesVerticle.class);
   private static final String ACCEPT =
@@ -42,6 +59,9 @@ public final class SourcesVerticle extends VerticleBase {
 
   private final AppConfig.Sources config;
   private final DcgmMapping mapping;
+  private final VllmMapping vllm = new VllmMapping();
+  private final ServingModels serving;
+  private final LatencyWindow latency;
   private final EventParser parser;
   private final EventPublisher publisher;
   private final SourceMeters meters;
@@ -59,6 +79,9 @@ public final class SourcesVerticle extends VerticleBase {
     long timer = -1;
     long lastProblemLog;
 
+    /** vLLM: the last totals per model (prompt, generation, requests), to tell a reset. */
+    final Map<String, long[]> lastTotals = new HashMap<>();
+
     Scrape(AppConfig.Target target) {
       this.target = target;
       this.meters = SourcesVerticle.this.meters.target(target.kind(), target.url());
@@ -66,8 +89,11 @@ public final class SourcesVerticle extends VerticleBase {
     }
   }
 
-  /** What one answer gave: valid events, and the reasons of what was left out. */
-  private record Mapped(List<Event> events, List<String[]> rejected) {}
+  /**
+   * What one answer gave: valid events, the reasons of what was left out, and (vLLM) the models
+   * whose latency histograms were read.
+   */
+  private record Mapped(List<Event> events, List<String[]> rejected, List<String> latencyModels) {}
 
   /**
    * @param ready completes when the topics exist; scraping starts then
@@ -79,8 +105,25 @@ public final class SourcesVerticle extends VerticleBase {
       EventPublisher publisher,
       SourceMeters meters,
       Future<Void> ready) {
+    this(config, mapping, new ServingModels(), parser, publisher, meters, ready);
+  }
+
+  /**
+   * @param serving what the vLLM targets serve, filled here and read by {@code mapping} (the same
+   *     instance) for the GPUs' model
+   */
+  public SourcesVerticle(
+      AppConfig.Sources config,
+      DcgmMapping mapping,
+      ServingModels serving,
+      EventParser parser,
+      EventPublisher publisher,
+      SourceMeters meters,
+      Future<Void> ready) {
     this.config = config;
     this.mapping = mapping;
+    this.serving = serving;
+    this.latency = new LatencyWindow(config.latencyWindow().toMillis(), MAX_MODELS_PER_TARGET);
     this.parser = parser;
     this.publisher = publisher;
     this.meters = meters;
@@ -230,6 +273,9 @@ public final class SourcesVerticle extends VerticleBase {
     } catch (PromText.ParseException ex) {
       throw new ScrapeFailure("parse", "not Prometheus text: " + ex.getMessage());
     }
+    if (VLLM.equals(t.kind())) {
+      return mapVllm(t, e, now);
+    }
     DcgmMapping.Result r = mapping.map(e, t, now);
     List<String[]> rejected = new ArrayList<>();
     r.problems().forEach(p -> rejected.add(new String[] {p.reason(), p.message()}));
@@ -245,25 +291,108 @@ public final class SourcesVerticle extends VerticleBase {
             });
       }
     }
-    return new Mapped(events, rejected);
+    return new Mapped(events, rejected, List.of());
+  }
+
+  /** On a worker: a vLLM / NIM answer to counter readings, and its histograms into the window. */
+  private Mapped mapVllm(AppConfig.Target t, PromText.Exposition e, Instant now) {
+    VllmMapping.Result r = vllm.map(e, t, now);
+    List<String[]> rejected = new ArrayList<>();
+    r.problems().forEach(p -> rejected.add(new String[] {p.reason(), p.message()}));
+    List<Event> events = new ArrayList<>(r.readings().size());
+    List<String> models = new ArrayList<>();
+    for (ObjectNode reading : r.readings()) {
+      String model = reading.path("model").asText();
+      if (models.size() >= MAX_MODELS_PER_TARGET) {
+        rejected.add(new String[] {"too_many_models", "model " + model + " left out"});
+        continue;
+      }
+      models.add(model);
+      ParseResult p = parser.parse(EventType.TOKEN_USAGE, reading, now, null);
+      if (p.ok()) {
+        events.add(p.event());
+      } else {
+        rejected.add(new String[] {"invalid", "model " + model + ": " + p.violations()});
+      }
+    }
+    serving.served(t, models);
+    List<String> latencyModels = new ArrayList<>();
+    long at = now.toEpochMilli();
+    r.latencies()
+        .forEach(
+            (model, byLatency) ->
+                byLatency.forEach(
+                    (name, h) -> {
+                      if (latency.observe(t.url(), model, name, h.buckets(), at)
+                          && !latencyModels.contains(model)) {
+                        latencyModels.add(model);
+                      }
+                    }));
+    return new Mapped(events, rejected, latencyModels);
+  }
+
+  /**
+   * vLLM: a counter below its previous reading means the server restarted (accounting counts from 0
+   * there); it is counted and logged per target, and the reading is kept.
+   */
+  private void checkResets(Scrape s, List<Event> readings) {
+    for (Event e : readings) {
+      long[] now = {
+        e.integer(EventFields.T_PROMPT_TOTAL, 0),
+        e.integer(EventFields.T_GENERATION_TOTAL, 0),
+        e.integer(EventFields.T_REQUESTS_TOTAL, 0)
+      };
+      String model = e.text(EventFields.T_MODEL);
+      long[] before = s.lastTotals.put(model, now);
+      if (before != null && (now[0] < before[0] || now[1] < before[1] || now[2] < before[2])) {
+        s.meters.counterReset();
+        LOG.warn(
+            "source {} {}: counters of model {} went down (prompt {} -> {}, generation {} -> {},"
+                + " requests {} -> {}): the server restarted, counting from 0",
+            s.target.kind(),
+            s.target.url(),
+            model,
+            before[0],
+            now[0],
+            before[1],
+            now[1],
+            before[2],
+            now[2]);
+      }
+    }
+  }
+
+  private void registerLatency(List<String> models) {
+    for (String model : models) {
+      for (String name : VllmMapping.LATENCIES.keySet()) {
+        for (double q : QUANTILES) {
+          meters.latency(
+              model, name, q, () -> latency.quantile(model, name, q, System.currentTimeMillis()));
+        }
+      }
+    }
   }
 
   private Future<Integer> publish(Scrape s, Mapped m) {
     long now = System.currentTimeMillis();
+    if (VLLM.equals(s.target.kind())) {
+      checkResets(s, m.events());
+      registerLatency(m.latencyModels());
+    }
     m.rejected().forEach(r -> s.meters.rejected(r[0], 1));
     if (!m.rejected().isEmpty() && now - s.lastProblemLog >= config.warnEvery().toMillis()) {
       s.lastProblemLog = now;
       LOG.warn(
-          "source {} {}: {} samples left out (next report of this target in {} s at the"
-              + " earliest): {}",
+          "source {} {}: {} {} left out (next report of this target in {} s at the earliest): {}",
           s.target.kind(),
           s.target.url(),
           m.rejected().size(),
+          VLLM.equals(s.target.kind()) ? "readings" : "samples",
           config.warnEvery().toSeconds(),
           String.join("; ", m.rejected().stream().limit(5).map(r -> r[0] + ": " + r[1]).toList()));
     }
     return publisher
-        .publishAll(m.events(), DCGM)
+        .publishAll(m.events(), s.target.kind())
         .map(
             o -> {
               if (o.failed() > 0) {

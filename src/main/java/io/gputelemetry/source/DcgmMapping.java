@@ -59,8 +59,22 @@ public final class DcgmMapping {
   private final Map<String, String> gpuModels;
   private final ModelMap models;
   private final int gapIntervals;
+  private final ServingModels serving;
 
   public DcgmMapping(Map<String, String> configuredGpuModels, ModelMap models, int gapIntervals) {
+    this(configuredGpuModels, models, gapIntervals, new ServingModels());
+  }
+
+  /**
+   * @param serving what the vLLM / NIM targets serve: the model of a GPU neither the target's
+   *     labels nor the model map name
+   */
+  public DcgmMapping(
+      Map<String, String> configuredGpuModels,
+      ModelMap models,
+      int gapIntervals,
+      ServingModels serving) {
+    this.serving = serving;
     Map<String, String> m = new LinkedHashMap<>(BUILT_IN_GPU_MODELS);
     m.putAll(configuredGpuModels);
     this.gpuModels = Map.copyOf(m);
@@ -245,7 +259,8 @@ public final class DcgmMapping {
     String ns = target.labels().getOrDefault("namespace", d.label("namespace"));
     String pod = target.labels().getOrDefault("pod", d.label("pod"));
     String container = target.labels().getOrDefault("container", d.label("container"));
-    return models.modelOf(ns, pod, container);
+    String mapped = models.modelOf(ns, pod, container);
+    return mapped != null ? mapped : serving.modelOf(d.uuid, ns, pod);
   }
 
   private static String node(Device d, AppConfig.Target target) {

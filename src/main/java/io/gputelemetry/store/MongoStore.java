@@ -2,6 +2,7 @@ package io.gputelemetry.store;
 
 import static com.mongodb.client.model.Filters.and;
 import static com.mongodb.client.model.Filters.eq;
+import static com.mongodb.client.model.Filters.exists;
 import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.in;
 import static com.mongodb.client.model.Filters.lt;
@@ -322,7 +323,7 @@ public final class MongoStore implements Store {
     Future<Void> t =
         each(
             collection(Store.collection(EventType.TOKEN_USAGE))
-                .find(range(fromMillis, toMillis))
+                .find(and(range(fromMillis, toMillis), exists(READING_OF, false)))
                 .projection(include("ts", "model", "tenant", "input_tokens", "output_tokens"))
                 .batchSize(5000),
             d ->
@@ -369,6 +370,40 @@ public final class MongoStore implements Store {
             .limit(1)
             .projection(SAMPLE_FIELDS))
         .map(docs -> docs.isEmpty() ? null : usageSample(docs.get(0)));
+  }
+
+  private static final String READING_OF = "reading_of";
+
+  @Override
+  public Future<Void> readings(
+      long fromMillis, long toMillis, Consumer<UsageRows.Reading> readings) {
+    return each(
+        collection(Store.collection(EventType.TOKEN_USAGE))
+            .find(and(range(fromMillis, toMillis), exists(READING_OF, true)))
+            .projection(
+                include(
+                    "ts",
+                    READING_OF,
+                    "model",
+                    "tenant",
+                    "prompt_tokens_total",
+                    "generation_tokens_total",
+                    "requests_total",
+                    "counters_since_s"))
+            .batchSize(5000),
+        d ->
+            readings.accept(
+                new UsageRows.Reading(
+                    Documents.millis(d, "ts"),
+                    Documents.text(d, READING_OF),
+                    Documents.text(d, "model"),
+                    Documents.text(d, "tenant"),
+                    Documents.integer(d, "prompt_tokens_total"),
+                    Documents.integer(d, "generation_tokens_total"),
+                    Documents.integer(d, "requests_total"),
+                    d.isNumber("counters_since_s")
+                        ? Documents.number(d, "counters_since_s")
+                        : null)));
   }
 
   private static Bson range(long from, long to) {

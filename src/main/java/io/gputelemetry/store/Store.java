@@ -58,8 +58,8 @@ public interface Store {
 
   /**
    * Streams the raw events accounting needs: samples with ts in [from - margin, to + margin), token
-   * events with ts in [from, to). Each sink is called by one thread at a time, not necessarily the
-   * caller's; the two sinks may run at the same time.
+   * events of requests (not counter readings) with ts in [from, to). Each sink is called by one
+   * thread at a time, not necessarily the caller's; the two sinks may run at the same time.
    */
   Future<Void> usage(
       long fromMillis,
@@ -75,6 +75,12 @@ public interface Store {
    * {@link #usage} reads.
    */
   Future<UsageRows.Sample> neighbour(String gpuUuid, long millis, boolean before);
+
+  /**
+   * Streams the counter readings (token events with reading_of) with ts in [from, to); {@link
+   * #usage} leaves them out of its token events. The sink is called by one thread at a time.
+   */
+  Future<Void> readings(long fromMillis, long toMillis, Consumer<UsageRows.Reading> readings);
 
   /** What is missing of the collections and indexes {@link #ensureSchema} creates (empty: none). */
   Future<List<String>> schemaProblems();

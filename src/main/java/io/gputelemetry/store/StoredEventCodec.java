@@ -34,7 +34,8 @@ public final class StoredEventCodec implements Codec<StoredEvent> {
     w.writeString(ID, e.storeId());
     writeFields(w, e);
     w.writeDateTime(RECEIVED_AT, s.receivedAtMillis());
-    if (e.type() == EventType.TOKEN_USAGE) {
+    // A counter reading carries totals since the server started, not one request's tokens.
+    if (e.type() == EventType.TOKEN_USAGE && e.text(EventFields.T_READING_OF) == null) {
       long total = e.integer(EventFields.T_INPUT, 0) + e.integer(EventFields.T_OUTPUT, 0);
       w.writeInt64(TOTAL_TOKENS, total);
       if (!s.unpriced() && !Double.isNaN(s.costPerToken())) {

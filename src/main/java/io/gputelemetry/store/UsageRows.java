@@ -27,4 +27,19 @@ public final class UsageRows {
 
   /** One stored token event, reduced to what accounting needs. */
   public record Tokens(long ts, String model, String tenant, long input, long output) {}
+
+  /**
+   * One stored counter reading of an inference server: the series (reading_of, model), who it
+   * bills, the three totals, and when the server's counters started (Unix seconds; null if
+   * unknown).
+   */
+  public record Reading(
+      long ts,
+      String readingOf,
+      String model,
+      String tenant,
+      long promptTotal,
+      long generationTotal,
+      long requestsTotal,
+      Double countersSince) {}
 }

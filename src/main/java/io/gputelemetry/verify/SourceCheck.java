@@ -4,6 +4,7 @@ import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.source.DcgmMapping;
 import io.gputelemetry.source.ModelMap;
 import io.gputelemetry.source.PromText;
+import io.gputelemetry.source.VllmMapping;
 import java.io.InputStream;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -14,7 +15,8 @@ import java.time.Instant;
 
 /**
  * The verify check of one configured source target: it answers, its answer parses, and it gives GPU
- * samples (what the producer's scrape would make of it). Blocking: verify is a command.
+ * samples (DCGM) or counter readings (vLLM / NIM): what the producer's scrape would make of it.
+ * Blocking: verify is a command.
  */
 final class SourceCheck {
   private final AppConfig.Sources sources;
@@ -45,6 +47,22 @@ final class SourceCheck {
     }
     PromText.Exposition e =
         PromText.parse(new String(body, StandardCharsets.UTF_8), sources.maxLineChars());
+    if ("vllm".equals(t.kind())) {
+      VllmMapping.Result v = new VllmMapping().map(e, t, Instant.now());
+      if (v.readings().isEmpty()) {
+        throw new IllegalStateException(
+            "no token counter reading in "
+                + e.samples().size()
+                + " lines"
+                + (v.problems().isEmpty() ? "" : ": " + v.problems().get(0).message()));
+      }
+      return v.readings().size()
+          + " counter reading(s) parsed (model "
+          + v.readings().get(0).path("model").asText()
+          + (v.readings().size() > 1 ? ", ..." : "")
+          + ")"
+          + (v.problems().isEmpty() ? "" : ", " + v.problems().size() + " left out");
+    }
     DcgmMapping.Result m = mapping.map(e, t, Instant.now());
     if (m.samples().isEmpty()) {
       throw new IllegalStateException(

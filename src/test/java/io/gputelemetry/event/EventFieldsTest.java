@@ -36,6 +36,7 @@ class EventFieldsTest {
 
   @Test
   void everyPropertyOfTheSchemaIsAFieldInOrderWithItsRequiredFlag() {
+    // Required: the schema's own required fields and those of its common variant (else branch).
     for (EventType type : EventType.values()) {
       JsonNode schema = Schemas.of(type);
       List<String> names = new ArrayList<>();
@@ -44,6 +45,7 @@ class EventFieldsTest {
       assertEquals(names, fields.all().stream().map(EventFields.Field::name).toList(), type.name());
       Set<String> required = new HashSet<>();
       schema.get("required").forEach(n -> required.add(n.asText()));
+      schema.path("else").path("required").forEach(n -> required.add(n.asText()));
       for (EventFields.Field f : fields.all()) {
         assertEquals(required.contains(f.name()), f.required(), type + "." + f.name());
         assertEquals(f, fields.all().get(f.index()));
@@ -174,5 +176,17 @@ class EventFieldsTest {
     assertFalse(new EventFields.Field("x", 0, false, withMultiple).acceptsNumber(10));
     JsonNode plain = Json.MAPPER.readTree("{\"type\":\"integer\",\"minimum\":0,\"maximum\":10}");
     assertTrue(new EventFields.Field("x", 0, false, plain).acceptsNumber(10));
+  }
+
+  @Test
+  void theReadingVariantsFieldsMakeTheFastPathDeferToTheSchema() {
+    EventFields.Fields t = EventFields.TOKEN_USAGE;
+    long expected =
+        1L << t.require("reading_of").index()
+            | 1L << t.require("prompt_tokens_total").index()
+            | 1L << t.require("generation_tokens_total").index()
+            | 1L << t.require("requests_total").index();
+    assertEquals(expected, t.variantMask());
+    assertEquals(0L, EventFields.GPU_SAMPLE.variantMask());
   }
 }

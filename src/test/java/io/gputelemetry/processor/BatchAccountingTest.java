@@ -193,4 +193,35 @@ class BatchAccountingTest {
     assertEquals(
         1.0, Scrapes.settled(telemetry, "telemetry_events_duplicate_total", "topic", "tok"));
   }
+
+  private Event reading(long secondsAgo, long prompt, long generation, long requests) {
+    return event(
+        EventType.TOKEN_USAGE,
+        "{\"ts\":\""
+            + NOW.minusSeconds(secondsAgo)
+            + "\",\"tenant\":\"acme\",\"model\":\"llama\",\"reading_of\":\"http://v/metrics\","
+            + "\"prompt_tokens_total\":"
+            + prompt
+            + ",\"generation_tokens_total\":"
+            + generation
+            + ",\"requests_total\":"
+            + requests
+            + "}");
+  }
+
+  @Test
+  void aCounterReadingCountsItsIncreaseOverTheLastOneAndALateOneNothing() {
+    Batch b = new Batch(NOW.toEpochMilli());
+    add(b, 0, reading(30, 1000, 400, 10)); // the baseline
+    add(b, 1, reading(10, 1600, 640, 25));
+    add(b, 2, reading(20, 1300, 520, 17)); // another producer's, older than the last
+    add(b, 3, reading(0, 2500, 1000, 40));
+    accounting.tokens(b, WriteOutcome.allInserted(4), NOW.toEpochMilli());
+    assertEquals(1500.0, tokenCounter("acme", "input"), "600 + 900");
+    assertEquals(600.0, tokenCounter("acme", "output"), "240 + 360");
+    assertEquals(
+        30.0,
+        Scrapes.settled(telemetry, "telemetry_requests_total", "model", "llama", "tenant", "acme"),
+        "15 + 15, not one per reading");
+  }
 }

@@ -22,6 +22,11 @@ import java.util.concurrent.TimeUnit;
  * answer (so expectations are exact), and can be reset. Each target can be switched to a failure
  * mode.
  *
+ * <p>vLLM servers on the same port at {@code /vllm/T/metrics}: the vLLM V0 output of
+ * src/test/resources/vllm/ (model facebook/opt-125m) with its three counters set per target: by
+ * default they advance by {@link #VLLM_STEP} per answer (and its histograms by their own counts),
+ * or hold what a test set with {@link #vllm(int, long, long, long)}.
+ *
  * <p>Run on its own: {@code scripts/fixture-exporter.sh [--port P] [--targets N] [--gpus G]}.
  */
 public final class FixtureExporter implements AutoCloseable {
@@ -55,6 +60,18 @@ public final class FixtureExporter implements AutoCloseable {
   private final ConcurrentHashMap<Integer, List<Long>> served = new ConcurrentHashMap<>();
   private final List<HttpServerRequest> hanging = new CopyOnWriteArrayList<>();
 
+  /** What a vLLM target's counters (prompt, generation, requests) advance by per answer. */
+  public static final long[] VLLM_STEP = {120, 48, 3};
+
+  /** The model of the vLLM fixture. */
+  public static final String VLLM_MODEL = "facebook/opt-125m";
+
+  private final List<String> vllmTemplate;
+  private final ConcurrentHashMap<Integer, long[]> vllm = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, Boolean> vllmHeld = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, Long> vllmAnswers = new ConcurrentHashMap<>();
+  private final ConcurrentHashMap<Integer, Integer> vllmRestarts = new ConcurrentHashMap<>();
+
   public FixtureExporter(int port, int gpus) throws Exception {
     this(port, gpus, "127.0.0.1");
   }
@@ -73,6 +90,9 @@ public final class FixtureExporter implements AutoCloseable {
                         "device=\"nvidia0\",",
                         "device=\"nvidia0\",modelName=\"NVIDIA" + " A100-SXM4-40GB\","))
             .toList();
+    this.vllmTemplate =
+        Files.readAllLines(
+            Path.of("src/test/resources/vllm/vllm-v0-opt-125m.prom"), StandardCharsets.UTF_8);
     this.server =
         vertx
             .createHttpServer()
@@ -96,6 +116,31 @@ public final class FixtureExporter implements AutoCloseable {
     return String.format("GPU-%08x-d595-d1c7-d1d2-%012x", target, gpu);
   }
 
+  /** The URL of vLLM target {@code t}. */
+  public String vllmUrl(int target) {
+    return "http://127.0.0.1:" + port() + "/vllm/" + target + "/metrics";
+  }
+
+  /**
+   * Holds a vLLM target's counters at these totals (until set again or reset); lower than before is
+   * a restart of the server (its process_start_time_seconds changes).
+   */
+  public synchronized void vllm(int target, long prompt, long generation, long requests) {
+    long[] before = vllm.get(target);
+    if (before != null && (prompt < before[0] || generation < before[1] || requests < before[2])) {
+      vllmRestarts.merge(target, 1, Integer::sum);
+    }
+    vllmHeld.put(target, true);
+    vllm.put(target, new long[] {prompt, generation, requests});
+  }
+
+  /** A vLLM target restarts: its counters start again from 0 (and advance per answer again). */
+  public synchronized void resetVllm(int target) {
+    vllmRestarts.merge(target, 1, Integer::sum);
+    vllmHeld.remove(target);
+    vllm.put(target, new long[3]);
+  }
+
   public void mode(int target, Mode m) {
     modes.put(target, m);
   }
@@ -113,6 +158,10 @@ public final class FixtureExporter implements AutoCloseable {
   private void answer(HttpServerRequest req) {
     String path = req.path();
     int target;
+    if (path.startsWith("/vllm/") && path.endsWith("/metrics")) {
+      answerVllm(req, path.substring(6, path.length() - "/metrics".length()));
+      return;
+    }
     if (path.equals("/metrics")) {
       target = 0;
     } else if (path.startsWith("/t/") && path.endsWith("/metrics")) {
@@ -177,6 +226,77 @@ public final class FixtureExporter implements AutoCloseable {
     return b.toString();
   }
 
+  private void answerVllm(HttpServerRequest req, String t) {
+    int target;
+    try {
+      target = Integer.parseInt(t);
+    } catch (NumberFormatException e) {
+      req.response().setStatusCode(404).end();
+      return;
+    }
+    Mode mode = modes.getOrDefault(1000 + target, Mode.NORMAL);
+    if (mode == Mode.GARBAGE) {
+      req.response()
+          .putHeader("Content-Type", "text/plain; version=0.0.4")
+          .end("<html><body><h1>502 Bad Gateway</h1></body></html>\n");
+      return;
+    }
+    long[] c;
+    long n;
+    int restarts;
+    synchronized (this) {
+      restarts = vllmRestarts.getOrDefault(target, 0);
+      n = vllmAnswers.merge(target, 1L, Long::sum);
+      c = vllm.computeIfAbsent(target, k -> new long[3]);
+      if (!vllmHeld.getOrDefault(target, false)) {
+        for (int i = 0; i < 3; i++) {
+          c[i] += VLLM_STEP[i];
+        }
+      }
+      c = c.clone();
+    }
+    req.response()
+        .putHeader("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+        .end(vllmBody(c, n, restarts, mode == Mode.NAN_POWER));
+  }
+
+  /**
+   * The vLLM answer: the fixture with its counters at {@code c} (prompt, generation, requests;
+   * {@code nan}: the prompt counter NaN), its latency histograms times {@code n}, and its process
+   * start time 1000 s later per restart.
+   */
+  public String vllmBody(long[] c, long n, int restarts, boolean nan) {
+    StringBuilder b = new StringBuilder();
+    for (String line : vllmTemplate) {
+      String l = line;
+      if (l.startsWith("process_start_time_seconds ")) {
+        l = value(l, String.valueOf(1718140558.3 + 1000.0 * restarts));
+      } else if (l.startsWith("vllm:prompt_tokens_total{")) {
+        l = value(l, nan ? "NaN" : c[0] + ".0");
+      } else if (l.startsWith("vllm:generation_tokens_total{")) {
+        l = value(l, c[1] + ".0");
+      } else if (l.startsWith("vllm:request_success_total{")) {
+        l = value(l, c[2] + ".0");
+      } else if (l.startsWith("vllm:time_to_first_token_seconds_")
+          || l.startsWith("vllm:time_per_output_token_seconds_")
+          || l.startsWith("vllm:e2e_request_latency_seconds_")) {
+        double v = Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1));
+        l = value(l, String.valueOf(v * n));
+      }
+      b.append(l).append('\n');
+    }
+    return b.toString();
+  }
+
+  private static String value(String line, String v) {
+    return line.substring(0, line.lastIndexOf(' ') + 1) + v;
+  }
+
+  /** A vLLM target's failure mode (GARBAGE, or NAN_POWER: a NaN prompt counter). */
+  public void vllmMode(int target, Mode m) {
+    modes.put(1000 + target, m);
+  }
+
   private void huge(HttpServerRequest req, int megabytes) {
     String line =
         "DCGM_FI_DEV_SM_CLOCK{gpu=\"0\",UUID=\"" + uuid(99, 0) + "\",device=\"nvidia0\"} 1215\n";
@@ -229,7 +349,12 @@ public final class FixtureExporter implements AutoCloseable {
             + "/metrics (target 0) and /t/0../t/"
             + (targets - 1)
             + "/metrics, e.g. "
-            + String.join(" ", urls));
+            + String.join(" ", urls)
+            + "; vLLM (counters advancing per answer) at "
+            + f.vllmUrl(0)
+            + " (/vllm/0../vllm/"
+            + (targets - 1)
+            + "/metrics)");
     Thread.currentThread().join();
   }
 }

@@ -21,6 +21,7 @@ public final class RunningPipeline implements AutoCloseable {
   private final MongoQueries store;
   private final AppConfig config;
   private final AppConfig processorConfig;
+  private final Map<String, String> producerSettings;
   private final java.util.List<Application> extra = new java.util.ArrayList<>();
   private final HttpClient http =
       HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -32,6 +33,7 @@ public final class RunningPipeline implements AutoCloseable {
     p.putAll(overrides);
     Map<String, String> c = new HashMap<>(p);
     c.put("role", "processor");
+    producerSettings = Map.copyOf(p);
     config = TestConfigs.of(p);
     processorConfig = TestConfigs.of(c);
     processor = new Application(processorConfig).start();
@@ -68,6 +70,15 @@ public final class RunningPipeline implements AutoCloseable {
   /** Another processor in the same consumer group. */
   public Application addProcessor() throws Exception {
     Application a = new Application(processorConfig).start();
+    extra.add(a);
+    return a;
+  }
+
+  /** Another producer on the same broker, with these settings changed from the first one's. */
+  public Application addProducer(Map<String, String> overrides) throws Exception {
+    Map<String, String> p = new HashMap<>(producerSettings);
+    p.putAll(overrides);
+    Application a = new Application(TestConfigs.of(p)).start();
     extra.add(a);
     return a;
   }
