@@ -184,4 +184,28 @@ class LiveRatesTest {
   private static LiveRates.GpuState gpu(long seen, Long counter) {
     return new LiveRates.GpuState("g1", "m", "GA", T - 120_000, seen, counter, 999);
   }
+
+  @Test
+  void theAllowedLatenessIsInclusiveForLateAndFutureDatedTokens() {
+    LiveRates r = rates();
+    assertFalse(r.recordTokens("m", T + 55_000, 10, 0, T + 60_000), "exactly 5 s old: on time");
+    assertTrue(r.recordTokens("m", T + 54_999, 10, 0, T + 60_000), "5.001 s old: late");
+    // Exactly 5 s ahead is counted; 5.001 s ahead is not (another model, to tell them apart).
+    r.recordTokens("ahead", T + 65_000, 60, 0, T + 60_000);
+    r.recordTokens("further", T + 65_001, 60, 0, T + 60_000);
+    assertEquals(1.0, r.rates("ahead", T + 66_000).tokensPerSecond(), 1e-9, "60 tokens / 60 s");
+    assertEquals(0.0, r.rates("further", T + 66_000).tokensPerSecond(), 1e-9);
+  }
+
+  @Test
+  void theModelsAreThoseWithTokensAndThoseServedByAGpu() {
+    LiveRates r = rates();
+    r.recordTokens("m", T, 1, 1, T);
+    r.updateInventory(
+        List.of(
+            new LiveRates.GpuState("GPU-1", "served", "GA", T, T, null, 100),
+            new LiveRates.GpuState("GPU-2", null, "GA", T, T, null, 100)),
+        T);
+    assertEquals(Set.of("m", "served"), r.models(), "a GPU serving no model adds none");
+  }
 }
