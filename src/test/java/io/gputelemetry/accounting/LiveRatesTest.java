@@ -208,4 +208,20 @@ class LiveRatesTest {
         T);
     assertEquals(Set.of("m", "served"), r.models(), "a GPU serving no model adds none");
   }
+
+  @Test
+  void withoutTokensOrWithoutGpusTheRatiosAreUnknownNotZeroOrInfinite() {
+    LiveRates r = rates();
+    // "idle": a priced GA GPU drawing 100 W all window, no tokens. "nogpu": tokens, no GPU.
+    r.updateInventory(
+        List.of(new LiveRates.GpuState("g2", "idle", "GA", T - 60_000, T, null, 100)), T);
+    r.recordTokens("nogpu", T - 1_000, 10, 10, T);
+    LiveRates.Rates idle = r.rates("idle", T);
+    assertTrue(idle.costUsd() > 0 && idle.energyJ() > 0, "the idle GPU costs and draws");
+    assertTrue(Double.isNaN(idle.costPerToken()), "no tokens: " + idle.costPerToken());
+    assertTrue(Double.isNaN(idle.energyPerToken()), "no tokens: " + idle.energyPerToken());
+    LiveRates.Rates nogpu = r.rates("nogpu", T);
+    assertTrue(Double.isNaN(nogpu.costPerToken()), "no GPU: " + nogpu.costPerToken());
+    assertTrue(Double.isNaN(nogpu.energyPerToken()), "no GPU: " + nogpu.energyPerToken());
+  }
 }
