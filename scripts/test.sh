@@ -6,8 +6,8 @@
 #                              (processor killed, store outage, ...), format, static analysis and
 #                              dependency checks (`mvn -B verify -Pfaults`), then mutation testing
 #                              (PIT) of the accounting, config, store and processor packages against
-#                              their thresholds (the event package's run, about 4 more minutes of
-#                              CPU, is in the full `mvn -Pmutation test` only)
+#                              their thresholds (the event package's run, about 3 minutes more, is
+#                              in the full `mvn -Pmutation test` only: CI's time budget)
 #   scripts/test.sh --quick    the tests without the fault tests and without PIT
 #
 # Any other argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages
