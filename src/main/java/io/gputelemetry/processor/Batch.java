@@ -24,7 +24,6 @@ public final class Batch {
   public record DeadLetter(
       ConsumerRecord<String, byte[]> record, String reason, String detail, String eventId) {}
 
-  private final long receivedAtMillis;
   private final Map<EventType, List<Item>> items = new EnumMap<>(EventType.class);
   private final List<DeadLetter> deadLetters = new ArrayList<>();
   private final BitSet deadLettersSent = new BitSet();
@@ -32,8 +31,7 @@ public final class Batch {
   private final Map<String, Long> consumedByTopic = new HashMap<>();
   private int records;
 
-  public Batch(long receivedAtMillis) {
-    this.receivedAtMillis = receivedAtMillis;
+  public Batch() {
     for (EventType t : EventType.values()) {
       items.put(t, new ArrayList<>());
     }
@@ -56,10 +54,6 @@ public final class Batch {
 
   void deadLetter(Item item, String reason, String detail) {
     deadLetters.add(new DeadLetter(item.record(), reason, detail, item.stored().event().eventId()));
-  }
-
-  public long receivedAtMillis() {
-    return receivedAtMillis;
   }
 
   /** The valid events of one type, in poll order. */

@@ -38,7 +38,7 @@ final class BatchPreparer {
 
   Batch prepare(List<ConsumerRecord<String, byte[]>> records) {
     long now = System.currentTimeMillis();
-    Batch batch = new Batch(now);
+    Batch batch = new Batch();
     for (ConsumerRecord<String, byte[]> r : records) {
       batch.track(r);
       byte[] value = r.value();

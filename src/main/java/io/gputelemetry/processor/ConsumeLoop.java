@@ -4,7 +4,6 @@ import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.retry.Backoff;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
-import io.vertx.core.Vertx;
 import java.util.List;
 import java.util.Map;
 import java.util.function.Function;
@@ -40,7 +39,13 @@ public final class ConsumeLoop {
     Future<Void> rewind();
   }
 
-  private final Vertx vertx;
+  /** Runs an action after a delay, on the loop's context ({@code vertx.setTimer}). */
+  @FunctionalInterface
+  public interface Timer {
+    void after(long delayMillis, Runnable action);
+  }
+
+  private final Timer timer;
   private final Source source;
   private final Function<List<ConsumerRecord<String, byte[]>>, Batch> prepare;
   private final Function<Batch, Future<Void>> persist;
@@ -58,13 +63,13 @@ public final class ConsumeLoop {
   private volatile boolean stopping;
 
   public ConsumeLoop(
-      Vertx vertx,
+      Timer timer,
       Source source,
       Function<List<ConsumerRecord<String, byte[]>>, Batch> prepare,
       Function<Batch, Future<Void>> persist,
       Backoff backoff,
       Telemetry telemetry) {
-    this.vertx = vertx;
+    this.timer = timer;
     this.source = source;
     this.prepare = prepare;
     this.persist = persist;
@@ -126,7 +131,7 @@ public final class ConsumeLoop {
       persisting.onComplete(ar -> done.tryComplete());
     } else if (failedPoll || backoffBeforePoll) {
       backoffBeforePoll = false;
-      vertx.setTimer(backoff.delayMillis(3), t -> loop());
+      timer.after(backoff.delayMillis(3), this::loop);
     } else {
       loop();
     }

@@ -3,13 +3,13 @@ package io.gputelemetry.processor;
 import io.gputelemetry.event.Violation;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
-import io.vertx.kafka.client.producer.KafkaProducer;
 import io.vertx.kafka.client.producer.KafkaProducerRecord;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Function;
 import java.util.stream.Stream;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.logging.log4j.CloseableThreadContext;
@@ -42,14 +42,15 @@ final class DeadLetters {
   private static final int MAX_ERROR_CHARS = 4000;
   private static final int MAX_LOGGED_CHARS = 500;
 
-  private final KafkaProducer<String, byte[]> producer;
+  private final Function<KafkaProducerRecord<String, byte[]>, Future<?>> producer;
   private final String topic;
   private final PausingRetries retries;
   private final Telemetry telemetry;
   private final ProcessorStats stats;
 
+  /** {@code producer} sends one record to the DLQ ({@code KafkaProducer::send}). */
   DeadLetters(
-      KafkaProducer<String, byte[]> producer,
+      Function<KafkaProducerRecord<String, byte[]>, Future<?>> producer,
       String topic,
       PausingRetries retries,
       Telemetry telemetry,
@@ -118,7 +119,7 @@ final class DeadLetters {
       ConsumerRecord<String, byte[]> r = d.record();
       sends.add(
           producer
-              .send(record(d))
+              .apply(record(d))
               .onSuccess(
                   md -> {
                     b.deadLetterSent(i);

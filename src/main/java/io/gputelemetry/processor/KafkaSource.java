@@ -9,10 +9,14 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 
-/** The consume loop's source on a Vert.x Kafka consumer of the processor group. */
-final class KafkaSource implements ConsumeLoop.Source {
+/**
+ * The consume loop's source, and the lag monitor's offsets, on a Vert.x Kafka consumer of the
+ * processor group.
+ */
+final class KafkaSource implements ConsumeLoop.Source, LagMonitor.Offsets {
   private final KafkaConsumer<String, byte[]> consumer;
   private final Duration pollTimeout;
 
@@ -63,5 +67,20 @@ final class KafkaSource implements ConsumeLoop.Source {
               return Future.join(seeks);
             })
         .mapEmpty();
+  }
+
+  @Override
+  public Future<Set<TopicPartition>> assignment() {
+    return consumer.assignment();
+  }
+
+  @Override
+  public Future<Map<TopicPartition, Long>> endOffsets(Set<TopicPartition> partitions) {
+    return consumer.endOffsets(partitions);
+  }
+
+  @Override
+  public Future<Long> position(TopicPartition partition) {
+    return consumer.position(partition);
   }
 }

@@ -3,7 +3,6 @@ package io.gputelemetry.processor;
 import io.gputelemetry.metrics.Telemetry;
 import io.vertx.core.Future;
 import io.vertx.kafka.client.common.TopicPartition;
-import io.vertx.kafka.client.consumer.KafkaConsumer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
@@ -17,11 +16,20 @@ import org.apache.logging.log4j.Logger;
 final class LagMonitor {
   private static final Logger LOG = LogManager.getLogger(LagMonitor.class);
 
-  private final KafkaConsumer<String, byte[]> consumer;
+  /** What the lag is read from: the consumer's partitions, their ends and its positions. */
+  interface Offsets {
+    Future<Set<TopicPartition>> assignment();
+
+    Future<Map<TopicPartition, Long>> endOffsets(Set<TopicPartition> partitions);
+
+    Future<Long> position(TopicPartition partition);
+  }
+
+  private final Offsets consumer;
   private final Telemetry telemetry;
   private final ProcessorStats stats;
 
-  LagMonitor(KafkaConsumer<String, byte[]> consumer, Telemetry telemetry, ProcessorStats stats) {
+  LagMonitor(Offsets consumer, Telemetry telemetry, ProcessorStats stats) {
     this.consumer = consumer;
     this.telemetry = telemetry;
     this.stats = stats;

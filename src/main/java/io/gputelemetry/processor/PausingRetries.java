@@ -10,6 +10,7 @@ import io.vertx.core.Vertx;
 import java.time.Duration;
 import java.util.Map;
 import java.util.function.BooleanSupplier;
+import java.util.function.LongSupplier;
 import java.util.function.Supplier;
 import org.apache.logging.log4j.CloseableThreadContext;
 import org.apache.logging.log4j.Level;
@@ -39,10 +40,12 @@ final class PausingRetries {
   private final BooleanSupplier stopping;
   private final long errorAfterNanos;
   private final String dlqTopic;
+  private final LongSupplier nanoClock;
   private long pausedSince;
   private long failedAttempts;
   private long nextErrorAt;
 
+  /** {@code nanoClock} times the pause and the reminders ({@code System::nanoTime}). */
   PausingRetries(
       Vertx vertx,
       Backoff backoff,
@@ -50,7 +53,8 @@ final class PausingRetries {
       Health health,
       BooleanSupplier stopping,
       Duration errorAfter,
-      String dlqTopic) {
+      String dlqTopic,
+      LongSupplier nanoClock) {
     this.vertx = vertx;
     this.backoff = backoff;
     this.telemetry = telemetry;
@@ -58,6 +62,7 @@ final class PausingRetries {
     this.stopping = stopping;
     this.errorAfterNanos = errorAfter.toNanos();
     this.dlqTopic = dlqTopic;
+    this.nanoClock = nanoClock;
   }
 
   /**
@@ -91,7 +96,7 @@ final class PausingRetries {
             err -> {
               telemetry.writeFailure(target, "infrastructure", documents);
               failedAttempts++;
-              long now = System.nanoTime();
+              long now = nanoClock.getAsLong();
               if (pausedSince == 0) {
                 pausedSince = now;
                 nextErrorAt = now + errorAfterNanos;
@@ -142,7 +147,7 @@ final class PausingRetries {
     if (pausedSince == 0) {
       return;
     }
-    double paused = (System.nanoTime() - pausedSince) / 1e9;
+    double paused = (nanoClock.getAsLong() - pausedSince) / 1e9;
     telemetry.setPaused(false);
     pausedSince = 0;
     long attempts = failedAttempts;

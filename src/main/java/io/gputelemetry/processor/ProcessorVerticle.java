@@ -115,10 +115,11 @@ public class ProcessorVerticle extends VerticleBase {
             pricing,
             p.maxRecordBytes(),
             telemetry);
+    KafkaSource source = new KafkaSource(consumer, p.pollTimeout());
     loop =
         new ConsumeLoop(
-            vertx,
-            new KafkaSource(consumer, p.pollTimeout()),
+            (delay, action) -> vertx.setTimer(delay, t -> action.run()),
+            source,
             records -> {
               stats.consumed.addAndGet(records.size());
               stats.batches.incrementAndGet();
@@ -129,11 +130,18 @@ public class ProcessorVerticle extends VerticleBase {
             telemetry);
     writes =
         new PausingRetries(
-            vertx, backoff, telemetry, health, loop::stopping, p.errorAfter(), k.topics().dlq());
+            vertx,
+            backoff,
+            telemetry,
+            health,
+            loop::stopping,
+            p.errorAfter(),
+            k.topics().dlq(),
+            System::nanoTime);
     accounting =
         new BatchAccounting(
             topics, pricing, telemetry, stats, config.accounting().allowedLateness().toMillis());
-    deadLetters = new DeadLetters(dlqProducer, k.topics().dlq(), writes, telemetry, stats);
+    deadLetters = new DeadLetters(dlqProducer::send, k.topics().dlq(), writes, telemetry, stats);
 
     telemetry.initProcessor(
         List.copyOf(topics.values()),
@@ -147,7 +155,7 @@ public class ProcessorVerticle extends VerticleBase {
     health.register("mongo", store::ping);
     health.register("kafka", () -> admin.describeCluster());
     health.condition("store-schema", "indexes not ensured yet");
-    LagMonitor lag = new LagMonitor(consumer, telemetry, stats);
+    LagMonitor lag = new LagMonitor(source, telemetry, stats);
     lagTimer = vertx.setPeriodic(LAG_INTERVAL_MS, t -> lag.update());
     refreshTimer =
         vertx.setPeriodic(config.accounting().refreshInterval().toMillis(), t -> refresh());

@@ -184,4 +184,44 @@ class LiveRatesTest {
   private static LiveRates.GpuState gpu(long seen, Long counter) {
     return new LiveRates.GpuState("g1", "m", "GA", T - 120_000, seen, counter, 999);
   }
+
+  @Test
+  void theAllowedLatenessIsInclusiveForLateAndFutureDatedTokens() {
+    LiveRates r = rates();
+    assertFalse(r.recordTokens("m", T + 55_000, 10, 0, T + 60_000), "exactly 5 s old: on time");
+    assertTrue(r.recordTokens("m", T + 54_999, 10, 0, T + 60_000), "5.001 s old: late");
+    // Exactly 5 s ahead is counted; 5.001 s ahead is not (another model, to tell them apart).
+    r.recordTokens("ahead", T + 65_000, 60, 0, T + 60_000);
+    r.recordTokens("further", T + 65_001, 60, 0, T + 60_000);
+    assertEquals(1.0, r.rates("ahead", T + 66_000).tokensPerSecond(), 1e-9, "60 tokens / 60 s");
+    assertEquals(0.0, r.rates("further", T + 66_000).tokensPerSecond(), 1e-9);
+  }
+
+  @Test
+  void theModelsAreThoseWithTokensAndThoseServedByAGpu() {
+    LiveRates r = rates();
+    r.recordTokens("m", T, 1, 1, T);
+    r.updateInventory(
+        List.of(
+            new LiveRates.GpuState("GPU-1", "served", "GA", T, T, null, 100),
+            new LiveRates.GpuState("GPU-2", null, "GA", T, T, null, 100)),
+        T);
+    assertEquals(Set.of("m", "served"), r.models(), "a GPU serving no model adds none");
+  }
+
+  @Test
+  void withoutTokensOrWithoutGpusTheRatiosAreUnknownNotZeroOrInfinite() {
+    LiveRates r = rates();
+    // "idle": a priced GA GPU drawing 100 W all window, no tokens. "nogpu": tokens, no GPU.
+    r.updateInventory(
+        List.of(new LiveRates.GpuState("g2", "idle", "GA", T - 60_000, T, null, 100)), T);
+    r.recordTokens("nogpu", T - 1_000, 10, 10, T);
+    LiveRates.Rates idle = r.rates("idle", T);
+    assertTrue(idle.costUsd() > 0 && idle.energyJ() > 0, "the idle GPU costs and draws");
+    assertTrue(Double.isNaN(idle.costPerToken()), "no tokens: " + idle.costPerToken());
+    assertTrue(Double.isNaN(idle.energyPerToken()), "no tokens: " + idle.energyPerToken());
+    LiveRates.Rates nogpu = r.rates("nogpu", T);
+    assertTrue(Double.isNaN(nogpu.costPerToken()), "no GPU: " + nogpu.costPerToken());
+    assertTrue(Double.isNaN(nogpu.energyPerToken()), "no GPU: " + nogpu.energyPerToken());
+  }
 }

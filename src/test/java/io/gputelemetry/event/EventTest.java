@@ -2,6 +2,7 @@ package io.gputelemetry.event;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
@@ -33,6 +34,7 @@ class EventTest {
   @Test
   void aParsedSampleHasEachValueAsTheJsonHadIt() {
     Event e = parse(EventType.GPU_SAMPLE, SAMPLE);
+    assertEquals(EventType.GPU_SAMPLE, e.type());
     assertEquals("n1", e.value(G.get("node")));
     assertEquals(Integer.valueOf(3), e.value(G.get("gpu_index")));
     assertEquals(Integer.valueOf(81559), e.value(G.get("memory_total_mib")));
@@ -60,6 +62,17 @@ class EventTest {
   }
 
   @Test
+  void eachTypeNamesItsSchemaFileAndDefaultTopic() {
+    assertEquals("gpu.metrics.v1", EventType.GPU_SAMPLE.schemaName());
+    assertEquals("token.usage.v1", EventType.TOKEN_USAGE.schemaName());
+    for (EventType t : EventType.values()) {
+      assertNotNull(
+          EventType.class.getResource("/schemas/" + t.schemaName() + ".schema.json"),
+          t + "'s schema file");
+    }
+  }
+
+  @Test
   void aSampleOfAWriterIsScopedByGpuAndWriterAndItsJsonNamesTheWriter() {
     Event e = parse(EventType.GPU_SAMPLE, SAMPLE);
     Event own = e.withWriter("agent-7");
@@ -75,6 +88,10 @@ class EventTest {
         "the writer is published with the sample, in schema order");
     Event reread = parse(EventType.GPU_SAMPLE, json);
     assertEquals("GPU-1@agent-7/s-1", reread.storeId(), "the processor derives the same id");
+    assertEquals(
+        "GPU-1@agent-7/s-1",
+        reread.withWriter("agent-7").storeId(),
+        "the writer the sample already names: the same sample");
     Event claimed = parse(EventType.GPU_SAMPLE, json).withWriter("other-key");
     assertEquals("GPU-1@other-key/s-1", claimed.storeId(), "a claimed writer is replaced");
   }
@@ -86,6 +103,7 @@ class EventTest {
             EventType.TOKEN_USAGE,
             "{\"event_id\":\"r-1\",\"ts\":\"2026-11-28T12:00:00Z\",\"tenant\":\"acme\","
                 + "\"model\":\"llama\",\"input_tokens\":812,\"output_tokens\":245}");
+    assertEquals(EventType.TOKEN_USAGE, e.type());
     assertEquals("acme/r-1", e.storeId());
     assertEquals("llama", e.kafkaKey());
     assertEquals(812L, e.integer(EventFields.T_INPUT, 0));

@@ -53,12 +53,16 @@ class BatchAccountingTest {
   }
 
   private Event tokens(String id, String tenant, int in, int out) {
+    return tokens(id, tenant, in, out, NOW);
+  }
+
+  private Event tokens(String id, String tenant, int in, int out, Instant ts) {
     return event(
         EventType.TOKEN_USAGE,
         "{\"event_id\":\""
             + id
             + "\",\"ts\":\""
-            + NOW
+            + ts
             + "\",\"tenant\":\""
             + tenant
             + "\",\"model\":\"llama\",\"input_tokens\":"
@@ -82,7 +86,7 @@ class BatchAccountingTest {
 
   @Test
   void onlyNewlyStoredTokensCountAndWhatTheStoreRefusedIsDeadLettered() {
-    Batch b = new Batch(NOW.toEpochMilli());
+    Batch b = new Batch();
     add(b, 0, tokens("a", "acme", 10, 1));
     add(b, 1, tokens("b", "acme", 100, 2)); // already stored
     add(b, 2, tokens("c", "acme", 1000, 3)); // refused
@@ -105,7 +109,7 @@ class BatchAccountingTest {
 
   @Test
   void theSamplesHeldByTheStoreIncludeDuplicatesButNotRefusals() {
-    Batch b = new Batch(NOW.toEpochMilli());
+    Batch b = new Batch();
     for (int i = 0; i < 3; i++) {
       add(
           b,
@@ -147,7 +151,7 @@ class BatchAccountingTest {
     // the future (0 ms end to end). A duplicate 9 s old is neither late nor timed; a refused one
     // is a write failure. Unpriced: the sample stored as such.
     long now = NOW.toEpochMilli();
-    Batch b = new Batch(now);
+    Batch b = new Batch();
     add(b, 0, sample("a", NOW.minusMillis(5_000)));
     add(b, 1, sample("b", NOW.minusMillis(5_001)));
     ConsumerRecord<String, byte[]> r = new ConsumerRecord<>("t", 0, 2, "k", new byte[] {1});
@@ -181,7 +185,7 @@ class BatchAccountingTest {
 
   @Test
   void eachNewlyStoredTokenEventIsOneRequestOfItsTenant() {
-    Batch b = new Batch(NOW.toEpochMilli());
+    Batch b = new Batch();
     add(b, 0, tokens("a", "acme", 10, 1));
     add(b, 1, tokens("b", "acme", 20, 2));
     add(b, 2, tokens("c", "acme", 30, 3)); // already stored
@@ -211,7 +215,7 @@ class BatchAccountingTest {
 
   @Test
   void aCounterReadingCountsItsIncreaseOverTheLastOneAndALateOneNothing() {
-    Batch b = new Batch(NOW.toEpochMilli());
+    Batch b = new Batch();
     add(b, 0, reading(30, 1000, 400, 10)); // the baseline
     add(b, 1, reading(10, 1600, 640, 25));
     add(b, 2, reading(20, 1300, 520, 17)); // another producer's, older than the last
@@ -223,5 +227,28 @@ class BatchAccountingTest {
         30.0,
         Scrapes.settled(telemetry, "telemetry_requests_total", "model", "llama", "tenant", "acme"),
         "15 + 15, not one per reading");
+  }
+
+  @Test
+  void aTokenEventStoredLaterThanTheAllowedLatenessIsCountedLate() {
+    // Allowed lateness 5 000 ms: 5 000 ms old and 1 s old are on time, 5 001 ms old is late.
+    Batch b = new Batch();
+    add(b, 0, tokens("a", "acme", 1, 1, NOW.minusMillis(5_000)));
+    add(b, 1, tokens("b", "acme", 1, 1, NOW.minusMillis(5_001)));
+    add(b, 2, tokens("c", "acme", 1, 1, NOW.minusMillis(1_000)));
+    accounting.tokens(b, new WriteOutcome(3, Set.of(), Map.of()), NOW.toEpochMilli());
+    assertEquals(1.0, Scrapes.settled(telemetry, "telemetry_events_late_total", "topic", "tok"));
+  }
+
+  @Test
+  void aModelsLiveGaugesAppearWithItsFirstStoredTokens() {
+    Batch b = new Batch();
+    add(b, 0, tokens("a", "acme", 10, 1));
+    accounting.tokens(b, new WriteOutcome(1, Set.of(), Map.of()), NOW.toEpochMilli());
+    // Not refreshed yet: the gauge exists and shows the (empty) last refresh.
+    assertEquals(
+        0.0,
+        Scrapes.settled(telemetry, "telemetry_model_tokens_per_second", "model", "llama"),
+        "registered with the model's first tokens");
   }
 }

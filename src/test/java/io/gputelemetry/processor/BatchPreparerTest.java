@@ -10,6 +10,7 @@ import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.StoredEvent;
+import io.gputelemetry.support.Scrapes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.time.Instant;
@@ -131,6 +132,23 @@ class BatchPreparerTest {
         Map.of(new TopicPartition(TOKEN_TOPIC, 0), 43L, new TopicPartition(TOKEN_TOPIC, 2), 10L),
         b.nextOffsets());
     assertEquals(Map.of(TOKEN_TOPIC, 3L), b.consumedByTopic());
+    assertEquals(
+        3.0, Scrapes.settled(telemetry, "telemetry_events_consumed_total", "topic", "tok"));
+    assertEquals(1.0, Scrapes.settled(telemetry, "telemetry_consumer_batch_records_count"));
+    assertEquals(3.0, Scrapes.settled(telemetry, "telemetry_consumer_batch_records_sum"));
+  }
+
+  @Test
+  void aRecordOfExactlyTheLimitIsReadAndOneByteMoreIsNot() {
+    String atLimit = "x".repeat(2048); // read, and refused for what it is: not JSON
+    Batch b =
+        preparer.prepare(
+            List.of(
+                record(TOKEN_TOPIC, 0, 0, NOW, atLimit),
+                record(TOKEN_TOPIC, 0, 1, NOW, atLimit + "x")));
+    assertEquals(
+        List.of("parse_error", "too_large"),
+        b.deadLetters().stream().map(Batch.DeadLetter::reason).toList());
   }
 
   @Test

@@ -39,7 +39,7 @@ class ConsumeLoopTest {
 
   private final Vertx vertx = Vertx.vertx();
   private final Context ctx = vertx.getOrCreateContext();
-  private final Telemetry telemetry = new Telemetry("test", "0");
+  private final Telemetry telemetry = new Telemetry("test", "0").bindStandardMeters(() -> true);
   private final Backoff backoff = new Backoff(Duration.ofMillis(1), Duration.ofMillis(5));
 
   @AfterEach
@@ -54,6 +54,7 @@ class ConsumeLoopTest {
     final int maxPoll;
     final Queue<String> pollFailures = new ArrayDeque<>();
     final Queue<String> commitFailures = new ArrayDeque<>();
+    final Queue<String> rewindFailures = new ArrayDeque<>();
     final List<Long> commits = Collections.synchronizedList(new ArrayList<>());
     volatile int polls;
     volatile int rewinds;
@@ -96,6 +97,9 @@ class ConsumeLoopTest {
     @Override
     public Future<Void> rewind() {
       rewinds++;
+      if (!rewindFailures.isEmpty()) {
+        return Future.failedFuture(rewindFailures.poll());
+      }
       position = committed == null ? 0 : committed;
       return Future.succeededFuture();
     }
@@ -105,7 +109,7 @@ class ConsumeLoopTest {
   private final List<Long> persisted = Collections.synchronizedList(new ArrayList<>());
 
   private static Batch batchOf(List<ConsumerRecord<String, byte[]>> records) {
-    Batch b = new Batch(0);
+    Batch b = new Batch();
     records.forEach(b::track);
     return b;
   }
@@ -114,10 +118,16 @@ class ConsumeLoopTest {
     return b.nextOffsets().get(TP) - b.size();
   }
 
+  /** The delays the loop waited before a poll (its timer runs the action after 1 ms). */
+  private final List<Long> delays = Collections.synchronizedList(new ArrayList<>());
+
   private ConsumeLoop loop(FakeLog log, Function<Batch, Future<Void>> persist) {
     ConsumeLoop loop =
         new ConsumeLoop(
-            vertx,
+            (delay, action) -> {
+              delays.add(delay);
+              vertx.setTimer(1, t -> action.run());
+            },
             log,
             ConsumeLoopTest::batchOf,
             b -> {
@@ -158,11 +168,18 @@ class ConsumeLoopTest {
 
   @Test
   void everyRecordIsPersistedOnceAndCommittedInOrder() {
+    long before = System.currentTimeMillis();
     FakeLog log = new FakeLog(10, 3);
     loop(log, b -> Future.succeededFuture());
     await().atMost(WAIT).until(() -> log.commits.contains(10L));
     assertEquals(List.of(0L, 3L, 6L, 9L), persisted);
     assertEquals(List.of(3L, 6L, 9L, 10L), log.commits);
+    assertEquals(List.of(), delays, "no back-off while polls and batches succeed");
+    double lastCommit =
+        Scrapes.settled(telemetry, "telemetry_consumer_last_commit_timestamp_seconds");
+    assertTrue(
+        lastCommit >= before / 1000.0 && lastCommit <= System.currentTimeMillis() / 1000.0,
+        "the time of the last commit: " + lastCommit);
   }
 
   @Test
@@ -199,6 +216,7 @@ class ConsumeLoopTest {
         "3-5 re-read; 6-8, prepared before the failure, persisted only once, after 3-5");
     assertEquals(1, log.rewinds);
     assertEquals(List.of(3L, 6L, 9L), log.commits, "nothing committed past the failed batch");
+    assertEquals(1, delays.size(), "one back-off before re-reading: " + delays);
   }
 
   @Test
@@ -206,9 +224,11 @@ class ConsumeLoopTest {
     FakeLog log = new FakeLog(9, 3);
     ConsumeLoop loop = loop(log, this::held);
     await().atMost(WAIT).until(() -> log.polls == 2);
+    assertFalse(loop.stopping());
     CompletableFuture<Void> stopped = new CompletableFuture<>();
     ctx.runOnContext(v -> loop.stop().onComplete(ar -> stopped.complete(null)));
     settle();
+    assertTrue(loop.stopping(), "retries inside persist give up from now on");
     assertFalse(stopped.isDone(), "the batch in flight is not abandoned");
     succeedNext(); // 0-2
     succeedNext(); // 3-5, polled before the stop
@@ -237,6 +257,9 @@ class ConsumeLoopTest {
     loop(log, b -> Future.succeededFuture());
     await().atMost(WAIT).until(() -> log.commits.contains(6L));
     assertEquals(List.of(0L, 3L), persisted);
+    // Backoff 1-5 ms: the fourth attempt's ceiling is 5 ms, the delay between half and all of it.
+    assertEquals(1, delays.size(), "one back-off, before the poll after the failed one");
+    assertTrue(delays.get(0) >= 2 && delays.get(0) <= 5, "delay " + delays.get(0));
   }
 
   @Test

@@ -41,7 +41,59 @@ class PausingRetriesTest {
 
   private PausingRetries retries(BooleanSupplier stopping, Duration errorAfter) {
     return new PausingRetries(
-        vertx, backoff, telemetry, health, stopping, errorAfter, "telemetry.dlq.v1");
+        vertx,
+        backoff,
+        telemetry,
+        health,
+        stopping,
+        errorAfter,
+        "telemetry.dlq.v1",
+        System::nanoTime);
+  }
+
+  @Test
+  void theErrorComesAtErrorAfterAndThenEveryFiveMinutesWithHowLongAndHowManyAttempts()
+      throws Exception {
+    // The clock (seconds since the first failure) at each attempt; error-after is 30 s. The last
+    // attempt succeeds.
+    double[] at = {0, 29.999, 30, 329.999, 330, 345.5};
+    long start = 7_000_000_000L;
+    AtomicInteger calls = new AtomicInteger();
+    try (CapturedLogs logs = new CapturedLogs(PausingRetries.class)) {
+      PausingRetries retries =
+          new PausingRetries(
+              vertx,
+              backoff,
+              telemetry,
+              health,
+              () -> false,
+              Duration.ofSeconds(30),
+              "telemetry.dlq.v1",
+              () -> start + Math.round(at[Math.max(0, calls.get() - 1)] * 1e9));
+      retries
+          .run(
+              "gpu_metrics",
+              3,
+              () ->
+                  calls.incrementAndGet() < at.length
+                      ? Future.<String>failedFuture(new ConnectException("refused"))
+                      : Future.succeededFuture("ok"))
+          .toCompletionStage()
+          .toCompletableFuture()
+          .get(10, TimeUnit.SECONDS);
+      assertEquals(
+          List.of("writes to gpu_metrics failing (refused); consumption paused, retrying"),
+          logs.at(Level.WARN).stream().map(CapturedLogs.Line::message).toList());
+      assertEquals(
+          List.of(
+              "writes to gpu_metrics failing for 30 s (3 attempts: refused); consumption paused",
+              "writes to gpu_metrics failing for 330 s (5 attempts: refused); consumption paused"),
+          logs.at(Level.ERROR).stream().map(CapturedLogs.Line::message).toList(),
+          "at error-after exactly, not before; then once per five minutes");
+      assertEquals(
+          List.of("writes succeed again after 345.5 s (5 failed attempts); consumption resumed"),
+          logs.at(Level.INFO).stream().map(CapturedLogs.Line::message).toList());
+    }
   }
 
   @Test
