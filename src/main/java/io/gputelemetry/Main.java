@@ -21,7 +21,7 @@ public final class Main {
 
       GPU and LLM-token telemetry pipeline. One jar, three roles:
         standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)
-        producer    simulator / HTTP ingest / DCGM scrapes -> Kafka topics gpu.metrics.v1, token.usage.v1
+        producer    simulator / HTTP ingest / DCGM scrapes / nvidia-smi -> Kafka gpu.metrics.v1, token.usage.v1
         processor   Kafka (group 'processor') -> MongoDB, metrics and query API
 
       Commands:
@@ -41,10 +41,11 @@ public final class Main {
         --rate R              simulator: token-usage requests per second (Poisson mean)
         --seed N              simulator: random seed
         --no-simulator        do not run the simulator
-        --source KIND=URL     scrape a real source (repeatable); KIND is dcgm (an NVIDIA DCGM
-                              exporter, e.g. dcgm=http://gpu-node-01:9400/metrics); any --source
-                              turns the simulator off unless --simulator is given (setting:
-                              sources.dcgm.targets; see docs/sources.md)
+        --source KIND=URL     read a real source (repeatable): dcgm=URL scrapes an NVIDIA DCGM
+                              exporter (e.g. dcgm=http://gpu-node-01:9400/metrics; setting:
+                              sources.dcgm.targets); nvidia-smi[=PATH] runs nvidia-smi on this
+                              host (setting: sources.nvidia-smi.*); any --source turns the
+                              simulator off unless --simulator is given (see docs/sources.md)
         --simulator           run the simulator even with --source
         --http-port P         HTTP port; 0 picks a free one (printed)
         --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)
@@ -98,6 +99,7 @@ public final class Main {
     Map<String, String> overrides = new LinkedHashMap<>();
     List<String> dcgm = new java.util.ArrayList<>();
     boolean simulator = false;
+    boolean sourced = false;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       String value = null;
@@ -117,15 +119,24 @@ public final class Main {
         case "--source" -> {
           String spec = value != null ? value : next(args, ++i, a);
           int e = spec.indexOf('=');
-          String kind = e > 0 ? spec.substring(0, e).trim() : "";
-          if (!kind.equals("dcgm") || spec.substring(e + 1).isBlank()) {
+          String kind = e > 0 ? spec.substring(0, e).trim() : spec.trim();
+          String rest = e > 0 ? spec.substring(e + 1).trim() : "";
+          if (kind.equals("nvidia-smi")) {
+            // --source nvidia-smi, or nvidia-smi=PATH to the binary
+            overrides.put("sources.nvidia-smi.enabled", "true");
+            if (!rest.isEmpty()) {
+              overrides.put("sources.nvidia-smi.path", rest);
+            }
+            sourced = true;
+          } else if (kind.equals("dcgm") && !rest.isEmpty()) {
+            dcgm.add(rest);
+          } else {
             throw new ConfigException(
-                "--source expects KIND=URL with KIND dcgm (e.g. --source"
-                    + " dcgm=http://gpu-node-01:9400/metrics), got '"
+                "--source expects dcgm=URL (e.g. --source dcgm=http://gpu-node-01:9400/metrics)"
+                    + " or nvidia-smi[=PATH], got '"
                     + spec
                     + "'");
           }
-          dcgm.add(spec.substring(e + 1).trim());
         }
         case "--config" -> {
           config = Path.of(value != null ? value : next(args, ++i, a));
@@ -152,9 +163,9 @@ public final class Main {
     }
     if (!dcgm.isEmpty()) {
       overrides.put("sources.dcgm.targets", String.join(",", dcgm));
-      if (!simulator) {
-        overrides.putIfAbsent("simulator.enabled", "false");
-      }
+    }
+    if ((sourced || !dcgm.isEmpty()) && !simulator) {
+      overrides.putIfAbsent("simulator.enabled", "false");
     }
     if (simulator) {
       overrides.put("simulator.enabled", "true");

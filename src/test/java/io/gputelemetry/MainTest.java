@@ -85,7 +85,20 @@ class MainTest {
             .get("simulator.enabled"));
     assertEquals(2, run(Map.of(), "--source", "vllm=http://a:8000/metrics"));
     assertTrue(
-        err.toString(StandardCharsets.UTF_8).contains("--source expects KIND=URL with KIND dcgm"));
+        err.toString(StandardCharsets.UTF_8)
+            .contains("--source expects dcgm=URL (e.g. --source dcgm=http://gpu-node-01:9400"));
+  }
+
+  @Test
+  void sourceNvidiaSmiTurnsTheChildOnWithItsPathAndTheSimulatorOff() {
+    Main.Command plain = Main.parse(java.util.List.of("--source", "nvidia-smi"));
+    assertEquals("true", plain.overrides().get("sources.nvidia-smi.enabled"));
+    assertEquals(null, plain.overrides().get("sources.nvidia-smi.path"));
+    assertEquals("false", plain.overrides().get("simulator.enabled"));
+    Main.Command path = Main.parse(java.util.List.of("--source=nvidia-smi=/usr/bin/nvidia-smi"));
+    assertEquals("/usr/bin/nvidia-smi", path.overrides().get("sources.nvidia-smi.path"));
+    assertEquals(2, run(Map.of(), "--source", "dcgm"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("got 'dcgm'"));
   }
 
   @Test

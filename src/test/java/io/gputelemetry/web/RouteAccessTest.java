@@ -10,6 +10,8 @@ import io.gputelemetry.access.Scope;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.config.Settings;
 import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.source.CloudEventMapping;
+import io.gputelemetry.source.LiteLlmMapping;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
@@ -88,7 +90,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(11, seen.size(), seen.toString());
+    assertEquals(12, seen.size(), seen.toString());
   }
 
   @Test
@@ -98,7 +100,13 @@ class RouteAccessTest {
       Router router = Router.router(vertx);
       AppConfig config = AppConfig.from(Settings.defaults());
       new IngestRoutes(
-              config.ingest(), config.kafka().topics(), null, null, new Telemetry("test", "0"))
+              config.ingest(),
+              config.kafka().topics(),
+              null,
+              null,
+              new Telemetry("test", "0"),
+              new LiteLlmMapping(config.liteLlm()),
+              new CloudEventMapping(config.cloudEvents()))
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
       OpenApiRoute.install(router);
@@ -116,6 +124,7 @@ class RouteAccessTest {
         }
       }
       assertTrue(checked.contains("POST /v1/gpu-metrics"), checked.toString());
+      assertTrue(checked.contains("POST /api/v1/ingest/litellm"), checked.toString());
       assertTrue(checked.contains("GET /api/v1/gpus/:uuid"), checked.toString());
       assertTrue(checked.contains("GET /openapi.yaml"), checked.toString());
     } finally {
