@@ -7,7 +7,6 @@ import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.metrics.SourceMeters;
 import io.gputelemetry.source.NvidiaSmiCsv;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
@@ -49,7 +48,6 @@ public final class NvidiaSmiVerticle extends VerticleBase {
   private volatile boolean stopping;
   private volatile Process process;
   private volatile Thread reader;
-  private Context context;
   private long timer = -1;
   private Duration backoff;
   private long lastProblemLog;
@@ -79,7 +77,6 @@ public final class NvidiaSmiVerticle extends VerticleBase {
 
   @Override
   public Future<?> start() {
-    context = vertx.getOrCreateContext();
     ready.onSuccess(v -> launch());
     return Future.succeededFuture();
   }
