@@ -104,11 +104,13 @@ class CloudEventMappingTest {
     assertEquals(15, o.get("output_tokens").asLong());
     assertEquals(e.get("event_id"), o.get("event_id"), "same source and id: same event");
     out.put("source", "other-app");
-    assertNotEquals(
-        e.get("event_id"), mapping(Map.of()).map(out, RECEIVED).body().get("event_id"));
+    assertNotEquals(e.get("event_id"), mapping(Map.of()).map(out, RECEIVED).body().get("event_id"));
     ObjectNode both = ce.deepCopy();
-    ((ObjectNode) both.get("data")).removeAll().put("model", "m").put("input_tokens", "7").put(
-        "output_tokens", 9);
+    ((ObjectNode) both.get("data"))
+        .removeAll()
+        .put("model", "m")
+        .put("input_tokens", "7")
+        .put("output_tokens", 9);
     JsonNode b = validate(mapping(Map.of()).map(both, RECEIVED), RECEIVED).event().body();
     assertEquals(7, b.get("input_tokens").asLong());
     assertEquals(9, b.get("output_tokens").asLong());

@@ -83,16 +83,17 @@ class LiteLlmMappingTest {
 
   @Test
   void aPayloadWithoutAnyTenantFieldAndNoDefaultIsRejectedNamingTheFirstField() throws Exception {
-    Translation t = new LiteLlmMapping(config(Map.of())).map(fixture("standard_logging_payload.json"));
+    Translation t =
+        new LiteLlmMapping(config(Map.of())).map(fixture("standard_logging_payload.json"));
     assertNull(t.body());
     assertEquals("metadata.user_api_key_team_alias", t.violation().field());
     assertEquals("missing_field", t.violation().code());
-    assertTrue(t.violation().reason().contains("metadata.user_api_key_hash"), t.violation().reason());
+    assertTrue(
+        t.violation().reason().contains("metadata.user_api_key_hash"), t.violation().reason());
   }
 
   @Test
-  void theGcsTestPayloadWithFloatEpochsGivesTheKeyHashAsTenantAndItsDeployment()
-      throws Exception {
+  void theGcsTestPayloadWithFloatEpochsGivesTheKeyHashAsTenantAndItsDeployment() throws Exception {
     Translation t =
         new LiteLlmMapping(
                 config(
