@@ -218,7 +218,8 @@ public final class NvidiaSmiVerticle extends VerticleBase {
         samples > 0
             ? config.restartBackoff()
             : min(backoff.multipliedBy(2), config.maxRestartBackoff());
-    LOG.warn("nvidia-smi source: {}; restarting in {} ms", why, wait.toMillis());
+    // TargetHealth logs the failure (once per sources.warn-every while it lasts); this says when.
+    LOG.debug("nvidia-smi source: {}; restarting in {} ms", why, wait.toMillis());
     timer = vertx.setTimer(Math.max(1, wait.toMillis()), id -> launch());
   }
 
