@@ -190,10 +190,29 @@ public final class Application implements AutoCloseable {
                 producer.topicsReady()));
       }
     }
+    if (producer != null && config.sources().nvidiaSmi() != null) {
+      deploy(
+          new io.gputelemetry.producer.NvidiaSmiVerticle(
+              config.sources().nvidiaSmi(),
+              nvidiaSmiStamp(config),
+              config.sources(),
+              parser(),
+              producer.publisher(),
+              telemetry.sources(),
+              producer.topicsReady()));
+    }
     if (producer != null && config.ingest().enabled()) {
       io.gputelemetry.web.IngestRoutes ingest =
           new io.gputelemetry.web.IngestRoutes(
-              config.ingest(), config.kafka().topics(), parser(), producer.publisher(), telemetry);
+              config.ingest(),
+              config.kafka().topics(),
+              parser(),
+              producer.publisher(),
+              telemetry,
+              config.liteLlm().enabled()
+                  ? new io.gputelemetry.source.LiteLlmMapping(config.liteLlm())
+                  : null,
+              new io.gputelemetry.source.CloudEventMapping(config.cloudEvents()));
       routes.add(ingest::install);
     }
     if (producer != null && config.otlp().enabled()) {
@@ -297,6 +316,29 @@ public final class Application implements AutoCloseable {
         mongo.connectionString(),
         mongo.persistent() ? "file-backed in " + dataDir : "in memory",
         (System.nanoTime() - t0) / 1_000_000);
+  }
+
+  /** How nvidia-smi's samples are stamped: node (this host's name by default), model, interval. */
+  private static io.gputelemetry.source.NvidiaSmiCsv.Stamp nvidiaSmiStamp(AppConfig config) {
+    AppConfig.NvidiaSmi n = config.sources().nvidiaSmi();
+    String node = n.node();
+    if (node == null) {
+      try {
+        node = java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        node = "localhost";
+      }
+      node = node.replaceAll("[^A-Za-z0-9._:-]", "-");
+      node = node.isEmpty() || !Character.isLetterOrDigit(node.charAt(0)) ? "n" + node : node;
+    }
+    double interval = n.interval().toMillis() / 1000.0;
+    return new io.gputelemetry.source.NvidiaSmiCsv.Stamp(
+        node,
+        n.model(),
+        config.sources().gpuModels(),
+        interval,
+        interval * config.accounting().sampleGapIntervals(),
+        java.time.ZoneId.systemDefault());
   }
 
   private static io.gputelemetry.source.DcgmMapping dcgmMapping(

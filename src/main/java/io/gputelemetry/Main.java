@@ -21,7 +21,7 @@ public final class Main {
 
       GPU and LLM-token telemetry pipeline. One jar, three roles:
         standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)
-        producer    simulator / HTTP ingest / DCGM scrapes -> Kafka topics gpu.metrics.v1, token.usage.v1
+        producer    simulator / HTTP ingest / DCGM scrapes / nvidia-smi -> Kafka gpu.metrics.v1, token.usage.v1
         processor   Kafka (group 'processor') -> MongoDB, metrics and query API
 
       Commands:
@@ -41,11 +41,12 @@ public final class Main {
         --rate R              simulator: token-usage requests per second (Poisson mean)
         --seed N              simulator: random seed
         --no-simulator        do not run the simulator
-        --source KIND=URL     scrape a real source (repeatable); KIND is dcgm (an NVIDIA DCGM
-                              exporter, e.g. dcgm=http://gpu-node-01:9400/metrics) or vllm (a vLLM
-                              or NIM server's token counters, e.g. vllm=http://10.0.3.7:8000/metrics);
-                              any --source turns the simulator off unless --simulator is given
-                              (settings: sources.dcgm.targets, sources.vllm.targets; see
+        --source KIND=URL     read a real source (repeatable): dcgm=URL scrapes an NVIDIA DCGM
+                              exporter (e.g. dcgm=http://gpu-node-01:9400/metrics); vllm=URL a vLLM
+                              or NIM server's token counters (e.g. vllm=http://10.0.3.7:8000/metrics);
+                              nvidia-smi[=PATH] runs nvidia-smi on this host; any --source turns the
+                              simulator off unless --simulator is given (settings:
+                              sources.dcgm.targets, sources.vllm.targets, sources.nvidia-smi.*; see
                               docs/sources.md)
         --simulator           run the simulator even with --source
         --http-port P         HTTP port; 0 picks a free one (printed)
@@ -101,6 +102,7 @@ public final class Main {
     List<String> dcgm = new java.util.ArrayList<>();
     List<String> vllm = new java.util.ArrayList<>();
     boolean simulator = false;
+    boolean sourced = false;
     for (int i = 0; i < args.size(); i++) {
       String a = args.get(i);
       String value = null;
@@ -120,16 +122,25 @@ public final class Main {
         case "--source" -> {
           String spec = value != null ? value : next(args, ++i, a);
           int e = spec.indexOf('=');
-          String kind = e > 0 ? spec.substring(0, e).trim() : "";
-          if (!(kind.equals("dcgm") || kind.equals("vllm")) || spec.substring(e + 1).isBlank()) {
+          String kind = e > 0 ? spec.substring(0, e).trim() : spec.trim();
+          String rest = e > 0 ? spec.substring(e + 1).trim() : "";
+          if (kind.equals("nvidia-smi")) {
+            // --source nvidia-smi, or nvidia-smi=PATH to the binary
+            overrides.put("sources.nvidia-smi.enabled", "true");
+            if (!rest.isEmpty()) {
+              overrides.put("sources.nvidia-smi.path", rest);
+            }
+            sourced = true;
+          } else if ((kind.equals("dcgm") || kind.equals("vllm")) && !rest.isEmpty()) {
+            (kind.equals("dcgm") ? dcgm : vllm).add(rest);
+          } else {
             throw new ConfigException(
                 "--source expects KIND=URL with KIND dcgm or vllm (e.g. --source"
                     + " dcgm=http://gpu-node-01:9400/metrics, --source"
-                    + " vllm=http://10.0.3.7:8000/metrics), got '"
+                    + " vllm=http://10.0.3.7:8000/metrics), or nvidia-smi[=PATH], got '"
                     + spec
                     + "'");
           }
-          (kind.equals("dcgm") ? dcgm : vllm).add(spec.substring(e + 1).trim());
         }
         case "--config" -> {
           config = Path.of(value != null ? value : next(args, ++i, a));
@@ -157,13 +168,11 @@ public final class Main {
     if (!vllm.isEmpty()) {
       overrides.put("sources.vllm.targets", String.join(",", vllm));
     }
-    if (!dcgm.isEmpty() || !vllm.isEmpty()) {
-      if (!dcgm.isEmpty()) {
-        overrides.put("sources.dcgm.targets", String.join(",", dcgm));
-      }
-      if (!simulator) {
-        overrides.putIfAbsent("simulator.enabled", "false");
-      }
+    if (!dcgm.isEmpty()) {
+      overrides.put("sources.dcgm.targets", String.join(",", dcgm));
+    }
+    if ((sourced || !dcgm.isEmpty() || !vllm.isEmpty()) && !simulator) {
+      overrides.putIfAbsent("simulator.enabled", "false");
     }
     if (simulator) {
       overrides.put("simulator.enabled", "true");

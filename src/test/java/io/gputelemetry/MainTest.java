@@ -102,6 +102,18 @@ class MainTest {
   }
 
   @Test
+  void sourceNvidiaSmiTurnsTheChildOnWithItsPathAndTheSimulatorOff() {
+    Main.Command plain = Main.parse(java.util.List.of("--source", "nvidia-smi"));
+    assertEquals("true", plain.overrides().get("sources.nvidia-smi.enabled"));
+    assertEquals(null, plain.overrides().get("sources.nvidia-smi.path"));
+    assertEquals("false", plain.overrides().get("simulator.enabled"));
+    Main.Command path = Main.parse(java.util.List.of("--source=nvidia-smi=/usr/bin/nvidia-smi"));
+    assertEquals("/usr/bin/nvidia-smi", path.overrides().get("sources.nvidia-smi.path"));
+    assertEquals(2, run(Map.of(), "--source", "dcgm"));
+    assertTrue(err.toString(StandardCharsets.UTF_8).contains("got 'dcgm'"));
+  }
+
+  @Test
   void aTargetSpecGivesItsIntervalTimeoutAndLabelsAndABadOneIsNamed() {
     io.gputelemetry.config.AppConfig.Target t =
         io.gputelemetry.config.AppConfig.from(

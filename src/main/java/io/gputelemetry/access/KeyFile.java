@@ -27,9 +27,9 @@ public final class KeyFile {
 
   /**
    * Ids no key may take: the writers of the producer's own sources (the simulator, the DCGM
-   * scrapes), so that no key can write, or pre-empt, samples in their scope.
+   * scrapes, nvidia-smi), so that no key can write, or pre-empt, samples in their scope.
    */
-  public static final Set<String> RESERVED_IDS = Set.of("simulator", "dcgm");
+  public static final Set<String> RESERVED_IDS = Set.of("simulator", "dcgm", "nvidia-smi");
 
   private static final Pattern HEX = Pattern.compile("[0-9a-fA-F]{64}");
   private static final Pattern TENANT = Pattern.compile("[A-Za-z0-9][A-Za-z0-9._:@-]{0,127}");

@@ -184,7 +184,56 @@ public final class AppConfig {
       int maxBodyBytes,
       int maxLineChars,
       Duration warnEvery,
-      Duration latencyWindow) {}
+      Duration latencyWindow,
+      NvidiaSmi nvidiaSmi) {}
+
+  /**
+   * The nvidia-smi source (null when off): the command, its loop interval, extra arguments, the
+   * node its samples name (null: this host's name), the LLM its GPUs serve (null: none), and how
+   * long it waits before restarting a child that died (doubling up to the maximum).
+   */
+  public record NvidiaSmi(
+      String path,
+      Duration interval,
+      List<String> extraArgs,
+      String node,
+      String model,
+      Duration restartBackoff,
+      Duration maxRestartBackoff) {}
+
+  /** Where a token event served by a LiteLLM deployment ran: its node and (optionally) GPU. */
+  public record Deployment(String node, String gpuUuid) {}
+
+  /**
+   * LiteLLM callback payloads: the ordered payload fields a tenant is read from, the tenant of a
+   * payload that has none of them (null: rejected), the zone of naive date-times, and api_base →
+   * deployment.
+   */
+  public record LiteLlm(
+      boolean enabled,
+      List<String> tenantFrom,
+      String defaultTenant,
+      java.time.ZoneId naiveTimezone,
+      Map<String, Deployment> deployments) {
+    /** The deployment of an api_base as LiteLLM logs it (trailing slashes ignored), or null. */
+    public Deployment deployment(String apiBase) {
+      return deployments.get(PushSettings.trimSlash(apiBase));
+    }
+  }
+
+  /**
+   * CloudEvents on the token-usage route: where in {@code data} each field is (dotted paths), and
+   * which values of the token-type field count as input or output.
+   */
+  public record CloudEvents(
+      String modelField,
+      String providerField,
+      String tokensField,
+      String typeField,
+      List<String> inputTypes,
+      List<String> outputTypes,
+      String inputTokensField,
+      String outputTokensField) {}
 
   private final Settings settings;
   private final Sources sources;
@@ -207,6 +256,8 @@ public final class AppConfig {
   private final Api api;
   private final Auth auth;
   private final Path dataDir;
+  private final LiteLlm liteLlm;
+  private final CloudEvents cloudEvents;
 
   private AppConfig(Settings s) {
     this.settings = s;
@@ -349,8 +400,19 @@ public final class AppConfig {
             s.integer("sources.max-body-bytes", 1024, 1024 * 1024 * 1024),
             s.integer("sources.max-line-chars", 256, 16 * 1024 * 1024),
             positive(s, "sources.warn-every"),
-            positive(s, "sources.vllm.latency-window"));
+            positive(s, "sources.vllm.latency-window"),
+            PushSettings.nvidiaSmi(s));
     this.readingMaxGap = positive(s, "accounting.reading-max-gap");
+    this.liteLlm = PushSettings.liteLlm(s);
+    this.cloudEvents = PushSettings.cloudEvents(s);
+  }
+
+  public LiteLlm liteLlm() {
+    return liteLlm;
+  }
+
+  public CloudEvents cloudEvents() {
+    return cloudEvents;
   }
 
   private static List<Target> concat(List<Target> a, List<Target> b) {
@@ -379,6 +441,9 @@ public final class AppConfig {
     Duration longest = simulator.load().sampleInterval();
     for (Target t : sources.targets()) {
       longest = t.interval().compareTo(longest) > 0 ? t.interval() : longest;
+    }
+    if (sources.nvidiaSmi() != null && sources.nvidiaSmi().interval().compareTo(longest) > 0) {
+      longest = sources.nvidiaSmi().interval();
     }
     longest = longest.multipliedBy(accounting.sampleGapIntervals());
     return longest.compareTo(accounting.maxSampleGap()) > 0 ? longest : accounting.maxSampleGap();

@@ -14,7 +14,10 @@ import java.util.concurrent.atomic.AtomicLong;
  * reasons from a fixed list, so the series are bounded.
  */
 public final class SourceMeters {
-  /** Why a scrape failed or a sample was left out: the values of the reason label. */
+  /**
+   * Why a scrape failed or a sample was left out: the values of the reason label ("exited": a
+   * source's child process, nvidia-smi, ended).
+   */
   public static final List<String> REASONS =
       List.of(
           "connect",
@@ -28,7 +31,8 @@ public final class SourceMeters {
           "bad_value",
           "invalid",
           "too_many_models",
-          "kafka");
+          "kafka",
+          "exited");
 
   private final PrometheusMeterRegistry registry;
   private final ZeroFirstCounters zeroFirst;

@@ -68,7 +68,13 @@ final class RouteAccess implements Handler<RoutingContext> {
               IngestRoutes.TOKEN_ROUTE,
               Scope.INGEST_TOKENS,
               true,
-              "token usage; a tenant-bound key sets the events' tenant"),
+              "token usage (and CloudEvents); a tenant-bound key sets the events' tenant"),
+          new Rule(
+              HttpMethod.POST,
+              IngestRoutes.LITELLM_ROUTE,
+              Scope.INGEST_TOKENS,
+              true,
+              "LiteLLM callback payloads; a tenant-bound key sets the events' tenant"),
           new Rule(
               HttpMethod.POST,
               OtlpRoutes.TRACES_ROUTE,

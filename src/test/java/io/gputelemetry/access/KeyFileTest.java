@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.gputelemetry.config.ConfigException;
 import io.gputelemetry.producer.FleetSimulator;
 import io.gputelemetry.source.DcgmMapping;
+import io.gputelemetry.source.NvidiaSmiCsv;
 import java.util.EnumSet;
 import java.util.HexFormat;
 import java.util.List;
@@ -113,7 +114,9 @@ class KeyFileTest {
   void theWritersOfTheProducersOwnSourcesAreNoKeyIds() {
     // A key named like a source would write samples in that source's id scope, and could pre-empt
     // them: its id is refused.
-    assertEquals(Set.of(FleetSimulator.WRITER, DcgmMapping.WRITER), KeyFile.RESERVED_IDS);
+    assertEquals(
+        Set.of(FleetSimulator.WRITER, DcgmMapping.WRITER, NvidiaSmiCsv.WRITER),
+        KeyFile.RESERVED_IDS);
     String h = hash("some-key-0123456789");
     assertEquals(
         "keys.txt line 1: id 'dcgm' is reserved for the producer's own sources ("

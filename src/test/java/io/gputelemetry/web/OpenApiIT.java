@@ -68,13 +68,18 @@ class OpenApiIT {
                   s -> documented.add(op.getKey().toUpperCase() + " " + path.getKey() + " " + s));
         }
       }
-      for (String route : new String[] {IngestRoutes.GPU_ROUTE, IngestRoutes.TOKEN_ROUTE}) {
+      for (String route :
+          new String[] {
+            IngestRoutes.GPU_ROUTE, IngestRoutes.TOKEN_ROUTE, IngestRoutes.LITELLM_ROUTE
+          }) {
         boolean gpu = route.equals(IngestRoutes.GPU_ROUTE);
-        String valid = (gpu ? Events.sample("GPU-x") : Events.token("acme")).encode();
+        boolean liteLlm = route.equals(IngestRoutes.LITELLM_ROUTE);
+        String valid =
+            (gpu ? Events.sample("GPU-x") : liteLlm ? liteLlm(1) : Events.token("acme")).encode();
         String invalid =
             (gpu
                     ? Events.sample("GPU-x").put("power_w", -1)
-                    : Events.token("acme").put("tenant", "a/b"))
+                    : liteLlm ? liteLlm(-1) : Events.token("acme").put("tenant", "a/b"))
                 .encode();
         post(p, route, "application/json", valid, KEY);
         post(p, route, "application/json", "[" + valid + "," + invalid + "]", KEY);
@@ -90,7 +95,7 @@ class OpenApiIT {
         post(p, route, "text/csv", "a,b", KEY);
         JsonArray four = new JsonArray();
         for (int i = 0; i < 4; i++) {
-          four.add(gpu ? Events.sample("GPU-" + i) : Events.token("acme"));
+          four.add(gpu ? Events.sample("GPU-" + i) : liteLlm ? liteLlm(i) : Events.token("acme"));
         }
         post(
             p,
@@ -224,5 +229,17 @@ class OpenApiIT {
   private void get(RunningPipeline p, String base, String url, String documentedPath)
       throws Exception {
     observed.add("GET " + documentedPath + " " + p.get(base + url, key).statusCode());
+  }
+
+  /** A LiteLLM StandardLoggingPayload with the fields the route reads (prompt_tokens as given). */
+  private static io.vertx.core.json.JsonObject liteLlm(int promptTokens) {
+    return new io.vertx.core.json.JsonObject()
+        .put("id", "litellm-" + promptTokens)
+        .put("model", "gpt-4o")
+        .put("prompt_tokens", promptTokens)
+        .put("completion_tokens", 2)
+        .put("endTime", java.time.Instant.now().getEpochSecond() + 0.25)
+        .put(
+            "metadata", new io.vertx.core.json.JsonObject().put("user_api_key_team_alias", "acme"));
   }
 }

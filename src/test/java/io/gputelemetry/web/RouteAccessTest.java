@@ -10,6 +10,8 @@ import io.gputelemetry.access.Scope;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.config.Settings;
 import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.source.CloudEventMapping;
+import io.gputelemetry.source.LiteLlmMapping;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.ext.web.Route;
@@ -107,7 +109,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(17, seen.size(), seen.toString());
+    assertEquals(18, seen.size(), seen.toString());
   }
 
   @Test
@@ -117,7 +119,13 @@ class RouteAccessTest {
       Router router = Router.router(vertx);
       AppConfig config = AppConfig.from(Settings.defaults());
       new IngestRoutes(
-              config.ingest(), config.kafka().topics(), null, null, new Telemetry("test", "0"))
+              config.ingest(),
+              config.kafka().topics(),
+              null,
+              null,
+              new Telemetry("test", "0"),
+              new LiteLlmMapping(config.liteLlm()),
+              new CloudEventMapping(config.cloudEvents()))
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
       new OtlpRoutes(
@@ -147,6 +155,7 @@ class RouteAccessTest {
         }
       }
       assertTrue(checked.contains("POST /v1/gpu-metrics"), checked.toString());
+      assertTrue(checked.contains("POST /api/v1/ingest/litellm"), checked.toString());
       assertTrue(checked.contains("GET /api/v1/gpus/:uuid"), checked.toString());
       assertTrue(checked.contains("GET /openapi.yaml"), checked.toString());
       assertTrue(checked.contains("GET /console/app.js"), checked.toString());
