@@ -176,7 +176,7 @@ public final class Application implements AutoCloseable {
           new ProducerVerticle(
               config.kafka(), config.simulator(), parser(), config.dataDir(), telemetry, health);
       deploy(producer);
-      if (!config.sources().targets().isEmpty()) {
+      if (config.scrapes()) {
         deploy(
             new io.gputelemetry.producer.SourcesVerticle(
                 config.sources(),
@@ -184,7 +184,8 @@ public final class Application implements AutoCloseable {
                 parser(),
                 producer.publisher(),
                 telemetry.sources(),
-                producer.topicsReady()));
+                producer.topicsReady(),
+                System.getenv()));
       }
     }
     if (producer != null && config.ingest().enabled()) {

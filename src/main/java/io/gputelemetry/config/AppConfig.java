@@ -170,14 +170,83 @@ public final class AppConfig {
   public record Target(
       String kind, String url, Duration interval, Duration timeout, Map<String, String> labels) {}
 
-  /** The real sources the producer scrapes. */
+  /** The real sources the producer scrapes: static targets and how more are discovered. */
   public record Sources(
       List<Target> targets,
       Map<String, String> gpuModels,
       List<String> modelMap,
       int maxBodyBytes,
       int maxLineChars,
-      Duration warnEvery) {}
+      Duration warnEvery,
+      Discovery discovery) {}
+
+  /**
+   * What every discovered target of one discovery gets: the interval, timeout and static labels a
+   * static target would carry after its URL.
+   */
+  public record Template(Duration interval, Duration timeout, Map<String, String> labels) {}
+
+  /** Which DNS records name targets: A and AAAA (at a configured port), or SRV (with theirs). */
+  public enum DnsType {
+    A,
+    SRV
+  }
+
+  /** One DNS name whose records are targets of a source kind. */
+  public record DnsDiscovery(
+      String kind,
+      String name,
+      DnsType type,
+      int port,
+      String scheme,
+      String path,
+      Template target) {
+    /** The value of the discovery label of its meters. */
+    public String id() {
+      return "dns:" + name;
+    }
+  }
+
+  /**
+   * The pods of one namespace matching a label selector whose port (a name or a number) is a target
+   * of a source kind; {@code podLabels}: the pod's namespace, name and container become the
+   * target's labels (for sources.model-map).
+   */
+  public record PodDiscovery(
+      String kind,
+      String namespace,
+      String selector,
+      String port,
+      String scheme,
+      String path,
+      boolean podLabels,
+      Template target) {
+    /** The value of the discovery label of its meters. */
+    public String id() {
+      return "kubernetes:" + namespace;
+    }
+  }
+
+  /**
+   * The Kubernetes API: its URL (null: in-cluster, from KUBERNETES_SERVICE_HOST and _PORT), the
+   * service-account token file (read at each request: tokens rotate) and the CA file (null: the
+   * JVM's trust store).
+   */
+  public record KubernetesApi(String url, Path tokenFile, Path caFile) {}
+
+  /**
+   * Targets found at run time, re-read every {@code refresh}; {@code dnsServer} null: the system's.
+   */
+  public record Discovery(
+      List<DnsDiscovery> dns,
+      List<PodDiscovery> kubernetes,
+      Duration refresh,
+      String dnsServer,
+      KubernetesApi api) {
+    public boolean any() {
+      return !dns.isEmpty() || !kubernetes.isEmpty();
+    }
+  }
 
   private final Settings settings;
   private final Sources sources;
@@ -334,7 +403,13 @@ public final class AppConfig {
             s.optional("sources.model-map") == null ? List.of() : s.list("sources.model-map"),
             s.integer("sources.max-body-bytes", 1024, 1024 * 1024 * 1024),
             s.integer("sources.max-line-chars", 256, 16 * 1024 * 1024),
-            positive(s, "sources.warn-every"));
+            positive(s, "sources.warn-every"),
+            DiscoverySettings.discovery(s, List.of("dcgm")));
+  }
+
+  /** Whether the producer has anything to scrape: static targets or a discovery. */
+  public boolean scrapes() {
+    return !sources.targets().isEmpty() || sources.discovery().any();
   }
 
   public Sources sources() {
@@ -347,8 +422,12 @@ public final class AppConfig {
    */
   public Duration longestSampleGap() {
     Duration longest = simulator.load().sampleInterval();
-    for (Target t : sources.targets()) {
-      longest = t.interval().compareTo(longest) > 0 ? t.interval() : longest;
+    List<Duration> intervals = new java.util.ArrayList<>();
+    sources.targets().forEach(t -> intervals.add(t.interval()));
+    sources.discovery().dns().forEach(d -> intervals.add(d.target().interval()));
+    sources.discovery().kubernetes().forEach(d -> intervals.add(d.target().interval()));
+    for (Duration i : intervals) {
+      longest = i.compareTo(longest) > 0 ? i : longest;
     }
     longest = longest.multipliedBy(accounting.sampleGapIntervals());
     return longest.compareTo(accounting.maxSampleGap()) > 0 ? longest : accounting.maxSampleGap();

@@ -2,6 +2,9 @@ package io.gputelemetry.producer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.discovery.Discovery;
+import io.gputelemetry.discovery.DnsDiscovery;
+import io.gputelemetry.discovery.KubernetesDiscovery;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
@@ -13,6 +16,8 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.dns.DnsClient;
+import io.vertx.core.dns.DnsClientOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -20,9 +25,14 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.nio.charset.StandardCharsets;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -36,6 +46,7 @@ public final class SourcesVerticle extends VerticleBase {
   /** The source label of what DCGM targets produce. */
   public static final String DCGM = "dcgm";
 
+  private static final String STATIC = "static";
   private static final Logger LOG = LogManager.getLogger(SourcesVerticle.class);
   private static final String ACCEPT =
       "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1";
@@ -46,23 +57,35 @@ public final class SourcesVerticle extends VerticleBase {
   private final EventPublisher publisher;
   private final SourceMeters meters;
   private final Future<Void> ready;
-  private final List<Scrape> scrapes = new ArrayList<>();
+  private final Map<String, String> env;
+  private final Map<String, Scrape> scrapes = new LinkedHashMap<>();
+  private final List<Closeable> clients = new ArrayList<>();
+  private DiscoveryLoop discovery;
   private HttpClientAgent client;
   private volatile boolean stopping;
+
+  /** What closes a discovery's client. */
+  private interface Closeable {
+    Future<Void> close();
+  }
 
   /** One target and its running state (touched on this verticle's event loop only). */
   private final class Scrape {
     final AppConfig.Target target;
     final SourceMeters.Target meters;
     final TargetHealth health;
+    final Set<String> owners = new HashSet<>();
     boolean inFlight;
+    boolean removed;
     long timer = -1;
     long lastProblemLog;
 
     Scrape(AppConfig.Target target) {
       this.target = target;
       this.meters = SourcesVerticle.this.meters.target(target.kind(), target.url());
-      this.health = new TargetHealth(target.kind() + " " + target.url(), config.warnEvery());
+      this.health =
+          new TargetHealth(
+              "source " + target.kind() + " " + target.url(), "scrape", config.warnEvery());
     }
   }
 
@@ -70,7 +93,8 @@ public final class SourcesVerticle extends VerticleBase {
   private record Mapped(List<Event> events, List<String[]> rejected) {}
 
   /**
-   * @param ready completes when the topics exist; scraping starts then
+   * @param ready completes when the topics exist; scraping and discovery start then
+   * @param env the process environment (where a pod finds its Kubernetes API)
    */
   public SourcesVerticle(
       AppConfig.Sources config,
@@ -78,8 +102,10 @@ public final class SourcesVerticle extends VerticleBase {
       EventParser parser,
       EventPublisher publisher,
       SourceMeters meters,
-      Future<Void> ready) {
+      Future<Void> ready,
+      Map<String, String> env) {
     this.config = config;
+    this.env = env;
     this.mapping = mapping;
     this.parser = parser;
     this.publisher = publisher;
@@ -91,31 +117,124 @@ public final class SourcesVerticle extends VerticleBase {
   public Future<?> start() {
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     for (AppConfig.Target t : config.targets()) {
-      scrapes.add(new Scrape(t));
+      Scrape s = new Scrape(t);
+      s.owners.add(STATIC);
+      scrapes.put(t.url(), s);
     }
+    discovery =
+        new DiscoveryLoop(
+            vertx,
+            discoveries(),
+            config.discovery().refresh(),
+            config.warnEvery(),
+            meters,
+            new DiscoveryLoop.Listener() {
+              @Override
+              public void found(String owner, AppConfig.Target t) {
+                add(owner, t);
+              }
+
+              @Override
+              public void lost(String owner, AppConfig.Target t) {
+                remove(owner, t);
+              }
+            });
     ready.onSuccess(
         v -> {
           int n = scrapes.size();
-          for (int i = 0; i < n; i++) {
-            Scrape s = scrapes.get(i);
+          int i = 0;
+          for (Scrape s : scrapes.values()) {
             long interval = s.target.interval().toMillis();
             // Spread the scrapes over an interval rather than a burst every interval.
-            long offset = Math.max(1, interval * i / Math.max(1, n));
-            s.timer =
-                vertx.setTimer(
-                    offset,
-                    id -> {
-                      scrape(s);
-                      s.timer = vertx.setPeriodic(interval, p -> scrape(s));
-                    });
+            schedule(s, Math.max(1, interval * i++ / Math.max(1, n)));
           }
-          LOG.info("scraping {} source targets", n);
+          LOG.info(
+              "scraping {} source targets{}",
+              n,
+              config.discovery().any()
+                  ? " and those of "
+                      + (config.discovery().dns().size() + config.discovery().kubernetes().size())
+                      + " discoveries (every "
+                      + config.discovery().refresh().toSeconds()
+                      + " s)"
+                  : "");
+          discovery.start();
         });
     return Future.succeededFuture();
   }
 
+  private void schedule(Scrape s, long offset) {
+    long interval = s.target.interval().toMillis();
+    s.timer =
+        vertx.setTimer(
+            offset,
+            id -> {
+              scrape(s);
+              if (!s.removed) {
+                s.timer = vertx.setPeriodic(interval, p -> scrape(s));
+              }
+            });
+  }
+
+  /** A discovered target: scraped from now on, its first scrape at a point of its interval. */
+  private void add(String owner, AppConfig.Target t) {
+    Scrape s = scrapes.get(t.url());
+    if (s != null) {
+      // The same URL from another discovery (or a static target): the first one's settings hold.
+      s.owners.add(owner);
+      return;
+    }
+    s = new Scrape(t);
+    s.owners.add(owner);
+    scrapes.put(t.url(), s);
+    long interval = t.interval().toMillis();
+    schedule(s, 1 + Math.floorMod(t.url().hashCode(), interval));
+  }
+
+  /** A target its discovery no longer finds: no more scrapes, its series gone from /metrics. */
+  private void remove(String owner, AppConfig.Target t) {
+    Scrape s = scrapes.get(t.url());
+    if (s == null || !s.owners.remove(owner) || !s.owners.isEmpty()) {
+      return;
+    }
+    s.removed = true;
+    vertx.cancelTimer(s.timer);
+    scrapes.remove(t.url());
+    meters.remove(t.kind(), t.url());
+  }
+
+  private List<Discovery> discoveries() {
+    AppConfig.Discovery d = config.discovery();
+    List<Discovery> out = new ArrayList<>();
+    if (!d.dns().isEmpty()) {
+      DnsClientOptions o =
+          new DnsClientOptions().setQueryTimeout(Math.min(5000, d.refresh().toMillis()));
+      if (d.dnsServer() != null) {
+        int colon = d.dnsServer().lastIndexOf(':');
+        o.setHost(d.dnsServer().substring(0, colon).replaceAll("[\\[\\]]", ""))
+            .setPort(Integer.parseInt(d.dnsServer().substring(colon + 1)));
+      }
+      DnsClient dns = vertx.createDnsClient(o);
+      clients.add(dns::close);
+      d.dns().forEach(c -> out.add(new DnsDiscovery(dns, c)));
+    }
+    if (!d.kubernetes().isEmpty()) {
+      HttpClientAgent api = vertx.createHttpClient(KubernetesDiscovery.clientOptions(d.api()));
+      clients.add(api::close);
+      Duration timeout =
+          d.refresh().compareTo(Duration.ofSeconds(30)) < 0 ? d.refresh() : Duration.ofSeconds(30);
+      d.kubernetes()
+          .forEach(
+              c ->
+                  out.add(
+                      new KubernetesDiscovery(
+                          vertx, api, d.api(), c, env, timeout, config.maxBodyBytes())));
+    }
+    return out;
+  }
+
   private void scrape(Scrape s) {
-    if (stopping || s.inFlight) {
+    if (stopping || s.inFlight || s.removed) {
       return; // the timeout is at most the interval: the one before is about to end
     }
     s.inFlight = true;
@@ -283,7 +402,15 @@ public final class SourcesVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    scrapes.forEach(s -> vertx.cancelTimer(s.timer));
-    return client == null ? Future.succeededFuture() : client.close();
+    if (discovery != null) {
+      discovery.stop();
+    }
+    scrapes.values().forEach(s -> vertx.cancelTimer(s.timer));
+    List<Future<Void>> closing = new ArrayList<>();
+    clients.forEach(c -> closing.add(c.close()));
+    if (client != null) {
+      closing.add(client.close());
+    }
+    return Future.join(closing);
   }
 }
