@@ -2,9 +2,7 @@ package io.gputelemetry.producer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.config.AppConfig;
-import io.gputelemetry.discovery.Discovery;
-import io.gputelemetry.discovery.DnsDiscovery;
-import io.gputelemetry.discovery.KubernetesDiscovery;
+import io.gputelemetry.discovery.Discoveries;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
@@ -16,8 +14,6 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.VerticleBase;
 import io.vertx.core.buffer.Buffer;
-import io.vertx.core.dns.DnsClient;
-import io.vertx.core.dns.DnsClientOptions;
 import io.vertx.core.http.HttpClientAgent;
 import io.vertx.core.http.HttpClientOptions;
 import io.vertx.core.http.HttpClientRequest;
@@ -25,7 +21,6 @@ import io.vertx.core.http.HttpClientResponse;
 import io.vertx.core.http.HttpMethod;
 import io.vertx.core.http.RequestOptions;
 import java.nio.charset.StandardCharsets;
-import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -59,15 +54,10 @@ public final class SourcesVerticle extends VerticleBase {
   private final Future<Void> ready;
   private final Map<String, String> env;
   private final Map<String, Scrape> scrapes = new LinkedHashMap<>();
-  private final List<Closeable> clients = new ArrayList<>();
+  private Discoveries discoveries;
   private DiscoveryLoop discovery;
   private HttpClientAgent client;
   private volatile boolean stopping;
-
-  /** What closes a discovery's client. */
-  private interface Closeable {
-    Future<Void> close();
-  }
 
   /** One target and its running state (touched on this verticle's event loop only). */
   private final class Scrape {
@@ -121,10 +111,11 @@ public final class SourcesVerticle extends VerticleBase {
       s.owners.add(STATIC);
       scrapes.put(t.url(), s);
     }
+    discoveries = new Discoveries(vertx, config, env);
     discovery =
         new DiscoveryLoop(
             vertx,
-            discoveries(),
+            discoveries.all(),
             config.discovery().refresh(),
             config.warnEvery(),
             meters,
@@ -201,36 +192,6 @@ public final class SourcesVerticle extends VerticleBase {
     vertx.cancelTimer(s.timer);
     scrapes.remove(t.url());
     meters.remove(t.kind(), t.url());
-  }
-
-  private List<Discovery> discoveries() {
-    AppConfig.Discovery d = config.discovery();
-    List<Discovery> out = new ArrayList<>();
-    if (!d.dns().isEmpty()) {
-      DnsClientOptions o =
-          new DnsClientOptions().setQueryTimeout(Math.min(5000, d.refresh().toMillis()));
-      if (d.dnsServer() != null) {
-        int colon = d.dnsServer().lastIndexOf(':');
-        o.setHost(d.dnsServer().substring(0, colon).replaceAll("[\\[\\]]", ""))
-            .setPort(Integer.parseInt(d.dnsServer().substring(colon + 1)));
-      }
-      DnsClient dns = vertx.createDnsClient(o);
-      clients.add(dns::close);
-      d.dns().forEach(c -> out.add(new DnsDiscovery(dns, c)));
-    }
-    if (!d.kubernetes().isEmpty()) {
-      HttpClientAgent api = vertx.createHttpClient(KubernetesDiscovery.clientOptions(d.api()));
-      clients.add(api::close);
-      Duration timeout =
-          d.refresh().compareTo(Duration.ofSeconds(30)) < 0 ? d.refresh() : Duration.ofSeconds(30);
-      d.kubernetes()
-          .forEach(
-              c ->
-                  out.add(
-                      new KubernetesDiscovery(
-                          vertx, api, d.api(), c, env, timeout, config.maxBodyBytes())));
-    }
-    return out;
   }
 
   private void scrape(Scrape s) {
@@ -407,7 +368,9 @@ public final class SourcesVerticle extends VerticleBase {
     }
     scrapes.values().forEach(s -> vertx.cancelTimer(s.timer));
     List<Future<Void>> closing = new ArrayList<>();
-    clients.forEach(c -> closing.add(c.close()));
+    if (discoveries != null) {
+      closing.add(discoveries.close());
+    }
     if (client != null) {
       closing.add(client.close());
     }
