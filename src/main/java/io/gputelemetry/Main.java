@@ -26,7 +26,8 @@ public final class Main {
 
       Commands:
         (none)      run the role
-        verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness);
+        verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness,
+                    each source target answering, parsing, its last success recent);
                     prints PASS/FAIL per check, exits 1 on any FAIL
         keys hash --id ID --scopes S1,S2 [--tenant T | --nodes N1,N2]
                     read an API key on stdin, print its line for auth.keys-file (the key's SHA-256,
@@ -44,7 +45,10 @@ public final class Main {
         --source KIND=URL     scrape a real source (repeatable); KIND is dcgm (an NVIDIA DCGM
                               exporter, e.g. dcgm=http://gpu-node-01:9400/metrics); any --source
                               turns the simulator off unless --simulator is given (setting:
-                              sources.dcgm.targets; see docs/sources.md)
+                              sources.dcgm.targets). Exporters can also be discovered, through
+                              DNS (sources.dcgm.dns.names) or the Kubernetes API
+                              (sources.dcgm.kubernetes.namespaces), with --set or GPUTEL_*;
+                              see docs/sources.md
         --simulator           run the simulator even with --source
         --http-port P         HTTP port; 0 picks a free one (printed)
         --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)
