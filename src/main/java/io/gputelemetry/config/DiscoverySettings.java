@@ -88,8 +88,12 @@ final class DiscoverySettings {
     }
     String selector = s.optional(p + "selector");
     String port = s.string(p + "port");
-    boolean number = port.matches("\\d{1,5}") && Integer.parseInt(port) >= 1;
-    if (!(number && Integer.parseInt(port) <= 65535) && !PORT_NAME.matcher(port).matches()) {
+    // A name has a letter (IANA service names as Kubernetes validates them); digits are a number.
+    boolean valid =
+        port.matches("\\d{1,5}")
+            ? Integer.parseInt(port) >= 1 && Integer.parseInt(port) <= 65535
+            : PORT_NAME.matcher(port).matches() && port.matches(".*[a-z].*");
+    if (!valid) {
       throw ConfigException.bad(p + "port", "a container port's name or number", port);
     }
     String scheme = scheme(s, p + "scheme");
