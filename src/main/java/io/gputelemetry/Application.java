@@ -177,7 +177,7 @@ public final class Application implements AutoCloseable {
           new ProducerVerticle(
               config.kafka(), config.simulator(), parser(), config.dataDir(), telemetry, health);
       deploy(producer);
-      if (!config.sources().targets().isEmpty()) {
+      if (config.scrapes()) {
         io.gputelemetry.source.ServingModels serving = new io.gputelemetry.source.ServingModels();
         deploy(
             new io.gputelemetry.producer.SourcesVerticle(
@@ -187,7 +187,8 @@ public final class Application implements AutoCloseable {
                 parser(),
                 producer.publisher(),
                 telemetry.sources(),
-                producer.topicsReady()));
+                producer.topicsReady(),
+                System.getenv()));
       }
     }
     if (producer != null && config.sources().nvidiaSmi() != null) {

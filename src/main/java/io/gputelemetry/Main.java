@@ -26,7 +26,8 @@ public final class Main {
 
       Commands:
         (none)      run the role
-        verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness);
+        verify      check a running deployment (Kafka, topics, MongoDB, indexes, lag, completeness,
+                    each source target answering, parsing, its last success recent);
                     prints PASS/FAIL per check, exits 1 on any FAIL
         keys hash --id ID --scopes S1,S2 [--tenant T | --nodes N1,N2]
                     read an API key on stdin, print its line for auth.keys-file (the key's SHA-256,
@@ -46,8 +47,10 @@ public final class Main {
                               or NIM server's token counters (e.g. vllm=http://10.0.3.7:8000/metrics);
                               nvidia-smi[=PATH] runs nvidia-smi on this host; any --source turns the
                               simulator off unless --simulator is given (settings:
-                              sources.dcgm.targets, sources.vllm.targets, sources.nvidia-smi.*; see
-                              docs/sources.md)
+                              sources.dcgm.targets, sources.vllm.targets, sources.nvidia-smi.*).
+                              Exporters can also be discovered, through DNS (sources.KIND.dns.names)
+                              or the Kubernetes API (sources.KIND.kubernetes.namespaces), with --set
+                              or GPUTEL_*; see docs/sources.md
         --simulator           run the simulator even with --source
         --http-port P         HTTP port; 0 picks a free one (printed)
         --kafka SERVERS       Kafka bootstrap servers (setting: kafka.bootstrap.servers)

@@ -176,7 +176,7 @@ public final class AppConfig {
   public record Target(
       String kind, String url, Duration interval, Duration timeout, Map<String, String> labels) {}
 
-  /** The real sources the producer scrapes. */
+  /** The real sources the producer scrapes: static targets and how more are discovered. */
   public record Sources(
       List<Target> targets,
       Map<String, String> gpuModels,
@@ -185,7 +185,8 @@ public final class AppConfig {
       int maxLineChars,
       Duration warnEvery,
       Duration latencyWindow,
-      NvidiaSmi nvidiaSmi) {}
+      NvidiaSmi nvidiaSmi,
+      Discovery discovery) {}
 
   /**
    * The nvidia-smi source (null when off): the command, its loop interval, extra arguments, the
@@ -222,6 +223,33 @@ public final class AppConfig {
   }
 
   /**
+   * What every discovered target of one discovery gets: the interval, timeout and static labels a
+   * static target would carry after its URL.
+   */
+  public record Template(Duration interval, Duration timeout, Map<String, String> labels) {}
+
+  /** Which DNS records name targets: A and AAAA (at a configured port), or SRV (with theirs). */
+  public enum DnsType {
+    A,
+    SRV
+  }
+
+  /** One DNS name whose records are targets of a source kind. */
+  public record DnsDiscovery(
+      String kind,
+      String name,
+      DnsType type,
+      int port,
+      String scheme,
+      String path,
+      Template target) {
+    /** The value of the discovery label of its meters. */
+    public String id() {
+      return "dns:" + name;
+    }
+  }
+
+  /**
    * CloudEvents on the token-usage route: where in {@code data} each field is (dotted paths), and
    * which values of the token-type field count as input or output.
    */
@@ -234,6 +262,47 @@ public final class AppConfig {
       List<String> outputTypes,
       String inputTokensField,
       String outputTokensField) {}
+
+  /**
+   * The pods of one namespace matching a label selector whose port (a name or a number) is a target
+   * of a source kind; {@code podLabels}: the pod's namespace, name and container become the
+   * target's labels (for sources.model-map).
+   */
+  public record PodDiscovery(
+      String kind,
+      String namespace,
+      String selector,
+      String port,
+      String scheme,
+      String path,
+      boolean podLabels,
+      Template target) {
+    /** The value of the discovery label of its meters. */
+    public String id() {
+      return "kubernetes:" + namespace;
+    }
+  }
+
+  /**
+   * The Kubernetes API: its URL (null: in-cluster, from KUBERNETES_SERVICE_HOST and _PORT), the
+   * service-account token file (read at each request: tokens rotate) and the CA file (null: the
+   * JVM's trust store).
+   */
+  public record KubernetesApi(String url, Path tokenFile, Path caFile) {}
+
+  /**
+   * Targets found at run time, re-read every {@code refresh}; {@code dnsServer} null: the system's.
+   */
+  public record Discovery(
+      List<DnsDiscovery> dns,
+      List<PodDiscovery> kubernetes,
+      Duration refresh,
+      String dnsServer,
+      KubernetesApi api) {
+    public boolean any() {
+      return !dns.isEmpty() || !kubernetes.isEmpty();
+    }
+  }
 
   private final Settings settings;
   private final Sources sources;
@@ -401,7 +470,8 @@ public final class AppConfig {
             s.integer("sources.max-line-chars", 256, 16 * 1024 * 1024),
             positive(s, "sources.warn-every"),
             positive(s, "sources.vllm.latency-window"),
-            PushSettings.nvidiaSmi(s));
+            PushSettings.nvidiaSmi(s),
+            DiscoverySettings.discovery(s, List.of("dcgm", "vllm")));
     this.readingMaxGap = positive(s, "accounting.reading-max-gap");
     this.liteLlm = PushSettings.liteLlm(s);
     this.cloudEvents = PushSettings.cloudEvents(s);
@@ -429,6 +499,11 @@ public final class AppConfig {
     return readingMaxGap;
   }
 
+  /** Whether the producer has anything to scrape: static targets or a discovery. */
+  public boolean scrapes() {
+    return !sources.targets().isEmpty() || sources.discovery().any();
+  }
+
   public Sources sources() {
     return sources;
   }
@@ -439,8 +514,12 @@ public final class AppConfig {
    */
   public Duration longestSampleGap() {
     Duration longest = simulator.load().sampleInterval();
-    for (Target t : sources.targets()) {
-      longest = t.interval().compareTo(longest) > 0 ? t.interval() : longest;
+    List<Duration> intervals = new java.util.ArrayList<>();
+    sources.targets().forEach(t -> intervals.add(t.interval()));
+    sources.discovery().dns().forEach(d -> intervals.add(d.target().interval()));
+    sources.discovery().kubernetes().forEach(d -> intervals.add(d.target().interval()));
+    for (Duration i : intervals) {
+      longest = i.compareTo(longest) > 0 ? i : longest;
     }
     if (sources.nvidiaSmi() != null && sources.nvidiaSmi().interval().compareTo(longest) > 0) {
       longest = sources.nvidiaSmi().interval();

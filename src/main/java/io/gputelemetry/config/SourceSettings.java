@@ -41,34 +41,45 @@ final class SourceSettings {
         throw ConfigException.bad(key, "each URL once", url);
       }
       seen.add(url);
-      Duration ti = interval;
-      Duration to = timeout;
-      Map<String, String> labels = new LinkedHashMap<>();
-      for (int i = 1; i < parts.length; i++) {
-        String p = parts[i].trim();
-        int eq = p.indexOf('=');
-        if (eq <= 0 || eq == p.length() - 1) {
-          throw ConfigException.bad(key, "URL|key=value entries", spec.trim());
-        }
-        String k = p.substring(0, eq).trim();
-        String val = p.substring(eq + 1).trim();
-        switch (k) {
-          case "interval" -> ti = duration(key, val);
-          case "timeout" -> to = duration(key, val);
-          default -> {
-            if (!LABEL.matcher(k).matches()) {
-              throw ConfigException.bad(key, "label names like node or gpu_model", k);
-            }
-            labels.put(k, val);
-          }
-        }
-      }
-      if (to.compareTo(ti) > 0) {
-        throw ConfigException.bad(key, "a timeout no longer than the interval", spec.trim());
-      }
-      out.add(new AppConfig.Target(kind, url, ti, to, Collections.unmodifiableMap(labels)));
+      AppConfig.Template o = options(key, spec.trim(), parts, 1, interval, timeout);
+      out.add(new AppConfig.Target(kind, url, o.interval(), o.timeout(), o.labels()));
     }
     return List.copyOf(out);
+  }
+
+  /**
+   * The key=value options of a target spec from {@code parts[from]} on: interval=, timeout=, and
+   * static labels; the interval and timeout default to the kind's.
+   */
+  static AppConfig.Template options(
+      String key, String spec, String[] parts, int from, Duration interval, Duration timeout) {
+    Duration ti = interval;
+    Duration to = timeout;
+    Map<String, String> labels = new LinkedHashMap<>();
+    for (int i = from; i < parts.length; i++) {
+      String p = parts[i].trim();
+      int eq = p.indexOf('=');
+      if (eq <= 0 || eq == p.length() - 1) {
+        throw ConfigException.bad(
+            key, from == 0 ? "key=value options separated by |" : "URL|key=value entries", spec);
+      }
+      String k = p.substring(0, eq).trim();
+      String val = p.substring(eq + 1).trim();
+      switch (k) {
+        case "interval" -> ti = duration(key, val);
+        case "timeout" -> to = duration(key, val);
+        default -> {
+          if (!LABEL.matcher(k).matches()) {
+            throw ConfigException.bad(key, "label names like node or gpu_model", k);
+          }
+          labels.put(k, val);
+        }
+      }
+    }
+    if (to.compareTo(ti) > 0) {
+      throw ConfigException.bad(key, "a timeout no longer than the interval", spec);
+    }
+    return new AppConfig.Template(ti, to, Collections.unmodifiableMap(labels));
   }
 
   /** Comma-separated NAME=VALUE pairs (names may hold spaces). */

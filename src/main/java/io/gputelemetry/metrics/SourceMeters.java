@@ -1,6 +1,7 @@
 package io.gputelemetry.metrics;
 
 import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.Meter;
 import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
@@ -39,6 +40,7 @@ public final class SourceMeters {
   private final Map<String, Target> targets = new ConcurrentHashMap<>();
   private final java.util.function.UnaryOperator<String> modelLabel;
   private final java.util.Set<String> latencies = ConcurrentHashMap.newKeySet();
+  private final Map<String, Discovery> discoveries = new ConcurrentHashMap<>();
 
   SourceMeters(
       PrometheusMeterRegistry registry,
@@ -77,6 +79,75 @@ public final class SourceMeters {
   /** The meters of one target, registered on first call. */
   public Target target(String source, String target) {
     return targets.computeIfAbsent(source + '\u0000' + target, k -> new Target(source, target));
+  }
+
+  /**
+   * Unregisters a target's meters (a discovered target that is gone), so that the series of a
+   * churning fleet stay bounded by the targets there are now.
+   */
+  public void remove(String source, String target) {
+    if (targets.remove(source + '\u0000' + target) == null) {
+      return;
+    }
+    for (Meter m : List.copyOf(registry.getMeters())) {
+      if (source.equals(m.getId().getTag("source")) && target.equals(m.getId().getTag("target"))) {
+        registry.remove(m);
+      }
+    }
+  }
+
+  /** The meters of one discovery, registered on first call; reasons: its failures' labels. */
+  public Discovery discovery(String source, String discovery, List<String> reasons) {
+    return discoveries.computeIfAbsent(
+        source + '\u0000' + discovery, k -> new Discovery(source, discovery, reasons));
+  }
+
+  /** One discovery's meters: targets found, failed refreshes by reason, last success. */
+  public final class Discovery {
+    private final AtomicLong found = new AtomicLong();
+    private final AtomicLong lastSuccessMillis = new AtomicLong();
+    private final Map<String, ZeroFirstCounters.Series> errors = new ConcurrentHashMap<>();
+
+    Discovery(String source, String discovery, List<String> reasons) {
+      String[] tags = {"source", source, "discovery", discovery};
+      Gauge.builder("telemetry.source.discovery.targets", found, AtomicLong::get)
+          .description("Targets the discovery found at its last successful refresh")
+          .tags(tags)
+          .register(registry);
+      Gauge.builder(
+              "telemetry.source.discovery.last.success.timestamp.seconds",
+              lastSuccessMillis,
+              a -> a.get() / 1000.0)
+          .description("When the discovery last refreshed successfully (Unix seconds)")
+          .tags(tags)
+          .register(registry);
+      for (String r : reasons) {
+        errors.put(
+            r,
+            zeroFirst.register(
+                "telemetry.source.discovery.errors",
+                "Refreshes of the discovery that failed, by reason (its targets were kept)",
+                "source",
+                source,
+                "discovery",
+                discovery,
+                "reason",
+                r));
+      }
+    }
+
+    public void succeeded(long nowMillis, int targets) {
+      found.set(targets);
+      lastSuccessMillis.set(nowMillis);
+    }
+
+    public void failed(String reason) {
+      errors.get(reason).increment();
+    }
+
+    public long lastSuccessMillis() {
+      return lastSuccessMillis.get();
+    }
   }
 
   /** One target's meters. */

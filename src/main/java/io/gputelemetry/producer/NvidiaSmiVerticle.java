@@ -71,7 +71,8 @@ public final class NvidiaSmiVerticle extends VerticleBase {
     this.publisher = publisher;
     this.meters = meters.target(SOURCE, config.path());
     this.ready = ready;
-    this.health = new TargetHealth(SOURCE + " " + config.path(), sources.warnEvery());
+    this.health =
+        new TargetHealth("source " + SOURCE + " " + config.path(), "run", sources.warnEvery());
     this.backoff = config.restartBackoff();
   }
 

@@ -2,6 +2,7 @@ package io.gputelemetry.producer;
 
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.discovery.Discoveries;
 import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventFields;
 import io.gputelemetry.event.EventParser;
@@ -27,8 +28,11 @@ import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -53,6 +57,7 @@ public final class SourcesVerticle extends VerticleBase {
   /** The most models one vLLM target may report (more are left out and counted). */
   static final int MAX_MODELS_PER_TARGET = 32;
 
+  private static final String STATIC = "static";
   private static final Logger LOG = LogManager.getLogger(SourcesVerticle.class);
   private static final String ACCEPT =
       "text/plain;version=0.0.4;q=0.9,application/openmetrics-text;version=1.0.0;q=0.5,*/*;q=0.1";
@@ -66,7 +71,10 @@ public final class SourcesVerticle extends VerticleBase {
   private final EventPublisher publisher;
   private final SourceMeters meters;
   private final Future<Void> ready;
-  private final List<Scrape> scrapes = new ArrayList<>();
+  private final Map<String, String> env;
+  private final Map<String, Scrape> scrapes = new LinkedHashMap<>();
+  private Discoveries discoveries;
+  private DiscoveryLoop discovery;
   private HttpClientAgent client;
   private volatile boolean stopping;
 
@@ -75,7 +83,9 @@ public final class SourcesVerticle extends VerticleBase {
     final AppConfig.Target target;
     final SourceMeters.Target meters;
     final TargetHealth health;
+    final Set<String> owners = new HashSet<>();
     boolean inFlight;
+    boolean removed;
     long timer = -1;
     long lastProblemLog;
 
@@ -85,7 +95,9 @@ public final class SourcesVerticle extends VerticleBase {
     Scrape(AppConfig.Target target) {
       this.target = target;
       this.meters = SourcesVerticle.this.meters.target(target.kind(), target.url());
-      this.health = new TargetHealth(target.kind() + " " + target.url(), config.warnEvery());
+      this.health =
+          new TargetHealth(
+              "source " + target.kind() + " " + target.url(), "scrape", config.warnEvery());
     }
   }
 
@@ -96,7 +108,8 @@ public final class SourcesVerticle extends VerticleBase {
   private record Mapped(List<Event> events, List<String[]> rejected, List<String> latencyModels) {}
 
   /**
-   * @param ready completes when the topics exist; scraping starts then
+   * @param ready completes when the topics exist; scraping and discovery start then
+   * @param env the process environment (where a pod finds its Kubernetes API)
    */
   public SourcesVerticle(
       AppConfig.Sources config,
@@ -104,13 +117,15 @@ public final class SourcesVerticle extends VerticleBase {
       EventParser parser,
       EventPublisher publisher,
       SourceMeters meters,
-      Future<Void> ready) {
-    this(config, mapping, new ServingModels(), parser, publisher, meters, ready);
+      Future<Void> ready,
+      Map<String, String> env) {
+    this(config, mapping, new ServingModels(), parser, publisher, meters, ready, env);
   }
 
   /**
    * @param serving what the vLLM targets serve, filled here and read by {@code mapping} (the same
    *     instance) for the GPUs' model
+   * @param env the process environment (where a pod finds its Kubernetes API)
    */
   public SourcesVerticle(
       AppConfig.Sources config,
@@ -119,8 +134,10 @@ public final class SourcesVerticle extends VerticleBase {
       EventParser parser,
       EventPublisher publisher,
       SourceMeters meters,
-      Future<Void> ready) {
+      Future<Void> ready,
+      Map<String, String> env) {
     this.config = config;
+    this.env = env;
     this.mapping = mapping;
     this.serving = serving;
     this.latency = new LatencyWindow(config.latencyWindow().toMillis(), MAX_MODELS_PER_TARGET);
@@ -134,31 +151,95 @@ public final class SourcesVerticle extends VerticleBase {
   public Future<?> start() {
     client = vertx.createHttpClient(new HttpClientOptions().setKeepAlive(true));
     for (AppConfig.Target t : config.targets()) {
-      scrapes.add(new Scrape(t));
+      Scrape s = new Scrape(t);
+      s.owners.add(STATIC);
+      scrapes.put(t.url(), s);
     }
+    discoveries = new Discoveries(vertx, config, env);
+    discovery =
+        new DiscoveryLoop(
+            vertx,
+            discoveries.all(),
+            config.discovery().refresh(),
+            config.warnEvery(),
+            meters,
+            new DiscoveryLoop.Listener() {
+              @Override
+              public void found(String owner, AppConfig.Target t) {
+                add(owner, t);
+              }
+
+              @Override
+              public void lost(String owner, AppConfig.Target t) {
+                remove(owner, t);
+              }
+            });
     ready.onSuccess(
         v -> {
           int n = scrapes.size();
-          for (int i = 0; i < n; i++) {
-            Scrape s = scrapes.get(i);
+          int i = 0;
+          for (Scrape s : scrapes.values()) {
             long interval = s.target.interval().toMillis();
             // Spread the scrapes over an interval rather than a burst every interval.
-            long offset = Math.max(1, interval * i / Math.max(1, n));
-            s.timer =
-                vertx.setTimer(
-                    offset,
-                    id -> {
-                      scrape(s);
-                      s.timer = vertx.setPeriodic(interval, p -> scrape(s));
-                    });
+            schedule(s, Math.max(1, interval * i++ / Math.max(1, n)));
           }
-          LOG.info("scraping {} source targets", n);
+          LOG.info(
+              "scraping {} source targets{}",
+              n,
+              config.discovery().any()
+                  ? " and those of "
+                      + (config.discovery().dns().size() + config.discovery().kubernetes().size())
+                      + " discoveries (every "
+                      + config.discovery().refresh().toSeconds()
+                      + " s)"
+                  : "");
+          discovery.start();
         });
     return Future.succeededFuture();
   }
 
+  private void schedule(Scrape s, long offset) {
+    long interval = s.target.interval().toMillis();
+    s.timer =
+        vertx.setTimer(
+            offset,
+            id -> {
+              scrape(s);
+              if (!s.removed) {
+                s.timer = vertx.setPeriodic(interval, p -> scrape(s));
+              }
+            });
+  }
+
+  /** A discovered target: scraped from now on, its first scrape at a point of its interval. */
+  private void add(String owner, AppConfig.Target t) {
+    Scrape s = scrapes.get(t.url());
+    if (s != null) {
+      // The same URL from another discovery (or a static target): the first one's settings hold.
+      s.owners.add(owner);
+      return;
+    }
+    s = new Scrape(t);
+    s.owners.add(owner);
+    scrapes.put(t.url(), s);
+    long interval = t.interval().toMillis();
+    schedule(s, 1 + Math.floorMod(t.url().hashCode(), interval));
+  }
+
+  /** A target its discovery no longer finds: no more scrapes, its series gone from /metrics. */
+  private void remove(String owner, AppConfig.Target t) {
+    Scrape s = scrapes.get(t.url());
+    if (s == null || !s.owners.remove(owner) || !s.owners.isEmpty()) {
+      return;
+    }
+    s.removed = true;
+    vertx.cancelTimer(s.timer);
+    scrapes.remove(t.url());
+    meters.remove(t.kind(), t.url());
+  }
+
   private void scrape(Scrape s) {
-    if (stopping || s.inFlight) {
+    if (stopping || s.inFlight || s.removed) {
       return; // the timeout is at most the interval: the one before is about to end
     }
     s.inFlight = true;
@@ -412,7 +493,17 @@ public final class SourcesVerticle extends VerticleBase {
   @Override
   public Future<?> stop() {
     stopping = true;
-    scrapes.forEach(s -> vertx.cancelTimer(s.timer));
-    return client == null ? Future.succeededFuture() : client.close();
+    if (discovery != null) {
+      discovery.stop();
+    }
+    scrapes.values().forEach(s -> vertx.cancelTimer(s.timer));
+    List<Future<Void>> closing = new ArrayList<>();
+    if (discoveries != null) {
+      closing.add(discoveries.close());
+    }
+    if (client != null) {
+      closing.add(client.close());
+    }
+    return Future.join(closing);
   }
 }

@@ -12,14 +12,20 @@ import org.apache.logging.log4j.Logger;
 final class TargetHealth {
   private static final Logger LOG = LogManager.getLogger(SourcesVerticle.class);
   private final String name;
+  private final String action;
   private final long warnEveryMillis;
   private long downSince = -1;
   private long lastWarn;
   private long failures;
   private String reason;
 
-  TargetHealth(String name, Duration warnEvery) {
+  /**
+   * @param name what the log lines name: "source KIND URL", "discovery KIND ID"
+   * @param action what fails: scrape, refresh
+   */
+  TargetHealth(String name, String action, Duration warnEvery) {
     this.name = name;
+    this.action = action;
     this.warnEveryMillis = warnEvery.toMillis();
   }
 
@@ -30,21 +36,22 @@ final class TargetHealth {
       downSince = now;
       reason = f.reason();
       lastWarn = now;
-      LOG.warn("source {}: scrape failed ({}): {}", name, f.reason(), f.getMessage());
+      LOG.warn("{}: {} failed ({}): {}", name, action, f.reason(), f.getMessage());
       return true;
     }
     if (!f.reason().equals(reason)) {
       reason = f.reason();
       lastWarn = now;
-      LOG.warn("source {}: scrape failed ({}): {}", name, f.reason(), f.getMessage());
+      LOG.warn("{}: {} failed ({}): {}", name, action, f.reason(), f.getMessage());
       return true;
     }
     if (now - lastWarn >= warnEveryMillis) {
       lastWarn = now;
       LOG.warn(
-          "source {}: still failing after {} scrapes over {} s ({}): {}",
+          "{}: still failing after {} {}s over {} s ({}): {}",
           name,
           failures,
+          action,
           (now - downSince) / 1000,
           f.reason(),
           f.getMessage());
@@ -57,9 +64,10 @@ final class TargetHealth {
   void succeeded(long now) {
     if (downSince >= 0) {
       LOG.info(
-          "source {}: answering again after {} failed scrapes over {} s",
+          "{}: answering again after {} failed {}s over {} s",
           name,
           failures,
+          action,
           (now - downSince) / 1000);
     }
     downSince = -1;

@@ -1,11 +1,14 @@
 package io.gputelemetry.verify;
 
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.discovery.Discoveries;
+import io.gputelemetry.discovery.Discovery;
 import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.event.ParseResult;
 import io.gputelemetry.kafka.KafkaClients;
 import io.gputelemetry.kafka.TopicManager;
+import io.gputelemetry.store.GpuRecord;
 import io.gputelemetry.store.MongoStore;
 import io.gputelemetry.store.Store;
 import io.vertx.core.Future;
@@ -161,11 +164,7 @@ public final class Verifier {
               () -> completeness(mongo, committed));
         }
       }
-      SourceCheck sources =
-          new SourceCheck(config.sources(), config.accounting().sampleGapIntervals());
-      for (AppConfig.Target t : config.sources().targets()) {
-        check("source " + t.kind() + " " + t.url() + " answers and parses", () -> sources.run(t));
-      }
+      sources(vertx, mongoUp ? mongo : null);
     } finally {
       awaitQuietly(mongo.close());
       awaitQuietly(vertx.close());
@@ -173,6 +172,48 @@ public final class Verifier {
     out.println(
         failures == 0 ? "verify: all checks passed" : "verify: " + failures + " check(s) failed");
     return failures == 0 ? 0 : 1;
+  }
+
+  /**
+   * Each static target, and each target the discoveries find now: it answers and parses, and (with
+   * the store up) a sample of its GPUs was stored recently.
+   */
+  private void sources(Vertx vertx, Store mongo) {
+    SourceCheck sources =
+        new SourceCheck(config.sources(), config.accounting().sampleGapIntervals());
+    List<AppConfig.Target> targets = new ArrayList<>(config.sources().targets());
+    Discoveries discoveries = new Discoveries(vertx, config.sources(), System.getenv());
+    try {
+      for (Discovery d : discoveries.all()) {
+        check(
+            "discovery " + d.kind() + " " + d.id() + " finds targets",
+            () -> {
+              List<AppConfig.Target> found = await(d.refresh());
+              if (found.isEmpty()) {
+                throw new IllegalStateException("it finds none");
+              }
+              found.stream().filter(t -> !targets.contains(t)).forEach(targets::add);
+              return found.size() + " target(s)";
+            });
+      }
+    } finally {
+      awaitQuietly(discoveries.close());
+    }
+    for (AppConfig.Target t : targets) {
+      String name = "source " + t.kind() + " " + t.url();
+      if (check(name + " answers and parses", () -> sources.run(t)) && mongo != null) {
+        check(
+            name + " last success recent",
+            () -> {
+              List<Long> seen = new ArrayList<>();
+              for (String uuid : sources.gpus(t)) {
+                GpuRecord g = await(mongo.gpu(uuid));
+                seen.add(g == null ? 0L : g.seen().lastMillis());
+              }
+              return SourceCheck.recent(t, seen, System.currentTimeMillis());
+            });
+      }
+    }
   }
 
   private String completeness(Store mongo, Map<TopicPartition, Long> committed) throws Exception {

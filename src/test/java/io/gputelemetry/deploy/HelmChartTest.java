@@ -75,7 +75,7 @@ class HelmChartTest {
   static final String FULLNAME = RELEASE + "-gpu-telemetry";
   static final String PRODUCER = FULLNAME + "-producer";
   static final String PROCESSOR = FULLNAME + "-processor";
-  static final Set<String> APP_COMPONENTS = Set.of("producer", "processor");
+  static final Set<String> APP_COMPONENTS = Set.of("producer", "processor", "collector");
 
   /**
    * Settings whose values are secrets: they may only come from secretKeyRef (or the dev in-chart
@@ -294,7 +294,10 @@ class HelmChartTest {
     checkShutdownOrder(name, role, pod);
     assertEquals(1, pod.getContainers().size(), name + ": one container");
     Container c = pod.getContainers().get(0);
-    assertEquals(List.of("--role", role), c.getArgs(), name + ": args");
+    assertEquals(
+        List.of("--role", role.equals("collector") ? "producer" : role),
+        c.getArgs(),
+        name + ": args (the collector is a producer with only its sources)");
     assertTrue(
         c.getCommand() == null || c.getCommand().isEmpty(),
         name + ": the image entrypoint runs the jar");
@@ -387,7 +390,11 @@ class HelmChartTest {
     assertEquals(Boolean.TRUE, psc.getRunAsNonRoot(), name + ": runAsNonRoot");
     assertEquals(10001L, psc.getRunAsUser(), name + ": runAsUser");
     assertEquals("RuntimeDefault", psc.getSeccompProfile().getType(), name + ": pod seccomp");
-    assertEquals(Boolean.FALSE, pod.getAutomountServiceAccountToken(), name + ": no API token");
+    // Only the collector calls the Kubernetes API (discovery), with its own read-only account.
+    assertEquals(
+        !name.endsWith("-collector"),
+        Boolean.FALSE.equals(pod.getAutomountServiceAccountToken()),
+        name + ": an API token only for the collector");
     assertEquals(Boolean.FALSE, pod.getEnableServiceLinks(), name + ": no service-link variables");
     for (Container c : pod.getContainers()) {
       SecurityContext sc = c.getSecurityContext();
@@ -1575,6 +1582,62 @@ class HelmChartTest {
   }
 
   // ---------------------------------------------------------------- helpers
+
+  // ---------------------------------------------------------------- collector
+
+  @Test
+  void theCollectorDiscoversTheGpuOperatorsExportersWithReadOnlyPodAccessThere() {
+    RenderedChart chart = render("collector");
+    String collector = FULLNAME + "-collector";
+    Deployment d = chart.one(Deployment.class, collector);
+    assertEquals(1, d.getSpec().getReplicas(), "one replica by default");
+    assertEquals(List.of("--role", "producer"), container(chart, collector).getArgs());
+    PodSpec pod = d.getSpec().getTemplate().getSpec();
+    assertEquals(collector, pod.getServiceAccountName());
+    assertEquals(Boolean.TRUE, pod.getAutomountServiceAccountToken());
+    assertEquals(
+        Boolean.TRUE, chart.one(ServiceAccount.class, collector).getAutomountServiceAccountToken());
+    Map<String, String> config = chart.configData(FULLNAME + "-config", collector);
+    assertEquals("false", config.get("GPUTEL_SIMULATOR_ENABLED"));
+    assertEquals("false", config.get("GPUTEL_INGEST_ENABLED"));
+    assertEquals("gpu-operator", config.get("GPUTEL_SOURCES_DCGM_KUBERNETES_NAMESPACES"));
+    assertEquals("app=nvidia-dcgm-exporter", config.get("GPUTEL_SOURCES_DCGM_KUBERNETES_SELECTOR"));
+    assertEquals("metrics", config.get("GPUTEL_SOURCES_DCGM_KUBERNETES_PORT"));
+    assertEquals("30s", config.get("GPUTEL_SOURCES_DCGM_INTERVAL"));
+    assertEquals(
+        "llm/vllm-llama-70b-.*=llama-3.1-70b-instruct", config.get("GPUTEL_SOURCES_MODEL_MAP"));
+    // The producer keeps its own config: no sources, the simulator as configured.
+    assertFalse(
+        chart.configData(PRODUCER).containsKey("GPUTEL_SOURCES_DCGM_KUBERNETES_NAMESPACES"));
+
+    Map<String, Object> role = chart.customOne("Role", collector);
+    assertEquals("gpu-operator", map(role.get("metadata"), "metadata").get("namespace"));
+    assertEquals(
+        List.of(
+            Map.of(
+                "apiGroups", List.of(""),
+                "resources", List.of("pods"),
+                "verbs", List.of("get", "list", "watch"))),
+        role.get("rules"));
+    Map<String, Object> binding = chart.customOne("RoleBinding", collector);
+    assertEquals("gpu-operator", map(binding.get("metadata"), "metadata").get("namespace"));
+    assertEquals(
+        Map.of("apiGroup", "rbac.authorization.k8s.io", "kind", "Role", "name", collector),
+        binding.get("roleRef"));
+    assertEquals(
+        List.of(Map.of("kind", "ServiceAccount", "name", collector, "namespace", NAMESPACE)),
+        binding.get("subjects"));
+    assertEquals(1, chart.custom("Role").size(), "one Role per namespace listed");
+  }
+
+  @Test
+  void noCollectorNoRbacByDefault() {
+    RenderedChart chart = render(null, Map.of());
+    assertFalse(names(chart.all(Deployment.class)).contains(FULLNAME + "-collector"));
+    assertTrue(chart.custom("Role").isEmpty());
+    assertTrue(chart.custom("RoleBinding").isEmpty());
+    assertEquals(Set.of(FULLNAME), names(chart.all(ServiceAccount.class)));
+  }
 
   static Container container(RenderedChart chart, String deployment) {
     return chart

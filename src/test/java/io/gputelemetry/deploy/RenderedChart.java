@@ -60,7 +60,10 @@ final class RenderedChart {
           "PrometheusRule", "monitoring.coreos.com/v1",
           "ScaledObject", "keda.sh/v1alpha1",
           "TriggerAuthentication", "keda.sh/v1alpha1",
-          "HTTPRoute", "gateway.networking.k8s.io/v1");
+          "HTTPRoute", "gateway.networking.k8s.io/v1",
+          // RBAC: no model module on the classpath for it either.
+          "Role", "rbac.authorization.k8s.io/v1",
+          "RoleBinding", "rbac.authorization.k8s.io/v1");
 
   private static final Pattern DOC_SEPARATOR = Pattern.compile("(?m)^---\\s*$");
 
