@@ -117,4 +117,74 @@ class CounterReadingsTest {
     small.add(new UsageRows.Reading(0, "http://other/metrics", "m", "acme", 1, 1, 1, START));
     assertNull(small.add(r(10_000, 5, 5, 5)), "forgotten beyond the cap: a baseline again");
   }
+
+  private static CounterReadings.Delta d(long ts, long in, long out, long req) {
+    return new CounterReadings.Delta(ts, "m", "acme", in, out, req);
+  }
+
+  @Test
+  void twoReadingsAtOneInstantAreOneBaselineAndTheNextCountsFromTheFirst() {
+    // Sorted by time, then totals: 100 is the baseline, 150 at the same instant adds nothing.
+    List<CounterReadings.Delta> got =
+        CounterReadings.deltas(
+            List.of(r(0, 100, 10, 1, null), r(0, 150, 15, 2, null), r(10_000, 200, 20, 3, null)),
+            HOUR);
+    assertEquals(List.of(d(10_000, 100, 10, 2)), got);
+  }
+
+  @Test
+  void aGapOfExactlyTheLongestAllowedCountsAndOneMillisecondMoreDoesNot() {
+    assertEquals(
+        List.of(d(HOUR, 50, 5, 1)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1), r(HOUR, 150, 15, 2)), HOUR));
+    assertEquals(
+        List.of(),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1), r(HOUR + 1, 150, 15, 2)), HOUR));
+  }
+
+  @Test
+  void aCounterThatStaysWhileAnotherRisesIsNotARestart() {
+    // No start time known: only a counter below its last value tells a restart; one that stays
+    // the same is counted as 0.
+    assertEquals(
+        List.of(d(10_000, 0, 5, 1)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1, null), r(10_000, 100, 15, 2, null)), HOUR));
+    assertEquals(
+        List.of(d(10_000, 50, 0, 1)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1, null), r(10_000, 150, 10, 2, null)), HOUR));
+    assertEquals(
+        List.of(d(10_000, 50, 5, 0)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1, null), r(10_000, 150, 15, 1, null)), HOUR));
+  }
+
+  @Test
+  void aStartTimeOneMillisecondLaterIsARestartAndTheSameIsNot() {
+    // 0.001 - 0.0 is exactly 1e-3 in binary floating point.
+    assertEquals(
+        List.of(d(10_000, 150, 15, 2)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1, 0.0), r(10_000, 150, 15, 2, 0.001)), HOUR));
+    assertEquals(
+        List.of(d(10_000, 50, 5, 1)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1, 0.0), r(10_000, 150, 15, 2, 0.0)), HOUR));
+  }
+
+  @Test
+  void aReadingThatChangesNothingGivesNoRecordAndOneThatOnlyCountsRequestsDoes() {
+    assertEquals(
+        List.of(), CounterReadings.deltas(List.of(r(0, 100, 10, 1), r(10_000, 100, 10, 1)), HOUR));
+    assertEquals(
+        List.of(d(10_000, 0, 0, 1)),
+        CounterReadings.deltas(List.of(r(0, 100, 10, 1), r(10_000, 100, 10, 2)), HOUR));
+  }
+
+  @Test
+  void theLiveFormKeepsAsManySeriesAsAllowed() {
+    CounterReadings.Live live = new CounterReadings.Live(HOUR, 2);
+    UsageRows.Reading a0 = r(0, 100, 10, 1);
+    UsageRows.Reading b0 =
+        new UsageRows.Reading(0, "http://w:8000/metrics", "m", "acme", 5, 5, 5, START);
+    assertNull(live.add(a0));
+    assertNull(live.add(b0));
+    assertEquals(d(10_000, 50, 5, 1), live.add(r(10_000, 150, 15, 2)), "two series fit in two");
+  }
 }
