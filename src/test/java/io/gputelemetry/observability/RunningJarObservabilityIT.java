@@ -53,13 +53,15 @@ class RunningJarObservabilityIT {
 
   @BeforeAll
   static void start() throws Exception {
-    // A DCGM exporter as a source besides the simulator, so that the per-target source meters
-    // exist: they are exported only for configured targets.
+    // A DCGM exporter and a vLLM server as sources besides the simulator, so that the per-target
+    // source meters and the models' latency exist: they are exported only for configured targets.
     dcgm = new FixtureExporter(0, 2);
     jar =
         JarProcess.start(
             "--source",
             "dcgm=" + dcgm.url(0),
+            "--source",
+            "vllm=" + dcgm.vllmUrl(0),
             "--simulator",
             "--http-port",
             "0",
@@ -68,7 +70,11 @@ class RunningJarObservabilityIT {
             "--log-format",
             "json",
             "--set",
-            "simulator.sample-interval=500ms");
+            "simulator.sample-interval=500ms",
+            "--set",
+            "sources.vllm.interval=2s",
+            "--set",
+            "sources.vllm.timeout=1s");
     await().atMost(Duration.ofSeconds(40)).until(() -> jar.find(HTTP) != null || !jar.alive());
     port = jar.find(HTTP);
     assertNotNull(port, jar.output());
@@ -115,6 +121,7 @@ class RunningJarObservabilityIT {
             "telemetry_unpriced_events_total",
             "telemetry_events_rejected_total",
             "telemetry_ingest_requests_total",
+            "telemetry_model_latency_seconds",
             "jvm_gc_pause_seconds");
     await()
         .atMost(Duration.ofSeconds(40))

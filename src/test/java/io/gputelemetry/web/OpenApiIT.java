@@ -136,8 +136,19 @@ class OpenApiIT {
       get(p, api, "/api/v1/gpus/GPU-nowhere", "/api/v1/gpus/{uuid}");
       get(p, p.baseUrl(), "/health/live");
       get(p, p.baseUrl(), "/health/ready");
+      get(p, api, "/api/v1/pipeline");
+      get(p, api, "/api/v1/me");
       key = SCRAPER;
       get(p, p.baseUrl(), "/metrics");
+      get(p, api, "/api/v1/pipeline");
+      key = "not-a-key";
+      get(p, api, "/api/v1/me");
+      key = null;
+      get(p, api, "/api/v1/pipeline");
+      // The console: its page and files are open (its data routes ask for a key).
+      get(p, api, "/");
+      get(p, api, "/console/app.js", "/console/{file}");
+      get(p, api, "/console/no-such-file.js", "/console/{file}");
       key = null;
       get(p, p.baseUrl(), "/openapi.yaml");
       get(p, p.baseUrl(), "/schemas/gpu.metrics.v1.schema.json");
