@@ -60,6 +60,13 @@ public final class ConsumeLoop {
   private long epoch;
 
   private boolean backoffBeforePoll;
+
+  /**
+   * A failed batch's rewind has not succeeded yet: nothing is polled until it has, or records after
+   * the failed batch would be stored and their offsets committed past it.
+   */
+  private boolean rewindPending;
+
   private volatile boolean stopping;
 
   public ConsumeLoop(
@@ -107,6 +114,24 @@ public final class ConsumeLoop {
       persisting.onComplete(ar -> done.tryComplete());
       return;
     }
+    if (rewindPending) {
+      source
+          .rewind()
+          .onComplete(
+              ar -> {
+                if (ar.succeeded()) {
+                  rewindPending = false;
+                  loop();
+                } else {
+                  LOG.warn(
+                      "rewind to the committed offsets failed again ({}); nothing is read until it"
+                          + " succeeds",
+                      ar.cause().toString());
+                  next(true);
+                }
+              });
+      return;
+    }
     long pollEpoch = epoch;
     source
         .poll()
@@ -152,7 +177,19 @@ public final class ConsumeLoop {
               LOG.error("batch failed unexpectedly, re-reading it", err);
               epoch++;
               backoffBeforePoll = true;
-              return source.rewind().recover(e -> Future.succeededFuture());
+              return source
+                  .rewind()
+                  .recover(
+                      e -> {
+                        // Retried before the next poll (see loop): reading on from here would
+                        // commit past the failed records.
+                        LOG.warn(
+                            "rewind to the committed offsets failed ({}); retrying before reading"
+                                + " on",
+                            e.toString());
+                        rewindPending = true;
+                        return Future.succeededFuture();
+                      });
             });
   }
 

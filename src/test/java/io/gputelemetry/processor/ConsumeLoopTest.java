@@ -220,6 +220,24 @@ class ConsumeLoopTest {
   }
 
   @Test
+  void aRewindThatFailsIsRetriedBeforeAnythingElseIsReadOrCommitted() throws Exception {
+    FakeLog log = new FakeLog(9, 3);
+    log.rewindFailures.add("broker unreachable");
+    log.rewindFailures.add("still unreachable");
+    loop(log, this::held);
+    succeedNext(); // records 0-2
+    await().atMost(WAIT).until(() -> log.polls == 3); // 6-8 prepared behind 3-5
+    failNext("a bug, not an outage"); // records 3-5; its rewind fails twice
+    succeedNext(); // 3-5 again, read only after the third rewind
+    succeedNext(); // 6-8
+    await().atMost(WAIT).until(() -> log.commits.contains(9L));
+    assertEquals(3, log.rewinds, "the failed rewind retried until it succeeded");
+    assertEquals(List.of(0L, 3L, 3L, 6L), persisted, "3-5 re-read, not skipped");
+    assertEquals(List.of(3L, 6L, 9L), log.commits, "nothing committed past the failed batch");
+    assertEquals(2, delays.size(), "a back-off before each retried rewind: " + delays);
+  }
+
+  @Test
   void stopWaitsForTheBatchInFlightAndCommitsIt() throws Exception {
     FakeLog log = new FakeLog(9, 3);
     ConsumeLoop loop = loop(log, this::held);
