@@ -251,4 +251,25 @@ class BatchAccountingTest {
         Scrapes.settled(telemetry, "telemetry_model_tokens_per_second", "model", "llama"),
         "registered with the model's first tokens");
   }
+
+  private Event firstReading(String target, long secondsAgo) {
+    return event(
+        EventType.TOKEN_USAGE,
+        "{\"ts\":\""
+            + NOW.minusSeconds(secondsAgo)
+            + "\",\"tenant\":\"acme\",\"model\":\"llama\",\"reading_of\":\""
+            + target
+            + "\",\"prompt_tokens_total\":1,\"generation_tokens_total\":1,\"requests_total\":1}");
+  }
+
+  @Test
+  void aFirstReadingOlderThanTheAllowedLatenessIsCountedLateAndOneAtItIsNot() {
+    // A series' first reading is its baseline (no tokens); it is late like any event.
+    Batch b = new Batch();
+    add(b, 0, firstReading("http://v/metrics", 5)); // exactly the allowed 5 000 ms: on time
+    add(b, 1, firstReading("http://w/metrics", 10));
+    add(b, 2, firstReading("http://x/metrics", 6));
+    accounting.tokens(b, WriteOutcome.allInserted(3), NOW.toEpochMilli());
+    assertEquals(2.0, Scrapes.settled(telemetry, "telemetry_events_late_total", "topic", "tok"));
+  }
 }
