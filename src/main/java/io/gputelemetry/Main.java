@@ -21,8 +21,9 @@ public final class Main {
 
       GPU and LLM-token telemetry pipeline. One jar, three roles:
         standalone  embedded Kafka broker + embedded MongoDB-wire store + producer + processor (default)
-        producer    simulator / HTTP ingest / DCGM scrapes / nvidia-smi -> Kafka gpu.metrics.v1, token.usage.v1
-        processor   Kafka (group 'processor') -> MongoDB, metrics and query API
+        producer    simulator / HTTP ingest (JSON, LiteLLM, CloudEvents, OTLP) / DCGM and vLLM scrapes /
+                    nvidia-smi -> Kafka gpu.metrics.v1, token.usage.v1
+        processor   Kafka (group 'processor') -> MongoDB, metrics, query API and the web console
 
       Commands:
         (none)      run the role
