@@ -47,6 +47,10 @@ class StandaloneJarIT {
       await()
           .atMost(Duration.ofSeconds(20))
           .until(() -> storedCount(get(base + "/metrics").body()) > 0);
+      // The per-GPU gauges follow the first stored samples (the live snapshot runs every few s).
+      await()
+          .atMost(Duration.ofSeconds(20))
+          .until(() -> get(base + "/metrics").body().contains("telemetry_gpu_power_watts{"));
       String metrics = get(base + "/metrics").body();
       assertTrue(metrics.contains("telemetry_gpu_power_watts{"), "per-GPU gauges exported");
       assertTrue(metrics.contains("jvm_memory_used_bytes"), "JVM metrics exported");
