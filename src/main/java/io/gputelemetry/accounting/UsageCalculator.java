@@ -1,5 +1,6 @@
 package io.gputelemetry.accounting;
 
+import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.UsageRows;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -244,6 +245,46 @@ public final class UsageCalculator {
       t.requests = requests * share;
       return t;
     }
+
+    LedgerRow.Amounts amounts() {
+      return new LedgerRow.Amounts(
+          gpuSeconds,
+          pricedGpuSeconds,
+          unpricedGpuSeconds,
+          costUsd,
+          energyJ,
+          activeEnergyJ,
+          inputTokens,
+          outputTokens,
+          requests,
+          pricedTokens,
+          unmeteredTokens,
+          uncoveredGpuSeconds,
+          sampleGaps);
+    }
+
+    /** A row's GPU side (time, cost, energy), without its tokens. */
+    static Acc gpuPart(LedgerRow.Amounts a) {
+      Acc t = new Acc();
+      t.costUsd = a.costUsd();
+      t.energyJ = a.energyJ();
+      t.activeEnergyJ = a.activeEnergyJ();
+      t.gpuSeconds = a.gpuSeconds();
+      t.unpricedGpuSeconds = a.unpricedGpuSeconds();
+      t.pricedGpuSeconds = a.pricedGpuSeconds();
+      return t;
+    }
+
+    /** A row's tokens, requests, priced and unmetered tokens, without its GPU side. */
+    static Acc tokenPart(LedgerRow.Amounts a) {
+      Acc t = new Acc();
+      t.inputTokens = a.inputTokens();
+      t.outputTokens = a.outputTokens();
+      t.requests = a.requests();
+      t.pricedTokens = a.pricedTokens();
+      t.unmeteredTokens = a.unmeteredTokens();
+      return t;
+    }
   }
 
   /**
@@ -286,13 +327,15 @@ public final class UsageCalculator {
    * The lines being built: totals and series per key. Past {@code maxCells}, new keys are only
    * counted (no series is allocated), so that a refused answer costs no more than an allowed one.
    */
-  private final class Lines {
+  private static final class Lines {
     final Map<String, Acc> totals = new TreeMap<>();
     final Map<String, Acc[]> series = new TreeMap<>();
     final Set<String> beyond = new HashSet<>();
+    final Range range;
     final int maxCells;
 
-    Lines(int maxCells) {
+    Lines(Range range, int maxCells) {
+      this.range = range;
       this.maxCells = maxCells;
     }
 
@@ -303,7 +346,7 @@ public final class UsageCalculator {
         return;
       }
       totals.computeIfAbsent(key, k -> new Acc()).add(line);
-      series.computeIfAbsent(key, k -> newSeries())[step].add(line);
+      series.computeIfAbsent(key, k -> newSeries(range))[step].add(line);
     }
 
     void check() {
@@ -365,10 +408,6 @@ public final class UsageCalculator {
 
   private long slotEnd(int slot) {
     return slot + 1 < slots.length ? slots[slot + 1] : range.to();
-  }
-
-  private int stepOfSlot(int slot) {
-    return (int) ((slots[slot] - range.from()) / range.step());
   }
 
   /**
@@ -453,7 +492,7 @@ public final class UsageCalculator {
   }
 
   /** GPU time, cost and energy per slot and model, per GPU model. */
-  private Map<SlotModel, Map<String, Acc>> coverGpuTime(Acc uncovered) {
+  private Map<SlotModel, Map<String, Acc>> coverGpuTime(Acc[] uncovered) {
     List<UsageRows.Sample> sorted = new ArrayList<>(samples.size());
     for (UsageRows.Sample s : samples) {
       if (!s.migInstance()) {
@@ -475,13 +514,17 @@ public final class UsageCalculator {
       long b = s.ts();
       boolean capped = gap > allowed;
       if (capped) {
-        long lost = Math.min(a, range.to()) - Math.max(prev.ts(), range.from());
-        if (lost > 0) {
-          uncovered.uncoveredGpuSeconds += lost / 1000.0;
+        long lostFrom = Math.max(prev.ts(), range.from());
+        long lostTo = Math.min(a, range.to());
+        while (lostFrom < lostTo) {
+          int slot = slotOf(lostFrom);
+          long end = Math.min(lostTo, slotEnd(slot));
+          uncovered[slot].uncoveredGpuSeconds += (end - lostFrom) / 1000.0;
+          lostFrom = end;
         }
-        // A gap counts once, in the range where it began, so that counts add up across ranges.
+        // A gap counts once, in the slot where it began, so that counts add up across ranges.
         if (prev.ts() >= range.from() && prev.ts() < range.to()) {
-          uncovered.sampleGaps++;
+          uncovered[slotOf(prev.ts())].sampleGaps++;
         }
       }
       double joulesPerMs;
@@ -553,99 +596,191 @@ public final class UsageCalculator {
    * maxCells} cells; the calculator's inputs are left as they were. With a {@code tenant} (null:
    * everyone's) it is that tenant's usage only: its lines are the tenant's share of each
    * allocation, computed against every tenant's tokens as in the full report, but no other tenant's
-   * line, no idle line and, as totals, the sum of its own lines.
+   * line, no idle line and, as totals, the sum of its own lines. The same as {@link #report(Range,
+   * Iterable, GroupBy, int, String)} of {@link #rows()}.
    */
-  public synchronized Report report(GroupBy groupBy, int maxCells, String tenant) {
+  public Report report(GroupBy groupBy, int maxCells, String tenant) {
     if (TooManyCells.cells(0, range.steps()) > maxCells) {
       throw new TooManyCells(0, range.steps(), maxCells);
     }
-    Acc uncovered = new Acc();
-    Map<SlotModel, Map<String, Acc>> cells = coverGpuTime(uncovered);
-    Lines lines = new Lines(maxCells);
-    Acc idle = new Acc();
-    Acc[] idleSeries = newSeries();
-    Acc fleet = new Acc();
-    if (tenant == null) {
-      // Time no sample covered is the fleet's: a tenant's view (its own lines) has none.
-      fleet.uncoveredGpuSeconds = uncovered.uncoveredGpuSeconds;
-      fleet.sampleGaps = uncovered.sampleGaps;
-      cells
-          .values()
-          .forEach(byGpuModel -> byGpuModel.values().forEach(c -> fleet.add(c.gpuShare(1))));
+    return report(range, rows(), groupBy, maxCells, tenant);
+  }
+
+  /**
+   * The ledger rows of the range: per allocation slot (each step boundary and each multiple of the
+   * allocation interval starts one), the allocation of its GPU time, cost and energy to tenants by
+   * their tokens, and the slot's gaps; in the order of their slots, then of their keys. A report of
+   * any grouping is a sum of them ({@link #report(Range, Iterable, GroupBy, int, String)}), and the
+   * rows of a range on the grid are those of its parts.
+   */
+  public synchronized List<LedgerRow> rows() {
+    Acc[] uncovered = new Acc[slots.length];
+    for (int i = 0; i < uncovered.length; i++) {
+      uncovered[i] = new Acc();
     }
-    Set<SlotModel> keys = new HashSet<>(cells.keySet());
+    Map<SlotModel, Map<String, Acc>> cells = coverGpuTime(uncovered);
+    Set<SlotModel> keys = new TreeSet<>(SLOT_MODEL_ORDER);
+    keys.addAll(cells.keySet());
     keys.addAll(tokens.keySet());
+    List<LedgerRow> rows = new ArrayList<>();
+    int slot = -1;
     for (SlotModel sm : keys) {
-      int step = stepOfSlot(sm.slot());
-      String model = sm.model();
-      Map<String, Acc> gpuCells = cells.getOrDefault(sm, Map.of());
-      Map<String, Acc> tenants = tokens.getOrDefault(sm, Map.of());
-      double total = tenants.values().stream().mapToDouble(Acc::tokens).sum();
-      double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
-      double pricedSecs = gpuCells.values().stream().mapToDouble(c -> c.pricedGpuSeconds).sum();
-      if (total <= 0 || model.isEmpty()) {
-        if (tenant == null) {
-          gpuCells
-              .values()
-              .forEach(
-                  c -> {
-                    Acc line = c.gpuShare(1.0);
-                    idle.add(line);
-                    idleSeries[step].add(line);
-                  });
-        }
-        // Requests that carry no tokens still count, even though they carry no cost.
-        tenants.forEach(
-            (who, t) -> {
-              if (tenant == null || tenant.equals(who)) {
-                tokensOnly(lines, groupBy, step, model, who, t, gpuCells, gpuSecs);
-              }
-            });
+      for (; slot < sm.slot(); slot++) {
+        gapsRow(rows, slot, uncovered);
+      }
+      slotModelRows(rows, sm, new TreeMap<>(cells.getOrDefault(sm, Map.of())));
+    }
+    for (; slot < slots.length; slot++) {
+      gapsRow(rows, slot, uncovered);
+    }
+    return rows;
+  }
+
+  private static final Comparator<SlotModel> SLOT_MODEL_ORDER =
+      Comparator.comparingInt(SlotModel::slot).thenComparing(SlotModel::model);
+
+  /** The gaps row of a slot (none for slot -1 or a slot without gaps). */
+  private void gapsRow(List<LedgerRow> rows, int slot, Acc[] uncovered) {
+    if (slot < 0 || slot >= slots.length) {
+      return;
+    }
+    Acc u = uncovered[slot];
+    if (u.uncoveredGpuSeconds > 0 || u.sampleGaps > 0) {
+      rows.add(row(slot, LedgerRow.Kind.GAPS, "", "", "", u));
+    }
+  }
+
+  /** The rows of one slot and model: its GPU time's allocation and its tenants' tokens. */
+  private void slotModelRows(List<LedgerRow> rows, SlotModel sm, Map<String, Acc> gpuCells) {
+    int slot = sm.slot();
+    String model = sm.model();
+    Map<String, Acc> tenants = new TreeMap<>(tokens.getOrDefault(sm, Map.of()));
+    double total = tenants.values().stream().mapToDouble(Acc::tokens).sum();
+    double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
+    double pricedSecs = gpuCells.values().stream().mapToDouble(c -> c.pricedGpuSeconds).sum();
+    if (total <= 0 || model.isEmpty()) {
+      gpuCells.forEach((gm, c) -> rows.add(row(slot, LedgerRow.Kind.IDLE, model, "", gm, c)));
+      // Requests that carry no tokens still count, even though they carry no cost.
+      tenants.forEach(
+          (who, t) -> {
+            Acc requests = new Acc();
+            requests.requests = t.requests;
+            if (gpuCells.isEmpty()) {
+              rows.add(row(slot, LedgerRow.Kind.UNMETERED, model, who, NO_GPU_MODEL, requests));
+              return;
+            }
+            rows.add(row(slot, LedgerRow.Kind.TOKENS, model, who, NO_GPU_MODEL, requests));
+            gpuCells.forEach(
+                (gm, c) -> {
+                  Acc split = new Acc();
+                  split.requests = t.requests * c.gpuSeconds / gpuSecs;
+                  rows.add(row(slot, LedgerRow.Kind.GPU, model, who, gm, split));
+                });
+          });
+      return;
+    }
+    for (Map.Entry<String, Acc> te : tenants.entrySet()) {
+      Acc t = te.getValue();
+      if (gpuCells.isEmpty()) {
+        Acc line = t.tokenShare(1.0);
+        line.unmeteredTokens = t.tokens();
+        rows.add(row(slot, LedgerRow.Kind.UNMETERED, model, te.getKey(), NO_GPU_MODEL, line));
         continue;
       }
-      for (Map.Entry<String, Acc> te : tenants.entrySet()) {
-        if (tenant != null && !tenant.equals(te.getKey())) {
-          continue;
-        }
-        Acc t = te.getValue();
-        double share = t.tokens() / total;
-        if (gpuCells.isEmpty()) {
-          Acc line = t.tokenShare(1.0);
-          line.unmeteredTokens = t.tokens();
-          lines.put(key(groupBy, model, te.getKey(), NO_GPU_MODEL), step, line);
-          continue;
-        }
-        for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
-          Acc line = ce.getValue().gpuShare(share);
-          // Tokens are split across GPU models only when grouping by GPU model.
-          if (groupBy == GroupBy.GPU_MODEL) {
-            line.add(t.tokenShare(ce.getValue().gpuSeconds / gpuSecs));
-            line.pricedTokens = t.tokens() * ce.getValue().pricedGpuSeconds / gpuSecs;
+      double share = t.tokens() / total;
+      for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
+        // The tenant's share of the GPU time; its tokens split across GPU models by GPU-seconds,
+        // which only the grouping by GPU model uses.
+        Acc line = ce.getValue().gpuShare(share);
+        line.add(t.tokenShare(ce.getValue().gpuSeconds / gpuSecs));
+        line.pricedTokens = t.tokens() * ce.getValue().pricedGpuSeconds / gpuSecs;
+        rows.add(row(slot, LedgerRow.Kind.GPU, model, te.getKey(), ce.getKey(), line));
+      }
+      Acc line = t.tokenShare(1.0);
+      line.pricedTokens = t.tokens() * pricedSecs / gpuSecs;
+      rows.add(row(slot, LedgerRow.Kind.TOKENS, model, te.getKey(), NO_GPU_MODEL, line));
+    }
+  }
+
+  private LedgerRow row(
+      int slot, LedgerRow.Kind kind, String model, String tenant, String gpuModel, Acc a) {
+    return new LedgerRow(slots[slot], slotEnd(slot), kind, model, tenant, gpuModel, a.amounts());
+  }
+
+  /**
+   * A report from ledger rows: each row's figures added to the step its interval starts in, under
+   * the key of its grouping (see {@link LedgerRow} for which kinds each grouping sums), or {@link
+   * TooManyCells} when it would hold more than {@code maxCells} cells. Rows must lie in the range,
+   * each within one step. With a {@code tenant} (null: everyone's), that tenant's rows only, no
+   * idle line and, as totals, the sum of its own lines.
+   */
+  public static Report report(
+      Range range, Iterable<LedgerRow> rows, GroupBy groupBy, int maxCells, String tenant) {
+    if (TooManyCells.cells(0, range.steps()) > maxCells) {
+      throw new TooManyCells(0, range.steps(), maxCells);
+    }
+    Lines lines = new Lines(range, maxCells);
+    Acc idle = new Acc();
+    Acc[] idleSeries = newSeries(range);
+    Acc fleet = new Acc();
+    for (LedgerRow r : rows) {
+      int step = (int) ((r.start() - range.from()) / range.step());
+      LedgerRow.Amounts a = r.amounts();
+      boolean mine = tenant == null || tenant.equals(r.tenant());
+      switch (r.kind()) {
+        case GAPS -> {
+          // Time no sample covered is the fleet's: a tenant's view (its own lines) has none.
+          if (tenant == null) {
+            fleet.uncoveredGpuSeconds += a.uncoveredGpuSeconds();
+            fleet.sampleGaps += a.sampleGaps();
           }
-          lines.put(key(groupBy, model, te.getKey(), ce.getKey()), step, line);
         }
-        if (groupBy != GroupBy.GPU_MODEL) {
-          Acc line = t.tokenShare(1.0);
-          line.pricedTokens = t.tokens() * pricedSecs / gpuSecs;
-          lines.put(key(groupBy, model, te.getKey(), NO_GPU_MODEL), step, line);
+        case IDLE -> {
+          if (tenant == null) {
+            Acc line = Acc.gpuPart(a);
+            idle.add(line);
+            idleSeries[step].add(line);
+            fleet.add(Acc.gpuPart(a));
+          }
+        }
+        case GPU -> {
+          if (mine) {
+            Acc line = Acc.gpuPart(a);
+            if (tenant == null) {
+              fleet.add(Acc.gpuPart(a));
+            }
+            if (groupBy == GroupBy.GPU_MODEL) {
+              line.inputTokens = a.inputTokens();
+              line.outputTokens = a.outputTokens();
+              line.requests = a.requests();
+              line.pricedTokens = a.pricedTokens();
+            }
+            lines.put(key(groupBy, r.model(), r.tenant(), r.gpuModel()), step, line);
+          }
+        }
+        case TOKENS -> {
+          if (mine && groupBy != GroupBy.GPU_MODEL) {
+            lines.put(key(groupBy, r.model(), r.tenant(), NO_GPU_MODEL), step, Acc.tokenPart(a));
+          }
+        }
+        case UNMETERED -> {
+          if (mine) {
+            lines.put(key(groupBy, r.model(), r.tenant(), NO_GPU_MODEL), step, Acc.tokenPart(a));
+          }
         }
       }
     }
     lines.check();
-    lines
-        .totals
-        .values()
-        .forEach(
-            g -> {
-              if (tenant != null) {
-                fleet.add(g.gpuShare(1));
-              }
-              fleet.inputTokens += g.inputTokens;
-              fleet.outputTokens += g.outputTokens;
-              fleet.requests += g.requests;
-              fleet.unmeteredTokens += g.unmeteredTokens;
-              fleet.pricedTokens += g.pricedTokens;
-            });
+    for (Acc g : lines.totals.values()) {
+      if (tenant != null) {
+        fleet.add(g.gpuShare(1));
+      }
+      fleet.inputTokens += g.inputTokens;
+      fleet.outputTokens += g.outputTokens;
+      fleet.requests += g.requests;
+      fleet.unmeteredTokens += g.unmeteredTokens;
+      fleet.pricedTokens += g.pricedTokens;
+    }
     Map<String, Line> groups = new LinkedHashMap<>();
     lines.totals.forEach((k, v) -> groups.put(k, line(v, lines.series.get(k))));
     return new Report(
@@ -654,28 +789,6 @@ public final class UsageCalculator {
         Collections.unmodifiableMap(groups),
         line(idle, idleSeries),
         new Totals(fleet));
-  }
-
-  private void tokensOnly(
-      Lines lines,
-      GroupBy groupBy,
-      int step,
-      String model,
-      String tenant,
-      Acc t,
-      Map<String, Acc> gpuCells,
-      double gpuSecs) {
-    Acc line = new Acc();
-    line.requests = t.requests;
-    if (groupBy == GroupBy.GPU_MODEL && !gpuCells.isEmpty()) {
-      for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
-        Acc l = new Acc();
-        l.requests = t.requests * ce.getValue().gpuSeconds / gpuSecs;
-        lines.put(ce.getKey(), step, l);
-      }
-      return;
-    }
-    lines.put(key(groupBy, model, tenant, NO_GPU_MODEL), step, line);
   }
 
   private static String key(GroupBy g, String model, String tenant, String gpuModel) {
@@ -694,7 +807,7 @@ public final class UsageCalculator {
     return new Line(new Totals(total), Collections.unmodifiableList(s));
   }
 
-  private Acc[] newSeries() {
+  private static Acc[] newSeries(Range range) {
     Acc[] s = new Acc[range.steps()];
     for (int i = 0; i < s.length; i++) {
       s[i] = new Acc();
