@@ -5,9 +5,8 @@
 #                              MongoDB-wire store, the built jar, a real Prometheus), the fault tests
 #                              (processor killed, store outage, ...), format, static analysis and
 #                              dependency checks (`mvn -B verify -Pfaults`), then mutation testing
-#                              (PIT) of the accounting, config, store and processor packages against
-#                              their thresholds (the event package's run, about 3 minutes more, is
-#                              in the full `mvn -Pmutation test` only: CI's time budget)
+#                              (PIT) of the accounting, config, event, store and processor packages
+#                              against their thresholds
 #   scripts/test.sh --quick    the tests without the fault tests and without PIT
 #
 # Any other argument goes to Maven. Needs Java 17 and Maven 3.8+; the rest comes from Debian's packages
@@ -56,5 +55,6 @@ mvn -B -ntp verify -Pfaults "$@"
 exec mvn -B -ntp -Pmutation \
   org.pitest:pitest-maven:mutationCoverage@accounting \
   org.pitest:pitest-maven:mutationCoverage@config \
+  org.pitest:pitest-maven:mutationCoverage@event \
   org.pitest:pitest-maven:mutationCoverage@store \
   org.pitest:pitest-maven:mutationCoverage@processor

@@ -43,9 +43,13 @@ import org.junit.jupiter.api.io.TempDir;
  * alert becomes even pending while it runs; every dashboard panel has data, except those on
  * Kubernetes' own metrics; and the promtool tests' input series are series the jar really exports.
  *
- * <p>It runs for {@code -Dobservability.healthy-minutes} (2 by default, within the CI budget; run
- * it with 30 to watch a half-hour demo). An alert's condition is checked every evaluation (1 s), so
- * a condition that turns true at any moment is seen as pending, whatever the alert's {@code for:}.
+ * <p>The alerts are watched (polled each second) until every rule has been evaluated on full data
+ * for {@value #SETTLE_SECONDS} evaluations: the rules' longest look-back offset (the store SLI
+ * compares what was produced 30 s ago with what is handled now) must have passed, which the store
+ * SLI's first value shows, and then {@value #SETTLE_SECONDS} s more; about a minute in all. {@code
+ * -Dobservability.healthy-minutes=30} watches at least half an hour (a demo). An alert's condition
+ * is checked every evaluation (1 s), so a condition that turns true at any moment is seen as
+ * pending, whatever the alert's {@code for:}.
  */
 class HealthyStandaloneAlertsIT {
   private static final Pattern HTTP = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)/");
@@ -78,6 +82,15 @@ class HealthyStandaloneAlertsIT {
 
   private static int polls;
 
+  /** Evaluations with full data that the watch waits for once the look-back has passed. */
+  private static final int SETTLE_SECONDS = 30;
+
+  /** The store SLI: the rule with the longest look-back (produced 30 s ago, handled now). */
+  private static final String STORE_SLI = "namespace:telemetry_events_unstored:ratio_rate5m";
+
+  /** When the store SLI first had a value (System.nanoTime), 0 before. */
+  private static long storeSliSince;
+
   @BeforeAll
   static void runTheDefaultStandaloneUnderPrometheus() throws Exception {
     jar = JarProcess.start("--http-port", "0");
@@ -95,12 +108,19 @@ class HealthyStandaloneAlertsIT {
         .atMost(Duration.ofSeconds(60))
         .ignoreExceptions()
         .until(() -> query("up{job=\"gpu-telemetry\"}").size() == 1);
-    long minutes = Long.getLong("observability.healthy-minutes", 2);
-    long end = System.nanoTime() + TimeUnit.MINUTES.toNanos(minutes);
-    // Polls the alerts until the end of the run; any pending or firing alert is recorded.
+    long minutes = Long.getLong("observability.healthy-minutes", 0);
+    long lookBack = longestOffsetSeconds();
+    // Not before every rule's look-back has passed (whichever rule has it) and settled, either.
+    long atLeast =
+        System.nanoTime()
+            + Math.max(
+                TimeUnit.MINUTES.toNanos(minutes),
+                TimeUnit.SECONDS.toNanos(lookBack + SETTLE_SECONDS));
+    // Polls the alerts until every rule has had full data for SETTLE_SECONDS evaluations; any
+    // pending or firing alert is recorded.
     await()
-        .atMost(Duration.ofMinutes(minutes + 1))
-        .pollInterval(Duration.ofSeconds(5))
+        .atMost(Duration.ofSeconds(lookBack + SETTLE_SECONDS + 90).plusMinutes(minutes))
+        .pollInterval(Duration.ofSeconds(1))
         .until(
             () -> {
               JsonArray alerts =
@@ -114,8 +134,40 @@ class HealthyStandaloneAlertsIT {
                     a.getJsonObject("labels").encode(),
                     a.getString("state") + " at " + a.getString("activeAt") + ": " + a.encode());
               }
-              return System.nanoTime() - end > 0;
+              long now = System.nanoTime();
+              if (storeSliSince == 0 && !query(STORE_SLI).isEmpty()) {
+                storeSliSince = now;
+              }
+              return storeSliSince != 0
+                  && now - storeSliSince >= TimeUnit.SECONDS.toNanos(SETTLE_SECONDS)
+                  && now - atLeast >= 0;
             });
+  }
+
+  /**
+   * The rules' longest {@code offset}, in seconds: before it has passed, those rules have no data.
+   */
+  private static long longestOffsetSeconds() throws IOException {
+    Pattern offset = Pattern.compile("offset (\\d+)([smh])");
+    long longest = 0;
+    try (Stream<Path> rules = Files.list(FILES.resolve("prometheus"))) {
+      for (Path f : rules.filter(p -> p.toString().endsWith(".rules.yaml")).toList()) {
+        Matcher m = offset.matcher(Files.readString(f));
+        while (m.find()) {
+          long n = Long.parseLong(m.group(1));
+          longest =
+              Math.max(
+                  longest,
+                  switch (m.group(2)) {
+                    case "h" -> n * 3600;
+                    case "m" -> n * 60;
+                    default -> n;
+                  });
+        }
+      }
+    }
+    assertTrue(longest > 0, "the store SLI's look-back offset is found in the rules");
+    return longest;
   }
 
   @AfterAll
@@ -130,7 +182,8 @@ class HealthyStandaloneAlertsIT {
 
   @Test
   void noAlertIsEvenPendingWhileTheDefaultStandaloneRuns() throws Exception {
-    assertTrue(polls > 10, "alerts were polled through the run");
+    assertTrue(polls > 10, "alerts were polled through the run: " + polls);
+    assertTrue(storeSliSince != 0, "the store SLI, the rule that looks back furthest, had data");
     JsonArray groups =
         new JsonObject(get(api + "/api/v1/rules").body())
             .getJsonObject("data")
