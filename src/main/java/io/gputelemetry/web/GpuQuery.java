@@ -81,6 +81,9 @@ final class GpuQuery {
 
   private GpuQuery() {}
 
+  /** A GPU and the value it is sorted by (null: it has none). */
+  private record Keyed(JsonObject gpu, Comparable<Object> key) {}
+
   /** The answer: {@code gpus} as {@code ApiRoutes} writes each GPU, in the store's order. */
   static JsonObject page(
       List<JsonObject> gpus, String status, String text, Sort sort, int offset, int limit) {
@@ -93,33 +96,29 @@ final class GpuQuery {
         keptIds.add(g.getString("gpu_uuid"));
       }
     }
-    Map<JsonObject, Comparable<Object>> keys = new HashMap<>();
-    kept.forEach(g -> keys.put(g, key(g, sort.key())));
-    Comparator<JsonObject> byKey =
+    // Each GPU's sort key computed once, beside it.
+    Comparator<Keyed> byKey =
         (a, b) -> {
-          Comparable<Object> x = keys.get(a);
-          Comparable<Object> y = keys.get(b);
-          if (x == null || y == null) {
-            return x == y ? 0 : x == null ? 1 : -1;
+          if (a.key() == null || b.key() == null) {
+            return a.key() == b.key() ? 0 : a.key() == null ? 1 : -1;
           }
-          return sort.descending() ? y.compareTo(x) : x.compareTo(y);
+          return sort.descending() ? b.key().compareTo(a.key()) : a.key().compareTo(b.key());
         };
-    Comparator<JsonObject> order =
-        byKey.thenComparing(g -> g.getString("gpu_uuid"), Comparator.naturalOrder());
-    List<JsonObject> top = new ArrayList<>();
+    List<Keyed> top = new ArrayList<>();
     Map<String, List<JsonObject>> instances = new HashMap<>();
     for (JsonObject g : kept) {
       String parent = g.getJsonObject("last").getString("mig_parent_uuid");
       if (parent != null && keptIds.contains(parent)) {
         instances.computeIfAbsent(parent, p -> new ArrayList<>()).add(g);
       } else {
-        top.add(g);
+        top.add(new Keyed(g, key(g, sort.key())));
       }
     }
-    top.sort(order);
+    top.sort(byKey.thenComparing(k -> k.gpu().getString("gpu_uuid")));
     JsonArray out = new JsonArray();
     int row = 0;
-    for (JsonObject g : top) {
+    for (Keyed k : top) {
+      JsonObject g = k.gpu();
       List<JsonObject> rows = new ArrayList<>();
       rows.add(g);
       List<JsonObject> mine = instances.get(g.getString("gpu_uuid"));
