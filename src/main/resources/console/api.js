@@ -32,13 +32,3 @@ export async function get(path, params = {}) {
   if (!r.ok) throw new ApiError(r.status, body);
   return body;
 }
-
-/** Every GPU of the inventory, a page of 1,000 at a time. */
-export async function allGpus() {
-  const out = [];
-  for (let offset = 0; ; offset += 1000) {
-    const page = await get('/api/v1/gpus', { limit: 1000, offset });
-    out.push(...page.gpus);
-    if (out.length >= page.total || page.gpus.length === 0) return out;
-  }
-}

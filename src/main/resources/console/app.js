@@ -13,6 +13,7 @@ let allowed = [];
 let current = null; // { name, page }
 let timer = null;
 let busy = false;
+let again = false; // a refresh was asked for while one ran: run one more when it ends
 
 // Light and dark: the system's preference unless the person chose; the choice is remembered.
 function applyTheme(theme) {
@@ -86,7 +87,8 @@ function stop() {
 }
 
 async function refresh() {
-  if (busy || !current || document.hidden) return;
+  if (busy) { again = true; return; }
+  if (!current || document.hidden) return;
   busy = true;
   const page = current;
   try {
@@ -106,6 +108,10 @@ async function refresh() {
     }
   } finally {
     busy = false;
+  }
+  if (again) {
+    again = false;
+    await refresh();
   }
 }
 
@@ -129,7 +135,7 @@ async function route() {
   const page = PAGES[name];
   const root = $('page');
   root.replaceChildren();
-  page.mount(root, params);
+  page.mount(root, params, refresh); // a page's own controls (sort, filter, paging) refresh now
   document.title = `${page.title} · gpu-telemetry`;
   current = { name, page };
   status('Loading…');

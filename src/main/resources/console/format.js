@@ -90,6 +90,12 @@ export function gpuTime(seconds) {
   return `${SIG.format(seconds)} GPU·s`;
 }
 
+/** A duration given in milliseconds: ms below a second, else seconds; four significant digits. */
+export function millis(v) {
+  if (!isNum(v)) return '—';
+  return Math.abs(v) >= 1000 ? `${SIG.format(v / 1000)} s` : `${SIG.format(v)} ms`;
+}
+
 export function perSecond(v, unit) {
   return isNum(v) ? `${SIG.format(v)} ${unit}/s` : '—';
 }

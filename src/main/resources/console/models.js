@@ -1,7 +1,7 @@
-// Models: fleet-wide figures per served model from the store (the usage API over a window), not
-// one processor's live rates (those cover its own partitions only).
-import { get, allGpus } from './api.js';
-import { h, num, usd, joules, int, isNum, missing, count, gpuTime } from './format.js';
+// Models: fleet-wide figures per served model from the store (the usage and latency APIs over a
+// window), not one processor's live rates (those cover its own partitions only).
+import { get } from './api.js';
+import { h, num, usd, int, isNum, missing, count, gpuTime, millis } from './format.js';
 import { timeChart } from './chart.js';
 
 const WINDOWS = { '15m': [900, '30s'], '1h': [3600, '1m'], '6h': [21600, '5m'], '24h': [86400, '15m'] };
@@ -20,6 +20,13 @@ export function costPer1m(g) {
 
 export function perToken(v, unitless) {
   return isNum(v) ? `${num(v)} ${unitless}` : missing('—', 'no tokens in this window');
+}
+
+/** A latency's median and 99th percentile, with how many requests carried it; '—' without any. */
+export function latencyCell(l, what) {
+  if (!l) return missing('—', `no stored request of this model carries its ${what} in this window`);
+  return h('span', {}, h('span', { class: 'v' }, `${millis(l.p50)} / ${millis(l.p99)}`),
+    h('small', {}, `${count(l.requests)} requests · mean ${millis(l.mean)}`));
 }
 
 let chartKey = '';
@@ -60,9 +67,13 @@ export default {
         h('span', { id: 'models-range', class: 'muted' })),
       h('div', { class: 'scroll' }, h('table', { id: 'models-table' },
         h('caption', {}, 'Per served model over the window, from stored events: the whole fleet, every processor.'),
-        h('thead', {}, h('tr', {}, ...['Model', 'Tokens', 'Requests', 'Cost per 1M tokens', 'Energy per token', 'GPU time', 'GPUs serving'].map((c) => h('th', { scope: 'col' }, c)))),
+        h('thead', {}, h('tr', {}, ...['Model', 'Tokens', 'Requests', 'Cost per 1M tokens', 'Energy per token', 'GPU time', 'GPUs serving',
+          'Latency p50 / p99', [h('abbr', { title: 'time to first token' }, 'TTFT'), ' p50 / p99']].map((c) => h('th', { scope: 'col' }, c)))),
         h('tbody'))),
-      h('p', { class: 'muted' }, 'Latency appears here where a source reports it; the simulator and the token events carry none.'),
+      h('p', { class: 'muted', id: 'models-latency-note' }, 'Latency and time to first token: of the stored requests over the window that carry them ',
+        '(the simulator, LiteLLM, OTLP spans, HTTP ingest), every processor\'s: the whole fleet; quantiles within 1 %. ',
+        'The latency histograms of vLLM and NIM servers are not stored: each producer shows its own window of them on /metrics ',
+        '(telemetry_model_latency_seconds), not here. “—”: no request of the model carried the figure.'),
       h('div', { id: 'model-charts', class: 'charts' }));
     root.append(el);
   },
@@ -77,12 +88,14 @@ export default {
     // The window ends now (to the second): its rates are over exactly the window's length.
     const to = Math.floor(Date.now() / 1000) * 1000;
     const from = to - seconds * 1000;
-    const [report, gpus] = await Promise.all([
-      get('/api/v1/usage', { from: new Date(from).toISOString(), to: new Date(to).toISOString(), groupBy: 'model', step }),
-      allGpus(),
+    const range = { from: new Date(from).toISOString(), to: new Date(to).toISOString() };
+    const [report, fleet, latency] = await Promise.all([
+      get('/api/v1/usage', { ...range, groupBy: 'model', step }),
+      get('/api/v1/gpus', { limit: 1 }), // its summary counts the GPUs serving each model
+      get('/api/v1/latency', range),
     ]);
-    const serving = new Map();
-    for (const g of gpus) if (g.model && g.status !== 'stale') serving.set(g.model, (serving.get(g.model) || 0) + 1);
+    const serving = fleet.summary.serving;
+    const latencies = new Map(latency.models.map((m) => [m.model, m]));
     const table = el.querySelector('#models-table');
     table.dataset.from = report.from;
     table.dataset.to = report.to;
@@ -95,9 +108,11 @@ export default {
       h('td', { class: 'n cost' }, costPer1m(g)),
       h('td', { class: 'n' }, perToken(g.joules_per_token, 'J/token')),
       h('td', { class: 'n' }, gpuTime(g.gpu_seconds)),
-      h('td', { class: 'n' }, int(serving.get(g.key) || 0)))));
+      h('td', { class: 'n' }, int(serving[g.key] || 0)),
+      h('td', { class: 'n latency' }, latencyCell(latencies.get(g.key)?.latency_ms, 'latency')),
+      h('td', { class: 'n ttft' }, latencyCell(latencies.get(g.key)?.ttft_ms, 'time to first token')))));
     if (!report.groups.length) {
-      table.querySelector('tbody').append(h('tr', {}, h('td', { colspan: 7 }, 'No token usage in this window yet.')));
+      table.querySelector('tbody').append(h('tr', {}, h('td', { colspan: 9 }, 'No token usage in this window yet.')));
     }
     chartsFor(report);
   },

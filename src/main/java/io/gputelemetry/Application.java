@@ -171,6 +171,7 @@ public final class Application implements AutoCloseable {
               config.accounting().allocationInterval().toMillis(),
               config.readingMaxGap().toMillis());
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
+      routes.add(new io.gputelemetry.web.LatencyRoute(config.api(), store)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer =

@@ -406,6 +406,26 @@ public final class MongoStore implements Store {
                         : null)));
   }
 
+  @Override
+  public Future<Void> latencies(
+      long fromMillis, long toMillis, Consumer<UsageRows.Latency> latencies) {
+    return each(
+        collection(Store.collection(EventType.TOKEN_USAGE))
+            .find(
+                and(
+                    range(fromMillis, toMillis),
+                    exists(READING_OF, false),
+                    or(exists("latency_ms", true), exists("ttft_ms", true))))
+            .projection(fields(include("model", "latency_ms", "ttft_ms"), excludeId()))
+            .batchSize(5000),
+        d ->
+            latencies.accept(
+                new UsageRows.Latency(
+                    Documents.text(d, "model"),
+                    d.isNumber("latency_ms") ? Documents.number(d, "latency_ms") : null,
+                    d.isNumber("ttft_ms") ? Documents.number(d, "ttft_ms") : null)));
+  }
+
   private static Bson range(long from, long to) {
     return and(gte("ts", new BsonDateTime(from)), lt("ts", new BsonDateTime(to)));
   }

@@ -82,6 +82,13 @@ public interface Store {
    */
   Future<Void> readings(long fromMillis, long toMillis, Consumer<UsageRows.Reading> readings);
 
+  /**
+   * Streams the latency figures of the token events of requests (not counter readings) with ts in
+   * [from, to) that carry {@code latency_ms} or {@code ttft_ms}. The sink is called by one thread
+   * at a time, not necessarily the caller's.
+   */
+  Future<Void> latencies(long fromMillis, long toMillis, Consumer<UsageRows.Latency> latencies);
+
   /** What is missing of the collections and indexes {@link #ensureSchema} creates (empty: none). */
   Future<List<String>> schemaProblems();
 

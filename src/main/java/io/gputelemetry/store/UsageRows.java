@@ -42,4 +42,7 @@ public final class UsageRows {
       long generationTotal,
       long requestsTotal,
       Double countersSince) {}
+
+  /** One stored request's latency figures (milliseconds; either may be null). */
+  public record Latency(String model, Double latencyMs, Double ttftMs) {}
 }

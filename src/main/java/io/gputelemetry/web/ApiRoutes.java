@@ -68,13 +68,15 @@ public final class ApiRoutes {
               Duration.ofSeconds(1),
               Duration.ofDays(36_500),
               "must be a duration of at least 1s, such as 30s, 5m, 1h or 1d"));
-  private static final QueryParams GPUS_PARAMS =
+  static final QueryParams GPUS_PARAMS =
       new QueryParams(
           QueryParams.text("node"),
           QueryParams.text("model"),
           QueryParams.choice("status", null, List.of("active", "idle", "stale")),
           QueryParams.integer("limit", 100, 1, 1000),
-          QueryParams.integer("offset", 0, 0, 1_000_000));
+          QueryParams.integer("offset", 0, 0, 1_000_000),
+          GpuQuery.sortParam(),
+          GpuQuery.textParam());
   private static final QueryParams GPU_PARAMS =
       new QueryParams(
           QueryParams.duration(
@@ -93,14 +95,7 @@ public final class ApiRoutes {
       QueryParams.Values q = USAGE_PARAMS.parse(ctx.queryParams());
       from = q.instant("from").toEpochMilli();
       to = q.instant("to").toEpochMilli();
-      if (to <= from) {
-        throw new QueryParams.BadParameter("to", "must be after from");
-      }
-      if (to - from > config.maxRange().toMillis()) {
-        throw new QueryParams.BadParameter(
-            "to",
-            "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
-      }
+      checkRange(from, to, config);
       groupBy = UsageCalculator.GroupBy.valueOf(q.text("groupBy").toUpperCase(Locale.ROOT));
       step = q.duration("step") == null ? 0 : q.duration("step").toMillis();
       long grid = usage.allocationMillis();
@@ -157,6 +152,18 @@ public final class ApiRoutes {
             });
   }
 
+  /** A range's end after its start, the range at most api.max-range. */
+  static void checkRange(long from, long to, AppConfig.Api config) {
+    if (to <= from) {
+      throw new QueryParams.BadParameter("to", "must be after from");
+    }
+    if (to - from > config.maxRange().toMillis()) {
+      throw new QueryParams.BadParameter(
+          "to",
+          "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
+    }
+  }
+
   /** 400: the answer would exceed api.max-cells; names the limit and the count asked for. */
   private static void tooManyCells(RoutingContext ctx, UsageCalculator.TooManyCells c) {
     HttpServerVerticle.json(
@@ -188,34 +195,21 @@ public final class ApiRoutes {
       badRequest(ctx, e);
       return;
     }
-    int limit = q.integer("limit");
-    int offset = q.integer("offset");
-    String status = q.text("status");
     long now = System.currentTimeMillis();
     store
         .gpus(q.text("node"), q.text("model"))
         .onSuccess(
-            gpus -> {
-              JsonArray out = new JsonArray();
-              int matched = 0;
-              for (GpuRecord d : gpus) {
-                JsonObject g = gpuJson(d, now);
-                if (status != null && !status.equals(g.getString("status"))) {
-                  continue;
-                }
-                if (matched++ >= offset && out.size() < limit) {
-                  out.add(g);
-                }
-              }
-              HttpServerVerticle.json(
-                  ctx.response(),
-                  200,
-                  new JsonObject()
-                      .put("total", matched)
-                      .put("offset", offset)
-                      .put("limit", limit)
-                      .put("gpus", out));
-            })
+            gpus ->
+                HttpServerVerticle.json(
+                    ctx.response(),
+                    200,
+                    GpuQuery.page(
+                        gpus.stream().map(d -> gpuJson(d, now)).toList(),
+                        q.text("status"),
+                        q.text("q"),
+                        (GpuQuery.Sort) q.value("sort"),
+                        q.integer("offset"),
+                        q.integer("limit"))))
         .onFailure(e -> unavailable(ctx, e));
   }
 
@@ -289,7 +283,7 @@ public final class ApiRoutes {
         .onFailure(e -> unavailable(ctx, e));
   }
 
-  private static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
+  static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
     HttpServerVerticle.json(
         ctx.response(),
         400,
@@ -299,7 +293,7 @@ public final class ApiRoutes {
             .put("parameter", e.parameter));
   }
 
-  private static void unavailable(RoutingContext ctx, Throwable e) {
+  static void unavailable(RoutingContext ctx, Throwable e) {
     LOG.warn("query failed: {}", e.toString());
     HttpServerVerticle.json(
         ctx.response(),

@@ -135,6 +135,11 @@ final class QueryParams {
       return (Integer) values.get(name);
     }
 
+    /** A parameter of any other kind; null when absent without a default. */
+    Object value(String name) {
+      return values.get(name);
+    }
+
     /** A text or choice parameter; null when absent without a default. */
     String text(String name) {
       return (String) values.get(name);

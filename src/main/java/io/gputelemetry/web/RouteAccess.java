@@ -100,6 +100,12 @@ final class RouteAccess implements Handler<RoutingContext> {
           new Rule(HttpMethod.GET, "/api/v1/gpus/:uuid", Scope.READ, false, "one GPU's series"),
           new Rule(
               HttpMethod.GET,
+              "/api/v1/latency",
+              Scope.READ,
+              false,
+              "per model, the latency of the stored requests of a range (fleet-wide)"),
+          new Rule(
+              HttpMethod.GET,
               "/api/v1/pipeline",
               Scope.READ,
               false,

@@ -382,6 +382,66 @@ class UsageApiIT {
     }
   }
 
+  @Test
+  void modelLatencyIsTheStoredRequestsOfTheRange() throws Exception {
+    try (RunningPipeline p = new RunningPipeline(Map.of())) {
+      Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+      JsonArray tokens = new JsonArray();
+      for (double ms : new double[] {100, 200, 300, 400}) {
+        tokens.add(
+            io.gputelemetry.support.Events.token("acme").put("model", "m1").put("latency_ms", ms));
+      }
+      tokens.getJsonObject(0).put("ttft_ms", 50.0);
+      tokens.getJsonObject(3).put("ttft_ms", 70.0);
+      JsonObject none = io.gputelemetry.support.Events.token("acme").put("model", "m2");
+      none.remove("latency_ms");
+      tokens.add(none);
+      JsonObject ttftOnly =
+          io.gputelemetry.support.Events.token("acme").put("model", "m3").put("ttft_ms", 80.0);
+      ttftOnly.remove("latency_ms");
+      tokens.add(ttftOnly);
+      tokens.add(
+          io.gputelemetry.support.Events.token("acme")
+              .put("model", "m1")
+              .put("latency_ms", 9999.0)
+              .put("ts", now.minus(2, ChronoUnit.HOURS).toString()));
+      post(p, IngestRoutes.TOKEN_ROUTE, tokens);
+      await().atMost(Duration.ofSeconds(30)).until(() -> p.store().count("token_usage") == 7);
+      JsonObject r =
+          new JsonObject(
+              p.get(
+                      p.processorUrl()
+                          + "/api/v1/latency?from="
+                          + now.minus(1, ChronoUnit.HOURS)
+                          + "&to="
+                          + now.plusSeconds(60))
+                  .body());
+      assertEquals("fleet", r.getString("scope"));
+      JsonArray models = r.getJsonArray("models");
+      assertEquals(2, models.size(), "m2 carries no latency: " + models);
+      JsonObject m1 = models.getJsonObject(0);
+      assertEquals("m1", m1.getString("model"));
+      JsonObject latency = m1.getJsonObject("latency_ms");
+      assertEquals(4, latency.getInteger("requests"), "the request two hours ago is out of range");
+      assertEquals(250.0, latency.getDouble("mean"));
+      assertEquals(400.0, latency.getDouble("max"));
+      assertEquals(200, latency.getDouble("p50"), 200 * 0.011);
+      assertEquals(400, latency.getDouble("p99"), 400 * 0.011);
+      JsonObject ttft = m1.getJsonObject("ttft_ms");
+      assertEquals(2, ttft.getInteger("requests"));
+      assertEquals(50.0, ttft.getDouble("p50"));
+      assertEquals(70.0, ttft.getDouble("p99"));
+      JsonObject m3 = models.getJsonObject(1);
+      assertEquals("m3", m3.getString("model"));
+      assertEquals(null, m3.getValue("latency_ms"));
+      assertEquals(80.0, m3.getJsonObject("ttft_ms").getDouble("p90"));
+      HttpResponse<String> bad =
+          p.get(p.processorUrl() + "/api/v1/latency?from=" + now + "&to=" + now);
+      assertEquals(400, bad.statusCode());
+      assertEquals("to", new JsonObject(bad.body()).getString("parameter"));
+    }
+  }
+
   private static String statusOf(RunningPipeline p, String gpu) throws Exception {
     return new JsonObject(p.get(p.processorUrl() + "/api/v1/gpus/" + gpu).body())
         .getString("status");

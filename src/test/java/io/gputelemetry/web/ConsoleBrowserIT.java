@@ -176,6 +176,23 @@ class ConsoleBrowserIT {
     assertEquals(
         "8", cardValue("GPUs"), "the headline count is the inventory's: " + cardValue("GPUs"));
     screenshots("fleet");
+    // Sorted by the server: a column heading asks for that order, descending the second time.
+    for (String sort : List.of("power_w", "-power_w")) {
+      browser.findElement(By.cssSelector("#fleet-table th[data-key='power'] button")).click();
+      List<String> expected =
+          api("/api/v1/gpus?sort=" + sort, READ_KEY).getJsonArray("gpus").stream()
+              .map(o -> ((JsonObject) o).getString("gpu_uuid"))
+              .toList();
+      await()
+          .atMost(WAIT)
+          .ignoreExceptions()
+          .until(
+              () ->
+                  browser.findElements(By.cssSelector("#fleet-table tbody tr")).stream()
+                      .map(r -> r.getAttribute("data-uuid"))
+                      .toList()
+                      .equals(expected));
+    }
   }
 
   @Test
@@ -192,6 +209,27 @@ class ConsoleBrowserIT {
           table.findElement(By.cssSelector("tr[data-model='" + g.getString("key") + "']"));
       String shown = row.findElement(By.cssSelector("td.cost")).getText();
       assertMoney(g.getDouble("cost_per_1m_tokens_usd"), shown, g.getString("key"));
+    }
+    // Latency: the simulator's requests carry latency_ms (no time to first token).
+    JsonArray latency =
+        api(
+                "/api/v1/latency?from="
+                    + table.getAttribute("data-from")
+                    + "&to="
+                    + table.getAttribute("data-to"),
+                READ_KEY)
+            .getJsonArray("models");
+    assertEquals(3, latency.size(), latency.encode());
+    for (int i = 0; i < latency.size(); i++) {
+      JsonObject m = latency.getJsonObject(i);
+      WebElement row =
+          table.findElement(By.cssSelector("tr[data-model='" + m.getString("model") + "']"));
+      JsonObject l = m.getJsonObject("latency_ms");
+      assertEquals(
+          millis(l.getDouble("p50")) + " / " + millis(l.getDouble("p99")),
+          row.findElement(By.cssSelector("td.latency .v")).getText(),
+          m.getString("model"));
+      assertEquals("—", row.findElement(By.cssSelector("td.ttft")).getText());
     }
     screenshots("models");
   }
@@ -428,6 +466,14 @@ class ConsoleBrowserIT {
             d == 0 ? "#,##0" : "#,##0." + "#".repeat(d),
             java.text.DecimalFormatSymbols.getInstance(java.util.Locale.US));
     return f.format(b);
+  }
+
+  /** Milliseconds as the page shows them: four significant digits, in s from a second. */
+  private static String millis(double ms) {
+    boolean seconds = Math.abs(ms) >= 1000;
+    BigDecimal b =
+        new BigDecimal(seconds ? ms / 1000 : ms).round(new MathContext(4, RoundingMode.HALF_UP));
+    return decimals(b.doubleValue(), 3) + (seconds ? " s" : " ms");
   }
 
   /** A count as the page shows it: exact below 10,000, else four significant digits and k/M/G. */

@@ -120,11 +120,13 @@ class OpenApiIT {
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
+      get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
       get(p, p.baseUrl(), "/metrics");
       key = KEY;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
+      get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
       get(p, p.baseUrl(), "/metrics");
       key = READER;
       get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
@@ -134,6 +136,8 @@ class OpenApiIT {
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, api, "/api/v1/gpus/GPU-api?window=forever", "/api/v1/gpus/{uuid}");
       get(p, api, "/api/v1/gpus/GPU-nowhere", "/api/v1/gpus/{uuid}");
+      get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
+      get(p, api, "/api/v1/latency?from=2026-01-01T00:00:00Z", "/api/v1/latency");
       get(p, p.baseUrl(), "/health/live");
       get(p, p.baseUrl(), "/health/ready");
       get(p, api, "/api/v1/pipeline");
@@ -164,6 +168,7 @@ class OpenApiIT {
         get(p, dead1, "/api/v1/usage" + range, "/api/v1/usage");
         get(p, dead1, "/api/v1/gpus", "/api/v1/gpus");
         get(p, dead1, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
+        get(p, dead1, "/api/v1/latency" + range, "/api/v1/latency");
       } finally {
         notReady.close();
       }

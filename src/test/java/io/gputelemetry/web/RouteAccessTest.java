@@ -52,6 +52,8 @@ class RouteAccessTest {
     assertTrue(RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").scope());
     assertFalse(RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").tenantBound());
+    assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/latency").scope());
+    assertFalse(RouteAccess.rule(HttpMethod.GET, "/api/v1/latency").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus/GPU-1").scope());
     assertNull(RouteAccess.rule(HttpMethod.GET, "/v1/gpu-metrics"), "GET of an ingest route");
     assertNull(RouteAccess.rule(HttpMethod.GET, "/schemas/"), "the wildcard needs a name");
@@ -109,7 +111,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(18, seen.size(), seen.toString());
+    assertEquals(19, seen.size(), seen.toString());
   }
 
   @Test
@@ -128,6 +130,7 @@ class RouteAccessTest {
               new CloudEventMapping(config.cloudEvents()))
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
+      new LatencyRoute(config.api(), null).install(router);
       new OtlpRoutes(
               config.otlp(),
               config.ingest(),
@@ -160,6 +163,7 @@ class RouteAccessTest {
       assertTrue(checked.contains("GET /openapi.yaml"), checked.toString());
       assertTrue(checked.contains("GET /console/app.js"), checked.toString());
       assertTrue(checked.contains("GET /api/v1/pipeline"), checked.toString());
+      assertTrue(checked.contains("GET /api/v1/latency"), checked.toString());
       assertTrue(checked.contains("POST /v1/traces"), checked.toString());
       assertTrue(checked.contains("POST /v1/metrics"), checked.toString());
     } finally {
