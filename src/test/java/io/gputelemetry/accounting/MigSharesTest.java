@@ -2,10 +2,12 @@ package io.gputelemetry.accounting;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 import io.gputelemetry.accounting.UsageCalculator.GroupBy;
 import io.gputelemetry.accounting.UsageCalculator.Report;
 import io.gputelemetry.accounting.UsageCalculator.Totals;
+import io.gputelemetry.json.Json;
 import io.gputelemetry.store.UsageRows;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -140,6 +142,33 @@ class MigSharesTest {
     Report r = c.report(GroupBy.MODEL);
     near(0.0, r.fleet().costUsd(), "no parent, no GPU time");
     assertNull(r.groups().get("m1").total().costPer1mTokensUsd(), "no priced tokens");
+  }
+
+  @Test
+  void theTableGivesEachProfileItsSlicesOverTheGpusAndRefusesImpossibleOnes() throws Exception {
+    GpuProfiles p = GpuProfiles.load();
+    near(3.0 / 7, p.migShare(A100, "3g.40gb"), "A100-80GB 3g.40gb");
+    near(3.0 / 7, p.migShare("A100-SXM-40GB", "3g.20gb"), "by SMs (3/7), not memory (4/8)");
+    near(1.0 / 7, p.migShare("H200-SXM-141GB", "1g.18gb+me"), "H200 1g.18gb+me");
+    near(1.0, p.migShare("H100-SXM-80GB", "7g.80gb"), "the whole GPU");
+    assertNull(p.migShare("L4-24GB", "1g.10gb"), "no MIG on an L4");
+    assertNull(p.migShare(A100, "3g.20gb"), "a 40GB profile on the 80GB model");
+    for (String bad : new String[] {"8", "0", "1.5", "\"2\""}) {
+      String json = "{\"compute_slices\": 7, \"profiles\": {\"xg\": " + bad + "}}";
+      IllegalStateException e =
+          assertThrows(
+              IllegalStateException.class,
+              () -> GpuProfiles.migTable(Json.MAPPER.readTree(json), "G"),
+              bad);
+      assertEquals(
+          "conf/gpu-profiles.json: G MIG profile xg needs 1 to compute_slices (7) slices, not "
+              + bad,
+          e.getMessage());
+    }
+    assertThrows(
+        IllegalStateException.class,
+        () -> GpuProfiles.migTable(Json.MAPPER.readTree("{\"profiles\": {\"1g\": 1}}"), "G"),
+        "no compute_slices");
   }
 
   /**

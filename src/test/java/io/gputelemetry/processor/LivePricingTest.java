@@ -1,11 +1,19 @@
 package io.gputelemetry.processor;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.accounting.LiveRates;
 import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.event.EventParser;
+import io.gputelemetry.event.EventType;
 import io.gputelemetry.metrics.Telemetry;
+import io.gputelemetry.support.Events;
 import io.gputelemetry.support.Scrapes;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -45,5 +53,30 @@ class LivePricingTest {
     assertEquals(10.0, tokensPerSecond(), 1e-9, "still the last refresh");
     pricing.refresh(List.of(), System.currentTimeMillis());
     assertEquals(20.0, tokensPerSecond(), 1e-9);
+  }
+
+  private static boolean unpriced(LivePricing p, String node) {
+    byte[] json = Events.sample("g1").put("node", node).encode().getBytes(StandardCharsets.UTF_8);
+    EventParser parser = new EventParser(Duration.ofMinutes(5), Duration.ofDays(7));
+    return p.estimate(parser.parse(EventType.GPU_SAMPLE, json, Instant.now(), null).event())
+        .unpriced();
+  }
+
+  /** A sample is unpriced where no price applies to its own node, not to every node. */
+  @Test
+  void aSampleIsPricedByThePriceOfItsNode() {
+    PriceBook spotOnly =
+        new PriceBook(
+            List.of(
+                new PriceBook.Line(
+                    "H100-SXM-80GB",
+                    PriceBook.Kind.SPOT,
+                    List.of("spot-*"),
+                    null,
+                    List.of(new PriceBook.Entry(0, Long.MAX_VALUE, 2.0)))),
+            Map.of());
+    LivePricing p = new LivePricing(spotOnly, new LiveRates(60_000, 5_000, spotOnly), telemetry);
+    assertFalse(unpriced(p, "spot-1"), "the spot price applies to spot-1");
+    assertTrue(unpriced(p, "node-1"), "no price applies to node-1");
   }
 }
