@@ -133,6 +133,19 @@ class MigSharesTest {
   }
 
   @Test
+  void withoutGpuProfilesInstancesTakeNothing() {
+    UsageCalculator c = new UsageCalculator(F, F + 60_000, 0, 60_000, 3_000, book(25.2), null);
+    for (int t = -2; t <= 60; t += 2) {
+      c.addSample(parent(F + t * 1000L, 700));
+      c.addSample(instance("1", F + t * 1000L, "m1", "3g.40gb"));
+    }
+    c.addTokens(F + 1_000, "m1", "A", 10, 0);
+    Report r = c.report(GroupBy.MODEL);
+    near(0.0, r.groups().get("m1").total().costUsd(), "no table, no share");
+    near(0.42, r.idle().total().costUsd(), "the parent keeps it all");
+  }
+
+  @Test
   void anInstanceWithoutAParentSampleCoversNothing() {
     UsageCalculator c = calculator(25.2);
     for (int t = -2; t <= 60; t += 2) {

@@ -1,5 +1,6 @@
 package io.gputelemetry.accounting;
 
+import static org.junit.jupiter.api.Assertions.assertDoesNotThrow;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -140,6 +141,58 @@ class PriceBookTest {
                 + "{\"gpu_model\":\"GA\",\"effective_from\":\"2026-02-01T00:00:00Z\","
                 + "\"usd_per_hour\":1,\"price_kind\":\"committed\",\"commitment_id\":\"ri-1\","
                 + "\"commitment_name\":\"other\"}"));
+  }
+
+  @Test
+  void commitmentTextsNodeListsAndKindsOutsideTheirBoundsAreRefused() {
+    String at = "book.json: gpu_hourly[0] ('GA'): ";
+    String committed = "{" + ENTRY + ",\"price_kind\":\"committed\",\"commitment_id\":";
+    String printable = "commitment_id must be 1 to 256 printable characters";
+    assertEquals(at + printable, refused(committed + "\"\"}"));
+    assertEquals(at + printable, refused(committed + "\"" + "x".repeat(257) + "\"}"));
+    assertEquals(at + printable, refused(committed + "\"ri\\u0007\"}"));
+    assertEquals(at + printable, refused(committed + "\"ri\\u007f\"}"));
+    assertEquals(at + printable, refused(committed + "7}"));
+    assertEquals(
+        at + "commitment_name must be 1 to 256 printable characters",
+        refused(committed + "\"ri-1\",\"commitment_name\":\"\"}"));
+    assertEquals(
+        at + "price_kind must be on_demand, committed or spot, not 1",
+        refused("{" + ENTRY + ",\"price_kind\":1}"));
+    assertEquals(
+        at + "nodes must be a list of 1 to 64 node name patterns (leave it out for every node)",
+        refused("{" + ENTRY + ",\"nodes\":\"res-*\"}"));
+    StringBuilder many = new StringBuilder("[\"n0\"");
+    for (int i = 1; i < 65; i++) {
+      many.append(",\"n").append(i).append('"');
+    }
+    assertEquals(
+        at + "nodes must be a list of 1 to 64 node name patterns (leave it out for every node)",
+        refused("{" + ENTRY + ",\"nodes\":" + many + "]}"));
+    assertEquals(
+        at
+            + "nodes: 3 is not a node name pattern (letters, digits, . _ : - and the wildcards *"
+            + " and ?, 1 to 253 characters)",
+        refused("{" + ENTRY + ",\"nodes\":[3]}"));
+    assertEquals(
+        "book.json: every gpu_hourly entry needs gpu_model and a non-negative usd_per_hour",
+        refused(
+            "{\"gpu_model\":\"GA\",\"effective_from\":\"2026-01-01T00:00:00Z\",\"usd_per_hour\":\"1\"}"));
+    // 256 printable characters and 64 patterns are allowed.
+    String ok =
+        committed
+            + "\""
+            + "x".repeat(256)
+            + "\",\"nodes\":"
+            + many.substring(0, many.lastIndexOf(","))
+            + "]}";
+    assertEquals(
+        "x".repeat(256),
+        assertDoesNotThrow(
+                () -> PriceBook.parse(Json.MAPPER.readTree("{\"gpu_hourly\":[" + ok + "]}"), "b"))
+            .appliedAt("GA", "n63", 1_767_225_600_000L)
+            .commitment()
+            .id());
   }
 
   @Test
