@@ -27,8 +27,46 @@ public final class GpuProfiles {
 
   private final Map<String, Profile> profiles;
 
-  private GpuProfiles(Map<String, Profile> profiles) {
+  /** Per GPU model, per MIG profile: the share of the GPU it takes (compute slices / all). */
+  private final Map<String, Map<String, Double>> migShares;
+
+  private GpuProfiles(Map<String, Profile> profiles, Map<String, Map<String, Double>> migShares) {
     this.profiles = profiles;
+    this.migShares = migShares;
+  }
+
+  /**
+   * The share of a GPU of the model that a MIG instance of the profile takes (its compute slices
+   * over the GPU's), or null when the table does not know the GPU model or the profile.
+   */
+  public Double migShare(String gpuModel, String migProfile) {
+    return migShares.getOrDefault(gpuModel, Map.of()).get(migProfile);
+  }
+
+  /** Reads a profile's MIG table: each profile's slices, 1 to compute_slices. */
+  static Map<String, Double> migTable(JsonNode mig, String gpuModel) {
+    Map<String, Double> shares = new LinkedHashMap<>();
+    int all = mig.path("compute_slices").asInt(0);
+    mig.path("profiles")
+        .fields()
+        .forEachRemaining(
+            e -> {
+              int slices = e.getValue().asInt(0);
+              if (all <= 0 || slices <= 0 || slices > all || !e.getValue().isInt()) {
+                throw new IllegalStateException(
+                    RESOURCE
+                        + ": "
+                        + gpuModel
+                        + " MIG profile "
+                        + e.getKey()
+                        + " needs 1 to compute_slices ("
+                        + all
+                        + ") slices, not "
+                        + e.getValue());
+              }
+              shares.put(e.getKey(), slices / (double) all);
+            });
+    return Map.copyOf(shares);
   }
 
   public static GpuProfiles load() {
@@ -38,7 +76,11 @@ public final class GpuProfiles {
       }
       JsonNode root = Json.MAPPER.readTree(in);
       Map<String, Profile> m = new LinkedHashMap<>();
+      Map<String, Map<String, Double>> mig = new LinkedHashMap<>();
       for (JsonNode p : root.path("profiles")) {
+        if (p.has("mig")) {
+          mig.put(p.path("name").asText(), migTable(p.path("mig"), p.path("name").asText()));
+        }
         Profile prof =
             new Profile(
                 p.path("name").asText(),
@@ -50,7 +92,7 @@ public final class GpuProfiles {
                 p.path("sim_tokens_per_second").asDouble());
         m.put(prof.name(), prof);
       }
-      return new GpuProfiles(m);
+      return new GpuProfiles(m, Map.copyOf(mig));
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + RESOURCE, e);
     }

@@ -25,10 +25,11 @@ import java.util.TreeSet;
  *       allows (its max_gap_s: its source's interval times accounting.sample-gap-intervals; the
  *       calculator's maxGap for a sample without one); the first sample of a GPU ever covers
  *       nothing. The time beyond the allowed gap is not billed but counted ({@link
- *       Totals#uncoveredGpuSeconds}, {@link Totals#sampleGaps}) in the fleet's totals. Samples of
- *       MIG instances cover nothing: their parent GPU's samples carry its time. Covered time is
- *       clipped to [from, to), split at step boundaries and at price changes; cost = hourly price
- *       in force x time.
+ *       Totals#uncoveredGpuSeconds}, {@link Totals#sampleGaps}) in the fleet's totals. The parent
+ *       GPU's samples carry a MIG GPU's time; each instance's samples take its profile's share of
+ *       it ({@link MigShares}), the rest stays with the parent. Covered time is clipped to [from,
+ *       to), split at step boundaries and at price changes; cost = the hourly price that applies to
+ *       the sample's node x time, with the list, contracted and billed cost beside it.
  *   <li>Energy: the cumulative counter's delta spread evenly over the covered time; when the
  *       counter is missing, decreased (reset) or the gap was capped, power x time.
  *   <li>A GPU's time goes to the model its sample says it served; within an allocation slot and
@@ -56,6 +57,9 @@ public final class UsageCalculator {
     private final double outputTokens;
     private final double requests;
     private final double costUsd;
+    private final double listCostUsd;
+    private final double contractedCostUsd;
+    private final double billedCostUsd;
     private final double energyJ;
     private final double activeEnergyJ;
     private final double gpuSeconds;
@@ -70,6 +74,9 @@ public final class UsageCalculator {
       outputTokens = a.outputTokens;
       requests = a.requests;
       costUsd = a.costUsd;
+      listCostUsd = a.listCostUsd;
+      contractedCostUsd = a.contractedCostUsd;
+      billedCostUsd = a.billedCostUsd;
       energyJ = a.energyJ;
       activeEnergyJ = a.activeEnergyJ;
       gpuSeconds = a.gpuSeconds;
@@ -111,6 +118,21 @@ public final class UsageCalculator {
 
     public double costUsd() {
       return costUsd;
+    }
+
+    /** The cost at on-demand (list) prices: FOCUS's ListCost. */
+    public double listCostUsd() {
+      return listCostUsd;
+    }
+
+    /** The cost at contracted prices (list, or spot on spot): FOCUS's ContractedCost. */
+    public double contractedCostUsd() {
+      return contractedCostUsd;
+    }
+
+    /** The cost billed for the usage (0 under a commitment): FOCUS's BilledCost. */
+    public double billedCostUsd() {
+      return billedCostUsd;
     }
 
     public double energyJ() {
@@ -197,6 +219,9 @@ public final class UsageCalculator {
     double outputTokens;
     double requests;
     double costUsd;
+    double listCostUsd;
+    double contractedCostUsd;
+    double billedCostUsd;
     double energyJ;
     double activeEnergyJ;
     double gpuSeconds;
@@ -212,6 +237,9 @@ public final class UsageCalculator {
       outputTokens += o.outputTokens;
       requests += o.requests;
       costUsd += o.costUsd;
+      listCostUsd += o.listCostUsd;
+      contractedCostUsd += o.contractedCostUsd;
+      billedCostUsd += o.billedCostUsd;
       energyJ += o.energyJ;
       activeEnergyJ += o.activeEnergyJ;
       gpuSeconds += o.gpuSeconds;
@@ -229,12 +257,28 @@ public final class UsageCalculator {
     Acc gpuShare(double share) {
       Acc t = new Acc();
       t.costUsd = costUsd * share;
+      t.listCostUsd = listCostUsd * share;
+      t.contractedCostUsd = contractedCostUsd * share;
+      t.billedCostUsd = billedCostUsd * share;
       t.energyJ = energyJ * share;
       t.activeEnergyJ = activeEnergyJ * share;
       t.gpuSeconds = gpuSeconds * share;
       t.unpricedGpuSeconds = unpricedGpuSeconds * share;
       t.pricedGpuSeconds = pricedGpuSeconds * share;
       return t;
+    }
+
+    /** Takes a part of this cell's GPU side away (what a MIG instance took of its parent). */
+    void subtractGpu(Acc part) {
+      costUsd -= part.costUsd;
+      listCostUsd -= part.listCostUsd;
+      contractedCostUsd -= part.contractedCostUsd;
+      billedCostUsd -= part.billedCostUsd;
+      energyJ -= part.energyJ;
+      activeEnergyJ -= part.activeEnergyJ;
+      gpuSeconds -= part.gpuSeconds;
+      unpricedGpuSeconds -= part.unpricedGpuSeconds;
+      pricedGpuSeconds -= part.pricedGpuSeconds;
     }
 
     /** The tokens and requests of this sum, times a share. */
@@ -252,6 +296,9 @@ public final class UsageCalculator {
           pricedGpuSeconds,
           unpricedGpuSeconds,
           costUsd,
+          listCostUsd,
+          contractedCostUsd,
+          billedCostUsd,
           energyJ,
           activeEnergyJ,
           inputTokens,
@@ -267,6 +314,9 @@ public final class UsageCalculator {
     static Acc gpuPart(LedgerRow.Amounts a) {
       Acc t = new Acc();
       t.costUsd = a.costUsd();
+      t.listCostUsd = a.listCostUsd();
+      t.contractedCostUsd = a.contractedCostUsd();
+      t.billedCostUsd = a.billedCostUsd();
       t.energyJ = a.energyJ();
       t.activeEnergyJ = a.activeEnergyJ();
       t.gpuSeconds = a.gpuSeconds();
@@ -421,7 +471,7 @@ public final class UsageCalculator {
   }
 
   /**
-   * The GPUs (not MIG instances) none of whose added samples is at or before {@code from}: what the
+   * The GPUs and MIG instances none of whose added samples is at or before {@code from}: what the
    * earliest covers depends on the GPU's sample before it, which the caller must add (or know that
    * there is none: then the earliest is the GPU's first ever and covers nothing).
    */
@@ -430,20 +480,18 @@ public final class UsageCalculator {
   }
 
   /**
-   * The GPUs (not MIG instances) none of whose added samples is at or after {@code to}: the GPU's
+   * The GPUs and MIG instances none of whose added samples is at or after {@code to}: the GPU's
    * next sample, if any, may cover time in the range, and the caller must add it.
    */
   public synchronized Set<String> gpusNeedingSuccessor() {
     return edgeGpus(false);
   }
 
-  /** The GPUs (not MIG instances) of the samples added. */
+  /** The GPUs and MIG instances of the samples added. */
   public synchronized Set<String> gpus() {
     Set<String> seen = new HashSet<>();
     for (UsageRows.Sample s : samples) {
-      if (!s.migInstance()) {
-        seen.add(s.gpuUuid());
-      }
+      seen.add(s.gpuUuid());
     }
     return seen;
   }
@@ -452,11 +500,9 @@ public final class UsageCalculator {
     Set<String> covered = new HashSet<>();
     Set<String> seen = new TreeSet<>();
     for (UsageRows.Sample s : samples) {
-      if (!s.migInstance()) {
-        seen.add(s.gpuUuid());
-        if (start ? s.ts() <= range.from() : s.ts() >= range.to()) {
-          covered.add(s.gpuUuid());
-        }
+      seen.add(s.gpuUuid());
+      if (start ? s.ts() <= range.from() : s.ts() >= range.to()) {
+        covered.add(s.gpuUuid());
       }
     }
     seen.removeAll(covered);
@@ -502,6 +548,7 @@ public final class UsageCalculator {
     sorted.sort(
         Comparator.comparing(UsageRows.Sample::gpuUuid).thenComparingLong(UsageRows.Sample::ts));
     Map<SlotModel, Map<String, Acc>> cells = new HashMap<>();
+    Map<String, MigShares> mig = MigShares.of(samples, profiles, maxGap);
     UsageRows.Sample prev = null;
     for (UsageRows.Sample s : sorted) {
       if (prev == null || !prev.gpuUuid().equals(s.gpuUuid())) {
@@ -537,7 +584,13 @@ public final class UsageCalculator {
       } else {
         joulesPerMs = s.powerW() / 1000.0;
       }
-      cover(cells, s, Math.max(a, range.from()), Math.min(b, range.to()), joulesPerMs);
+      cover(
+          cells,
+          s,
+          Math.max(a, range.from()),
+          Math.min(b, range.to()),
+          joulesPerMs,
+          mig.get(s.gpuUuid()));
       prev = s;
     }
     return cells;
@@ -548,7 +601,8 @@ public final class UsageCalculator {
       UsageRows.Sample s,
       long a,
       long b,
-      double joulesPerMs) {
+      double joulesPerMs,
+      MigShares mig) {
     if (b <= a) {
       return;
     }
@@ -559,21 +613,41 @@ public final class UsageCalculator {
     while (start < b) {
       int slot = slotOf(start);
       long end = Math.min(b, slotEnd(slot));
-      PriceBook.Integral cost = prices.integrate(s.gpuModel(), start, end);
+      if (mig != null) {
+        end = Math.min(end, mig.nextBound(start));
+      }
+      PriceBook.Integral cost = prices.integrate(s.gpuModel(), s.node(), start, end);
       long ms = end - start;
-      Acc c =
-          cells
-              .computeIfAbsent(new SlotModel(slot, model), k -> new HashMap<>())
-              .computeIfAbsent(s.gpuModel(), k -> new Acc());
-      c.gpuSeconds += ms / 1000.0;
-      c.costUsd += cost.costUsd();
-      c.unpricedGpuSeconds += cost.unpricedMillis() / 1000.0;
-      c.pricedGpuSeconds += (ms - cost.unpricedMillis()) / 1000.0;
+      Acc c = new Acc();
+      c.gpuSeconds = ms / 1000.0;
+      c.costUsd = cost.costUsd();
+      c.listCostUsd = cost.listCostUsd();
+      c.contractedCostUsd = cost.contractedCostUsd();
+      c.billedCostUsd = cost.billedCostUsd();
+      c.unpricedGpuSeconds = cost.unpricedMillis() / 1000.0;
+      c.pricedGpuSeconds = (ms - cost.unpricedMillis()) / 1000.0;
       double j = joulesPerMs * ms;
-      c.energyJ += j;
-      c.activeEnergyJ += Math.max(0, j - idleW * ms / 1000.0);
+      c.energyJ = j;
+      c.activeEnergyJ = Math.max(0, j - idleW * ms / 1000.0);
+      // MIG instances take their shares; the parent's model (or idle) keeps the rest, computed as
+      // what is left so that the parts add up to the whole.
+      Acc rest = c.gpuShare(1);
+      for (Map.Entry<String, Double> e :
+          (mig == null ? Map.<String, Double>of() : mig.at(start)).entrySet()) {
+        Acc part = c.gpuShare(e.getValue());
+        cell(cells, slot, e.getKey(), s.gpuModel()).add(part);
+        rest.subtractGpu(part);
+      }
+      cell(cells, slot, model, s.gpuModel()).add(rest);
       start = end;
     }
+  }
+
+  private static Acc cell(
+      Map<SlotModel, Map<String, Acc>> cells, int slot, String model, String gpuModel) {
+    return cells
+        .computeIfAbsent(new SlotModel(slot, model), k -> new HashMap<>())
+        .computeIfAbsent(gpuModel, k -> new Acc());
   }
 
   /** The report grouped as asked; the calculator's inputs are left as they were. */

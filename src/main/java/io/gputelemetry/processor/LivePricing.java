@@ -46,7 +46,8 @@ final class LivePricing {
   Estimate estimate(Event e) {
     long ts = e.ts().toEpochMilli();
     if (e.type() == EventType.GPU_SAMPLE) {
-      return prices.priceAt(e.text(EventFields.G_GPU_MODEL), ts) == null
+      return prices.appliedAt(e.text(EventFields.G_GPU_MODEL), e.text(EventFields.G_NODE), ts)
+              == null
           ? Estimate.UNPRICED
           : Estimate.NONE;
     }

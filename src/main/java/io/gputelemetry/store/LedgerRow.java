@@ -70,13 +70,18 @@ public record LedgerRow(
 
   /**
    * The additive figures of a row (seconds, USD, joules, tokens, requests); each sums over rows and
-   * intervals. Which of them a kind carries: see {@link LedgerRow}.
+   * intervals. {@code costUsd} is the effective cost (the price that applies to each GPU's node);
+   * the list, contracted and billed costs are beside it (docs/accounting.md). Which of them a kind
+   * carries: see {@link LedgerRow}.
    */
   public record Amounts(
       double gpuSeconds,
       double pricedGpuSeconds,
       double unpricedGpuSeconds,
       double costUsd,
+      double listCostUsd,
+      double contractedCostUsd,
+      double billedCostUsd,
       double energyJ,
       double activeEnergyJ,
       double inputTokens,
@@ -88,7 +93,7 @@ public record LedgerRow(
       long sampleGaps) {
 
     /** Nothing. */
-    public static final Amounts ZERO = new Amounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
+    public static final Amounts ZERO = new Amounts(0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0);
 
     /** The sum of two amounts, figure by figure. */
     public Amounts plus(Amounts o) {
@@ -97,6 +102,9 @@ public record LedgerRow(
           pricedGpuSeconds + o.pricedGpuSeconds,
           unpricedGpuSeconds + o.unpricedGpuSeconds,
           costUsd + o.costUsd,
+          listCostUsd + o.listCostUsd,
+          contractedCostUsd + o.contractedCostUsd,
+          billedCostUsd + o.billedCostUsd,
           energyJ + o.energyJ,
           activeEnergyJ + o.activeEnergyJ,
           inputTokens + o.inputTokens,

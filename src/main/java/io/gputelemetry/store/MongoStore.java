@@ -347,7 +347,9 @@ public final class MongoStore implements Store {
           "energy_mj",
           "power_w",
           "max_gap_s",
-          "mig_parent_uuid");
+          "mig_parent_uuid",
+          "node",
+          "mig_profile");
 
   private static UsageRows.Sample usageSample(BsonDocument d) {
     return new UsageRows.Sample(
@@ -358,7 +360,10 @@ public final class MongoStore implements Store {
         d.isNumber("energy_mj") ? Documents.integer(d, "energy_mj") : null,
         Documents.number(d, "power_w"),
         d.isNumber("max_gap_s") ? Math.round(Documents.number(d, "max_gap_s") * 1000) : null,
-        d.containsKey("mig_parent_uuid"));
+        d.containsKey("mig_parent_uuid"),
+        Documents.text(d, "node"),
+        Documents.text(d, "mig_parent_uuid"),
+        Documents.text(d, "mig_profile"));
   }
 
   @Override

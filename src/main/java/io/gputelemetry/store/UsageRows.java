@@ -7,7 +7,9 @@ public final class UsageRows {
   /**
    * One stored GPU sample, reduced to what accounting needs. energyMj, model and maxGapMs (the
    * longest gap it may cover, from its max_gap_s) may be null; migInstance marks a MIG slice, whose
-   * parent GPU's samples carry the GPU's time.
+   * parent GPU's samples carry the GPU's time, migParentUuid that parent and migProfile its MIG
+   * profile (DCGM's GPU_I_PROFILE), either null when unknown; node the host it runs on (null when
+   * unknown), which decides the price that applies.
    */
   public record Sample(
       String gpuUuid,
@@ -17,11 +19,27 @@ public final class UsageRows {
       Long energyMj,
       double powerW,
       Long maxGapMs,
-      boolean migInstance) {
+      boolean migInstance,
+      String node,
+      String migParentUuid,
+      String migProfile) {
+    /** A sample without node or MIG details (a MIG slice of it covers nothing). */
+    public Sample(
+        String gpuUuid,
+        long ts,
+        String gpuModel,
+        String model,
+        Long energyMj,
+        double powerW,
+        Long maxGapMs,
+        boolean migInstance) {
+      this(gpuUuid, ts, gpuModel, model, energyMj, powerW, maxGapMs, migInstance, null, null, null);
+    }
+
     /** A sample of a whole GPU that carries no max_gap_s. */
     public Sample(
         String gpuUuid, long ts, String gpuModel, String model, Long energyMj, double powerW) {
-      this(gpuUuid, ts, gpuModel, model, energyMj, powerW, null, false);
+      this(gpuUuid, ts, gpuModel, model, energyMj, powerW, null, false, null, null, null);
     }
   }
 

@@ -102,6 +102,9 @@ final class UsageJson {
     g.writeNumberField("unmetered_tokens", t.unmeteredTokens());
     g.writeNumberField("requests", t.requests());
     g.writeNumberField("cost_usd", t.costUsd());
+    g.writeNumberField("list_cost_usd", t.listCostUsd());
+    g.writeNumberField("contracted_cost_usd", t.contractedCostUsd());
+    g.writeNumberField("billed_cost_usd", t.billedCostUsd());
     g.writeNumberField("energy_j", t.energyJ());
     g.writeNumberField("active_energy_j", t.activeEnergyJ());
     g.writeNumberField("gpu_seconds", t.gpuSeconds());

@@ -39,17 +39,30 @@ class RangeSplitsTest {
   private static final long F = 1_800_000_000_000L; // on the grid
   private static final long A = 30_000; // allocation interval
   private static final long LOOKBACK = 3_000;
+  private static final String A100 = "A100-SXM-80GB";
+  // GA, GB, GC on every node; A100-SXM-80GB: 25.2 $/h on-demand, 12.6 $/h committed on res-*.
   private static final PriceBook PRICES =
       new PriceBook(
-          Map.of(
-              "GA",
-              List.of(
-                  new PriceBook.Price(F - 86_400_000L, 3.6), new PriceBook.Price(F + 95_000, 7.2)),
-              "GB",
-              List.of(new PriceBook.Price(F + 40_000, 36)),
-              "GC",
-              List.of(new PriceBook.Price(F - 86_400_000L, 3.6))),
+          List.of(
+              onDemand(
+                  "GA",
+                  new PriceBook.Entry(F - 86_400_000L, Long.MAX_VALUE, 3.6),
+                  new PriceBook.Entry(F + 95_000, Long.MAX_VALUE, 7.2)),
+              onDemand("GB", new PriceBook.Entry(F + 40_000, Long.MAX_VALUE, 36)),
+              onDemand("GC", new PriceBook.Entry(F - 86_400_000L, Long.MAX_VALUE, 3.6)),
+              onDemand(A100, new PriceBook.Entry(F - 86_400_000L, Long.MAX_VALUE, 25.2)),
+              new PriceBook.Line(
+                  A100,
+                  PriceBook.Kind.COMMITTED,
+                  List.of("res-*"),
+                  new PriceBook.Commitment("ri-1", null, "Usage"),
+                  List.of(new PriceBook.Entry(F - 86_400_000L, Long.MAX_VALUE, 12.6)))),
           Map.of());
+
+  private static PriceBook.Line onDemand(String gpuModel, PriceBook.Entry... entries) {
+    return new PriceBook.Line(
+        gpuModel, PriceBook.Kind.ON_DEMAND, List.of("*"), null, List.of(entries));
+  }
 
   private static TestMongo mongo;
   private static MongoClient client;
@@ -171,6 +184,52 @@ class RangeSplitsTest {
     assertEquals(120, whole.fleet().gpuSeconds(), 1e-9, "whole: 120 s");
     assertEquals(0.12, whole.fleet().costUsd(), 1e-12, "whole cost");
     assertEquals(0.03, first.groups().get("A").total().costUsd(), 1e-12, "A: slot [F, F+30)");
+  }
+
+  /**
+   * A MIG GPU on a reserved node, through the store: the parent P (A100-SXM-80GB on res-1, 700 W,
+   * no model) and its 3g.40gb instance serving m1 sampled every 2 s from F-2 to F+120. The
+   * commitment applies (12.6 $/h: 0.0035 $/s, list 0.007 $/s); m1 takes 3/7: over [F, F+120) 3/7 x
+   * 120 x 0.0035 = 0.18 $ effective, 0.36 $ list, 0 billed; idle keeps 4/7 (0.24 $); each half is
+   * half of it.
+   */
+  @Test
+  void aMigSliceOnAReservedNodeIsPricedThroughTheStoreAndSplitsSumToTheWhole() throws Exception {
+    List<Document> docs = new ArrayList<>();
+    for (long t = -2; t <= 120; t += 2) {
+      docs.add(sample("P", F + t * 1000, A100, null, null, 700, null).append("node", "res-1"));
+      docs.add(
+          sample("P:gi1", F + t * 1000, A100, "m1", null, 0, null)
+              .append("node", "res-1")
+              .append("mig_parent_uuid", "P")
+              .append("mig_profile", "3g.40gb")
+              .append("mig_instance_id", 1));
+    }
+    samples().insertMany(docs);
+    foldInventory(docs);
+    for (long t = 5; t < 120; t += 30) { // a request in every allocation slot
+      tokens()
+          .insertOne(
+              new Document("ts", new BsonDateTime(F + t * 1000))
+                  .append("model", "m1")
+                  .append("tenant", "A")
+                  .append("input_tokens", 10L)
+                  .append("output_tokens", 10L));
+    }
+    Report whole = usage(F, F + 120_000, GroupBy.MODEL);
+    Totals m1 = whole.groups().get("m1").total();
+    assertEquals(0.18, m1.costUsd(), 1e-12, "m1 effective");
+    assertEquals(0.36, m1.listCostUsd(), 1e-12, "m1 list");
+    assertEquals(0.36, m1.contractedCostUsd(), 1e-12, "m1 contracted");
+    assertEquals(0, m1.billedCostUsd(), 1e-12, "m1 billed: the commitment is billed apart");
+    assertEquals(0.24, whole.idle().total().costUsd(), 1e-12, "idle: the parent's 4/7");
+    assertEquals(0.42, whole.fleet().costUsd(), 1e-12, "fleet: 120 s x 0.0035");
+    for (long from : new long[] {F, F + 60_000}) {
+      Report half = usage(from, from + 60_000, GroupBy.MODEL);
+      assertEquals(0.09, half.groups().get("m1").total().costUsd(), 1e-12, "m1 half " + from);
+      assertEquals(0.18, half.groups().get("m1").total().listCostUsd(), 1e-12, "m1 list half");
+      assertEquals(0.12, half.idle().total().costUsd(), 1e-12, "idle half " + from);
+    }
   }
 
   /**

@@ -161,6 +161,10 @@ class UsageApiIT {
       one = usage(p, p.processorUrl(), "tenant");
       answersTooLargeOrOutOfRangeAre400(p, p.processorUrl());
       near(A_COST, group(one, "A").getDouble("cost_usd"), "A cost");
+      // Every price of the fixture's book is on-demand on every node: list = contracted = billed.
+      near(A_COST, group(one, "A").getDouble("list_cost_usd"), "A list cost");
+      near(A_COST, group(one, "A").getDouble("contracted_cost_usd"), "A contracted cost");
+      near(A_COST, group(one, "A").getDouble("billed_cost_usd"), "A billed cost");
       near(A_ENERGY, group(one, "A").getDouble("energy_j"), "A energy");
       near(A_INPUT + A_OUTPUT, group(one, "A").getDouble("total_tokens"), "A tokens");
       near(

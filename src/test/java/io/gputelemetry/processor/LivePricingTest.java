@@ -12,6 +12,7 @@ import io.gputelemetry.event.EventParser;
 import io.gputelemetry.event.EventType;
 import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.store.GpuRecord;
+import io.gputelemetry.support.Events;
 import io.gputelemetry.support.Scrapes;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -213,5 +214,30 @@ class LivePricingTest {
     pricing.refresh(List.of(), NOW);
     // 1 + 1 + 4 + 4 requests in the 60 s window.
     assertEquals(10.0 / 60, gauge("telemetry_model_requests_per_second", "m"), 1e-12);
+  }
+
+  private static boolean unpriced(LivePricing p, String node) {
+    byte[] json = Events.sample("g1").put("node", node).encode().getBytes(StandardCharsets.UTF_8);
+    EventParser parser = new EventParser(Duration.ofMinutes(5), Duration.ofDays(7));
+    return p.estimate(parser.parse(EventType.GPU_SAMPLE, json, Instant.now(), null).event())
+        .unpriced();
+  }
+
+  /** A sample is unpriced where no price applies to its own node, not to every node. */
+  @Test
+  void aSampleIsPricedByThePriceOfItsNode() {
+    PriceBook spotOnly =
+        new PriceBook(
+            List.of(
+                new PriceBook.Line(
+                    "H100-SXM-80GB",
+                    PriceBook.Kind.SPOT,
+                    List.of("spot-*"),
+                    null,
+                    List.of(new PriceBook.Entry(0, Long.MAX_VALUE, 2.0)))),
+            Map.of());
+    LivePricing p = new LivePricing(spotOnly, new LiveRates(60_000, 5_000, spotOnly), telemetry);
+    assertFalse(unpriced(p, "spot-1"), "the spot price applies to spot-1");
+    assertTrue(unpriced(p, "node-1"), "no price applies to node-1");
   }
 }
