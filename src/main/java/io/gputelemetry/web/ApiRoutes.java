@@ -1,5 +1,7 @@
 package io.gputelemetry.web;
 
+import io.gputelemetry.accounting.BudgetStatus;
+import io.gputelemetry.accounting.Budgets;
 import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageService;
@@ -16,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -49,6 +52,16 @@ public final class ApiRoutes {
     this.store = store;
     this.usage = usage;
     this.prices = prices;
+  }
+
+  private Budgets budgets = Budgets.none();
+  private Supplier<BudgetStatus> budgetStatus = () -> null;
+
+  /** Tenant lines of usage answers carry their budget's status, as the supplier last has it. */
+  public ApiRoutes budgets(Budgets budgets, Supplier<BudgetStatus> status) {
+    this.budgets = budgets;
+    this.budgetStatus = status;
+    return this;
   }
 
   public void install(Router router) {
@@ -139,7 +152,12 @@ public final class ApiRoutes {
     usage
         .usage(from, to, step, groupBy, config.maxCells(), tenant)
         // Serialising an answer of thousands of cells is CPU work: on a worker, into one buffer.
-        .compose(r -> ctx.vertx().executeBlocking(() -> UsageJson.write(r, prices, tenant), false))
+        .compose(
+            r ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> UsageJson.write(r, prices, tenant, budgets, budgetStatus.get()),
+                        false))
         .onSuccess(
             body -> {
               LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);
