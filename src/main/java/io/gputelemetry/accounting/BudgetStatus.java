@@ -72,8 +72,8 @@ public record BudgetStatus(long asOf, long monthStart, long monthEnd, Map<String
   }
 
   /**
-   * The status at {@code now} from the lines of a report grouped by tenant over [month start,
-   * now): every budgeted tenant has a line, with 0 used when the report has none of it.
+   * The status at {@code now} from the lines of a report grouped by tenant over [month start, now):
+   * every budgeted tenant has a line, with 0 used when the report has none of it.
    */
   public static BudgetStatus of(
       Budgets budgets, Map<String, UsageCalculator.Line> byTenant, long now) {

@@ -578,8 +578,8 @@ public final class Telemetry implements AutoCloseable {
   /**
    * Registers a budgeted tenant's two gauges of one kind ("cost" or "energy"): month-to-date use
    * and month-end forecast as fractions of the budget, read from the suppliers on each scrape (they
-   * must answer at once; NaN while unknown). Tenants come from the budgets file, not from input,
-   * so the series are as many as its entries; none while tenant labels are off.
+   * must answer at once; NaN while unknown). Tenants come from the budgets file, not from input, so
+   * the series are as many as its entries; none while tenant labels are off.
    */
   public boolean budget(String tenant, String kind, DoubleSupplier used, DoubleSupplier forecast) {
     if (!tenantLabels) {

@@ -105,10 +105,11 @@ public final class BudgetWatch extends VerticleBase {
         .onSuccess(s -> latest = s)
         .onFailure(e -> LOG.warn("budgets: computing month-to-date use failed: {}", e.toString()))
         .<Void>mapEmpty()
-        .eventually(() -> {
-          running = false;
-          return Future.succeededFuture();
-        });
+        .eventually(
+            () -> {
+              running = false;
+              return Future.succeededFuture();
+            });
   }
 
   @Override

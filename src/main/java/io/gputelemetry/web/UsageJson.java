@@ -32,8 +32,8 @@ final class UsageJson {
   }
 
   /**
-   * The answer, each budgeted tenant's line (grouped by tenant) with its budget object: the
-   * current month's status as of {@code status} (null: not computed yet).
+   * The answer, each budgeted tenant's line (grouped by tenant) with its budget object: the current
+   * month's status as of {@code status} (null: not computed yet).
    */
   static Buffer write(
       UsageCalculator.Report r,
