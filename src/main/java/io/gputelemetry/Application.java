@@ -180,6 +180,7 @@ public final class Application implements AutoCloseable {
           new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)
                   .budgets(budgets, budgetWatch::latest)
               ::install);
+      routes.add(new io.gputelemetry.web.ReconciliationRoute(config.api(), store, usage)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer =

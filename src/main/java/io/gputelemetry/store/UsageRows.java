@@ -42,4 +42,10 @@ public final class UsageRows {
       long generationTotal,
       long requestsTotal,
       Double countersSince) {}
+
+  /**
+   * One stored request's reported cost: who, which model, and the cost its sender reported
+   * (reported_cost_usd, LiteLLM's response_cost), null when it reported none.
+   */
+  public record Reported(String tenant, String model, Double costUsd) {}
 }

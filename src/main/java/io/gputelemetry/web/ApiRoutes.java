@@ -104,16 +104,9 @@ public final class ApiRoutes {
     UsageCalculator.GroupBy groupBy;
     try {
       QueryParams.Values q = USAGE_PARAMS.parse(ctx.queryParams());
-      from = q.instant("from").toEpochMilli();
-      to = q.instant("to").toEpochMilli();
-      if (to <= from) {
-        throw new QueryParams.BadParameter("to", "must be after from");
-      }
-      if (to - from > config.maxRange().toMillis()) {
-        throw new QueryParams.BadParameter(
-            "to",
-            "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
-      }
+      QueryParams.Span span = QueryParams.span(q, config.maxRange());
+      from = span.from();
+      to = span.to();
       groupBy = UsageCalculator.GroupBy.valueOf(q.text("groupBy").toUpperCase(Locale.ROOT));
       step = q.duration("step") == null ? 0 : q.duration("step").toMillis();
       long grid = usage.allocationMillis();
@@ -307,7 +300,7 @@ public final class ApiRoutes {
         .onFailure(e -> unavailable(ctx, e));
   }
 
-  private static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
+  static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
     HttpServerVerticle.json(
         ctx.response(),
         400,
@@ -317,7 +310,7 @@ public final class ApiRoutes {
             .put("parameter", e.parameter));
   }
 
-  private static void unavailable(RoutingContext ctx, Throwable e) {
+  static void unavailable(RoutingContext ctx, Throwable e) {
     LOG.warn("query failed: {}", e.toString());
     HttpServerVerticle.json(
         ctx.response(),
