@@ -50,6 +50,8 @@ class RouteAccessTest {
         "a read key may not");
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").scope());
     assertTrue(RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").tenantBound());
+    assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/reconciliation").scope());
+    assertTrue(RouteAccess.rule(HttpMethod.GET, "/api/v1/reconciliation").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").scope());
     assertFalse(RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus/GPU-1").scope());
@@ -109,7 +111,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(18, seen.size(), seen.toString());
+    assertEquals(19, seen.size(), seen.toString());
   }
 
   @Test
@@ -128,6 +130,7 @@ class RouteAccessTest {
               new CloudEventMapping(config.cloudEvents()))
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
+      new ReconciliationRoute(config.api(), null, null).install(router);
       new OtlpRoutes(
               config.otlp(),
               config.ingest(),
