@@ -59,8 +59,7 @@ class RunningJarObservabilityIT {
     // A budget, so that the budget gauges (exported for configured tenants only) exist.
     Path budgets = Files.createTempFile("budgets", ".json");
     budgets.toFile().deleteOnExit();
-    Files.writeString(
-        budgets, "{\"budgets\": [{\"tenant\": \"acme\", \"monthly_usd\": 100}]}");
+    Files.writeString(budgets, "{\"budgets\": [{\"tenant\": \"acme\", \"monthly_usd\": 100}]}");
     jar =
         JarProcess.start(
             "--set",
