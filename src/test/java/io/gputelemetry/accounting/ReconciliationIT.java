@@ -191,7 +191,7 @@ class ReconciliationIT {
       assertEquals(0.5, budget.getJsonObject("cost").getDouble("used_ratio"), EPS);
       assertEquals(0.0075, budget.getJsonObject("energy").getDouble("used_kwh"), EPS);
       assertEquals(0.0075, budget.getJsonObject("energy").getDouble("used_ratio"), EPS);
-      String metrics = p.get(p.processorUrl() + "/metrics").body();
+      String metrics = p.get(p.processorUrl() + "/metrics", READER).body();
       assertTrue(
           metrics.contains("telemetry_budget_used_ratio{kind=\"cost\",tenant=\"team-a\"} 0.5"),
           metrics);
