@@ -170,7 +170,17 @@ public final class Application implements AutoCloseable {
               config.longestSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis(),
               config.readingMaxGap().toMillis());
-      routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
+      io.gputelemetry.accounting.Budgets budgets =
+          io.gputelemetry.accounting.Budgets.load(config.budgets().file());
+      io.gputelemetry.processor.BudgetWatch budgetWatch =
+          new io.gputelemetry.processor.BudgetWatch(
+              budgets, config.budgets().interval().toMillis(), usage, telemetry);
+      deploy(budgetWatch);
+      routes.add(
+          new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)
+                  .budgets(budgets, budgetWatch::latest)
+              ::install);
+      routes.add(new io.gputelemetry.web.ReconciliationRoute(config.api(), store, usage)::install);
       routes.add(new io.gputelemetry.web.LatencyRoute(config.api(), store)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {

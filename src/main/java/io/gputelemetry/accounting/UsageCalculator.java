@@ -48,7 +48,17 @@ public final class UsageCalculator {
   public enum GroupBy {
     MODEL,
     TENANT,
-    GPU_MODEL
+    GPU_MODEL,
+    /** Tenant and model: keys are {@link #tenantModelKey}. */
+    TENANT_MODEL
+  }
+
+  /**
+   * The key of a (tenant, model) line: the tenant, a line feed, the model. The event schema's
+   * tenants hold no line feed, so the first one splits the key.
+   */
+  public static String tenantModelKey(String tenant, String model) {
+    return tenant + '\n' + model;
   }
 
   /** The figures of one line or step. */
@@ -870,6 +880,7 @@ public final class UsageCalculator {
       case MODEL -> model;
       case TENANT -> tenant;
       case GPU_MODEL -> gpuModel;
+      case TENANT_MODEL -> tenantModelKey(tenant, model);
     };
   }
 

@@ -129,6 +129,12 @@ public final class AppConfig {
 
   public record Events(Duration maxFutureSkew, Duration maxAge) {}
 
+  /**
+   * Monthly budgets per tenant: the file (null: no budgets) and how often the processor computes
+   * each budgeted tenant's month-to-date use and forecast.
+   */
+  public record Budgets(Path file, Duration interval) {}
+
   public record Accounting(
       Path priceBook,
       Duration window,
@@ -307,6 +313,7 @@ public final class AppConfig {
   private final Settings settings;
   private final Sources sources;
   private final Duration readingMaxGap;
+  private final Budgets budgets;
   private final Role role;
   private final Http http;
   private final Connections connections;
@@ -473,6 +480,10 @@ public final class AppConfig {
             PushSettings.nvidiaSmi(s),
             DiscoverySettings.discovery(s, List.of("dcgm", "vllm")));
     this.readingMaxGap = positive(s, "accounting.reading-max-gap");
+    String budgetsFile = s.optional("budgets.file");
+    this.budgets =
+        new Budgets(
+            budgetsFile == null ? null : Path.of(budgetsFile), positive(s, "budgets.interval"));
     this.liteLlm = PushSettings.liteLlm(s);
     this.cloudEvents = PushSettings.cloudEvents(s);
   }
@@ -582,6 +593,10 @@ public final class AppConfig {
 
   public Otlp otlp() {
     return otlp;
+  }
+
+  public Budgets budgets() {
+    return budgets;
   }
 
   public Accounting accounting() {

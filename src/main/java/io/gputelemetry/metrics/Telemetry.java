@@ -25,6 +25,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.function.BooleanSupplier;
+import java.util.function.DoubleSupplier;
 import java.util.function.Supplier;
 
 /**
@@ -570,6 +571,29 @@ public final class Telemetry implements AutoCloseable {
         .description(
             "Live estimate: energy drawn by the model's GPUs over the window / tokens (NaN without"
                 + " tokens)")
+        .register(registry);
+    return true;
+  }
+
+  /**
+   * Registers a budgeted tenant's two gauges of one kind ("cost" or "energy"): month-to-date use
+   * and month-end forecast as fractions of the budget, read from the suppliers on each scrape (they
+   * must answer at once; NaN while unknown). Tenants come from the budgets file, not from input, so
+   * the series are as many as its entries; none while tenant labels are off.
+   */
+  public boolean budget(String tenant, String kind, DoubleSupplier used, DoubleSupplier forecast) {
+    if (!tenantLabels) {
+      return false;
+    }
+    Gauge.builder("telemetry.budget.used.ratio", used, DoubleSupplier::getAsDouble)
+        .tags("tenant", tenant, "kind", kind)
+        .strongReference(true)
+        .description("Month-to-date use of the tenant's monthly budget, as a fraction of it")
+        .register(registry);
+    Gauge.builder("telemetry.budget.forecast.ratio", forecast, DoubleSupplier::getAsDouble)
+        .tags("tenant", tenant, "kind", kind)
+        .strongReference(true)
+        .description("Month-end forecast of the tenant's use, as a fraction of its budget")
         .register(registry);
     return true;
   }

@@ -431,6 +431,25 @@ public final class MongoStore implements Store {
                     d.isNumber("ttft_ms") ? Documents.number(d, "ttft_ms") : null)));
   }
 
+  @Override
+  public Future<Void> reportedCosts(
+      long fromMillis, long toMillis, String tenant, Consumer<UsageRows.Reported> sink) {
+    Bson filter = and(range(fromMillis, toMillis), exists(READING_OF, false));
+    return each(
+        collection(Store.collection(EventType.TOKEN_USAGE))
+            .find(tenant == null ? filter : and(eq("tenant", tenant), filter))
+            .projection(include("tenant", "model", REPORTED_COST))
+            .batchSize(5000),
+        d ->
+            sink.accept(
+                new UsageRows.Reported(
+                    Documents.text(d, "tenant"),
+                    Documents.text(d, "model"),
+                    d.isNumber(REPORTED_COST) ? Documents.number(d, REPORTED_COST) : null)));
+  }
+
+  private static final String REPORTED_COST = "reported_cost_usd";
+
   private static Bson range(long from, long to) {
     return and(gte("ts", new BsonDateTime(from)), lt("ts", new BsonDateTime(to)));
   }

@@ -89,6 +89,14 @@ public interface Store {
    */
   Future<Void> latencies(long fromMillis, long toMillis, Consumer<UsageRows.Latency> latencies);
 
+  /**
+   * Streams the token events of requests (not counter readings) with ts in [from, to), of one
+   * tenant only when {@code tenant} is not null, reduced to their reported cost; a read on the ts
+   * index (the tenant's index with a tenant). The sink is called by one thread at a time.
+   */
+  Future<Void> reportedCosts(
+      long fromMillis, long toMillis, String tenant, Consumer<UsageRows.Reported> sink);
+
   /** What is missing of the collections and indexes {@link #ensureSchema} creates (empty: none). */
   Future<List<String>> schemaProblems();
 

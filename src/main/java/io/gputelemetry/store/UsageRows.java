@@ -63,4 +63,10 @@ public final class UsageRows {
 
   /** One stored request's latency figures (milliseconds; either may be null). */
   public record Latency(String model, Double latencyMs, Double ttftMs) {}
+
+  /**
+   * One stored request's reported cost: who, which model, and the cost its sender reported
+   * (reported_cost_usd, LiteLLM's response_cost), null when it reported none.
+   */
+  public record Reported(String tenant, String model, Double costUsd) {}
 }

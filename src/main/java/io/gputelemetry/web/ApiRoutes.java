@@ -1,5 +1,7 @@
 package io.gputelemetry.web;
 
+import io.gputelemetry.accounting.BudgetStatus;
+import io.gputelemetry.accounting.Budgets;
 import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageService;
@@ -16,6 +18,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.function.Supplier;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
 
@@ -49,6 +52,16 @@ public final class ApiRoutes {
     this.store = store;
     this.usage = usage;
     this.prices = prices;
+  }
+
+  private Budgets budgets = Budgets.none();
+  private Supplier<BudgetStatus> budgetStatus = () -> null;
+
+  /** Tenant lines of usage answers carry their budget's status, as the supplier last has it. */
+  public ApiRoutes budgets(Budgets budgets, Supplier<BudgetStatus> status) {
+    this.budgets = budgets;
+    this.budgetStatus = status;
+    return this;
   }
 
   public void install(Router router) {
@@ -93,9 +106,9 @@ public final class ApiRoutes {
     UsageCalculator.GroupBy groupBy;
     try {
       QueryParams.Values q = USAGE_PARAMS.parse(ctx.queryParams());
-      from = q.instant("from").toEpochMilli();
-      to = q.instant("to").toEpochMilli();
-      checkRange(from, to, config);
+      QueryParams.Span span = QueryParams.span(q, config.maxRange());
+      from = span.from();
+      to = span.to();
       groupBy = UsageCalculator.GroupBy.valueOf(q.text("groupBy").toUpperCase(Locale.ROOT));
       step = q.duration("step") == null ? 0 : q.duration("step").toMillis();
       long grid = usage.allocationMillis();
@@ -134,7 +147,12 @@ public final class ApiRoutes {
     usage
         .usage(from, to, step, groupBy, config.maxCells(), tenant)
         // Serialising an answer of thousands of cells is CPU work: on a worker, into one buffer.
-        .compose(r -> ctx.vertx().executeBlocking(() -> UsageJson.write(r, prices, tenant), false))
+        .compose(
+            r ->
+                ctx.vertx()
+                    .executeBlocking(
+                        () -> UsageJson.write(r, prices, tenant, budgets, budgetStatus.get()),
+                        false))
         .onSuccess(
             body -> {
               LOG.debug("usage {}..{} in {} ms", from, to, (System.nanoTime() - t0) / 1_000_000);
@@ -150,18 +168,6 @@ public final class ApiRoutes {
                 unavailable(ctx, e);
               }
             });
-  }
-
-  /** A range's end after its start, the range at most api.max-range. */
-  static void checkRange(long from, long to, AppConfig.Api config) {
-    if (to <= from) {
-      throw new QueryParams.BadParameter("to", "must be after from");
-    }
-    if (to - from > config.maxRange().toMillis()) {
-      throw new QueryParams.BadParameter(
-          "to",
-          "range exceeds the maximum of " + config.maxRange().toDays() + " days (api.max-range)");
-    }
   }
 
   /** 400: the answer would exceed api.max-cells; names the limit and the count asked for. */

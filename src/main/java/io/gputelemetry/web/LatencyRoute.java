@@ -38,9 +38,9 @@ public final class LatencyRoute {
     long to;
     try {
       QueryParams.Values q = PARAMS.parse(ctx.queryParams());
-      from = q.instant("from").toEpochMilli();
-      to = q.instant("to").toEpochMilli();
-      ApiRoutes.checkRange(from, to, config);
+      QueryParams.Span span = QueryParams.span(q, config.maxRange());
+      from = span.from();
+      to = span.to();
     } catch (QueryParams.BadParameter e) {
       ApiRoutes.badRequest(ctx, e);
       return;

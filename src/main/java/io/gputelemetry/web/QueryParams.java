@@ -115,6 +115,26 @@ final class QueryParams {
     return new Param(name, null, null, v -> v);
   }
 
+  /** A request's [from, to) in ms. */
+  record Span(long from, long to) {}
+
+  /**
+   * The request's from and to (both {@link #instant} parameters): to after from, and the range at
+   * most {@code maxRange} long (api.max-range).
+   */
+  static Span span(Values q, Duration maxRange) {
+    long from = q.instant("from").toEpochMilli();
+    long to = q.instant("to").toEpochMilli();
+    if (to <= from) {
+      throw new BadParameter("to", "must be after from");
+    }
+    if (to - from > maxRange.toMillis()) {
+      throw new BadParameter(
+          "to", "range exceeds the maximum of " + maxRange.toDays() + " days (api.max-range)");
+    }
+    return new Span(from, to);
+  }
+
   /** The values of one request, by parameter name. */
   static final class Values {
     private final Map<String, Object> values;

@@ -96,6 +96,12 @@ final class RouteAccess implements Handler<RoutingContext> {
               Scope.READ,
               true,
               "usage and cost; a tenant-bound key sees its own tenant only"),
+          new Rule(
+              HttpMethod.GET,
+              ReconciliationRoute.PATH,
+              Scope.READ,
+              true,
+              "reported against computed cost; a tenant-bound key sees its own tenant only"),
           new Rule(HttpMethod.GET, "/api/v1/gpus", Scope.READ, false, "the fleet's GPU inventory"),
           new Rule(HttpMethod.GET, "/api/v1/gpus/:uuid", Scope.READ, false, "one GPU's series"),
           new Rule(

@@ -1,6 +1,8 @@
 package io.gputelemetry.web;
 
 import com.fasterxml.jackson.core.JsonGenerator;
+import io.gputelemetry.accounting.BudgetStatus;
+import io.gputelemetry.accounting.Budgets;
 import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.json.Json;
@@ -26,6 +28,20 @@ final class UsageJson {
    */
   static Buffer write(UsageCalculator.Report r, PriceBook prices, String tenant)
       throws IOException {
+    return write(r, prices, tenant, Budgets.none(), null);
+  }
+
+  /**
+   * The answer, each budgeted tenant's line (grouped by tenant) with its budget object: the current
+   * month's status as of {@code status} (null: not computed yet).
+   */
+  static Buffer write(
+      UsageCalculator.Report r,
+      PriceBook prices,
+      String tenant,
+      Budgets budgets,
+      BudgetStatus status)
+      throws IOException {
     Buffer out = Buffer.buffer(16 * 1024);
     try (JsonGenerator g = Json.MAPPER.getFactory().createGenerator(new BufferStream(out))) {
       UsageCalculator.Range range = r.range();
@@ -38,6 +54,9 @@ final class UsageJson {
       UsageCalculator.Totals idle = r.idle().total();
       if (tenant != null) {
         g.writeStringField("tenant", tenant);
+        if (budgets.of(tenant) != null) {
+          BudgetJson.write(g, budgets.of(tenant), status);
+        }
       }
       g.writeObjectFieldStart("totals");
       totals(g, f);
@@ -64,6 +83,9 @@ final class UsageJson {
                 t.inputTokens() * lp.inputUsdPer1m() / 1e6
                     + t.outputTokens() * lp.outputUsdPer1m() / 1e6);
           }
+        }
+        if (r.groupBy() == UsageCalculator.GroupBy.TENANT && budgets.of(e.getKey()) != null) {
+          BudgetJson.write(g, budgets.of(e.getKey()), status);
         }
         series(g, range, e.getValue().series());
         g.writeEndObject();

@@ -56,8 +56,14 @@ class RunningJarObservabilityIT {
     // A DCGM exporter and a vLLM server as sources besides the simulator, so that the per-target
     // source meters and the models' latency exist: they are exported only for configured targets.
     dcgm = new FixtureExporter(0, 2);
+    // A budget, so that the budget gauges (exported for configured tenants only) exist.
+    Path budgets = Files.createTempFile("budgets", ".json");
+    budgets.toFile().deleteOnExit();
+    Files.writeString(budgets, "{\"budgets\": [{\"tenant\": \"acme\", \"monthly_usd\": 100}]}");
     jar =
         JarProcess.start(
+            "--set",
+            "budgets.file=" + budgets,
             "--source",
             "dcgm=" + dcgm.url(0),
             "--source",

@@ -171,6 +171,7 @@ class SecurityIT {
         List.of(
             get("/metrics", null),
             get("/api/v1/usage?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", null),
+            get("/api/v1/reconciliation?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", null),
             get("/api/v1/gpus", null),
             get("/api/v1/gpus/GPU-1", null),
             post(ROUTE_GPU, null, new JsonArray().add(Events.sample("GPU-1"))),
@@ -203,6 +204,9 @@ class SecurityIT {
     assertForbidden(get("/metrics", "gateway"), "metrics");
     assertForbidden(
         get("/api/v1/usage?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", "gateway"), "read");
+    assertForbidden(
+        get("/api/v1/reconciliation?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", "gateway"),
+        "read");
     assertForbidden(get("/api/v1/gpus", "tokens-acme"), "read");
     assertForbidden(get("/api/v1/gpus", "prometheus"), "read");
     assertForbidden(get("/api/v1/gpus", "read-acme"), "read");
@@ -279,6 +283,16 @@ class SecurityIT {
     assertFalse(byModel.encode().contains("acme"), byModel.encode());
     assertEquals(
         7020, byModel.getJsonObject("totals").getDouble("total_tokens"), 0.001, "globex only");
+
+    // Its reconciliation: its own rows only.
+    HttpResponse<String> rec =
+        get(q.replace("/api/v1/usage?groupBy=tenant&", "/api/v1/reconciliation?"), "read-acme");
+    assertEquals(200, rec.statusCode(), rec.body());
+    assertFalse(rec.body().contains("globex"), rec.body());
+    JsonObject own = new JsonObject(rec.body());
+    assertEquals("acme", own.getString("tenant"));
+    assertEquals(1, own.getJsonArray("rows").size(), rec.body());
+    assertEquals("acme", own.getJsonArray("rows").getJsonObject(0).getString("tenant"));
   }
 
   @Test

@@ -118,12 +118,14 @@ class OpenApiIT {
       String range = "?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z";
       key = null;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
+      get(p, api, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
       get(p, p.baseUrl(), "/metrics");
       key = KEY;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
+      get(p, api, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
@@ -131,6 +133,8 @@ class OpenApiIT {
       key = READER;
       get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
       get(p, api, "/api/v1/usage?from=2026-01-01T00:00:00Z", "/api/v1/usage");
+      get(p, api, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
+      get(p, api, "/api/v1/reconciliation" + range + "&groupBy=tenant", "/api/v1/reconciliation");
       get(p, api, "/api/v1/gpus?status=active", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus?limit=-1", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
@@ -166,6 +170,7 @@ class OpenApiIT {
         String dead1 = "http://127.0.0.1:" + notReady.httpPort();
         get(p, dead1, "/health/ready");
         get(p, dead1, "/api/v1/usage" + range, "/api/v1/usage");
+        get(p, dead1, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
         get(p, dead1, "/api/v1/gpus", "/api/v1/gpus");
         get(p, dead1, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
         get(p, dead1, "/api/v1/latency" + range, "/api/v1/latency");

@@ -50,6 +50,8 @@ class RouteAccessTest {
         "a read key may not");
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").scope());
     assertTrue(RouteAccess.rule(HttpMethod.GET, "/api/v1/usage").tenantBound());
+    assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/reconciliation").scope());
+    assertTrue(RouteAccess.rule(HttpMethod.GET, "/api/v1/reconciliation").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").scope());
     assertFalse(RouteAccess.rule(HttpMethod.GET, "/api/v1/gpus").tenantBound());
     assertEquals(Scope.READ, RouteAccess.rule(HttpMethod.GET, "/api/v1/latency").scope());
@@ -111,7 +113,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(19, seen.size(), seen.toString());
+    assertEquals(20, seen.size(), seen.toString());
   }
 
   @Test
@@ -131,6 +133,7 @@ class RouteAccessTest {
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
       new LatencyRoute(config.api(), null).install(router);
+      new ReconciliationRoute(config.api(), null, null).install(router);
       new OtlpRoutes(
               config.otlp(),
               config.ingest(),
