@@ -171,6 +171,11 @@ public final class Application implements AutoCloseable {
               config.accounting().allocationInterval().toMillis(),
               config.readingMaxGap().toMillis());
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
+      routes.add(
+          new io.gputelemetry.web.ExportRoutes(
+                  new io.gputelemetry.export.UsageLedgerSource(usage),
+                  io.gputelemetry.export.FocusCsv.Identity.DEFAULT)
+              ::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer =

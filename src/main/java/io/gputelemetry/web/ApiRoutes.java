@@ -289,7 +289,7 @@ public final class ApiRoutes {
         .onFailure(e -> unavailable(ctx, e));
   }
 
-  private static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
+  static void badRequest(RoutingContext ctx, QueryParams.BadParameter e) {
     HttpServerVerticle.json(
         ctx.response(),
         400,
@@ -299,7 +299,7 @@ public final class ApiRoutes {
             .put("parameter", e.parameter));
   }
 
-  private static void unavailable(RoutingContext ctx, Throwable e) {
+  static void unavailable(RoutingContext ctx, Throwable e) {
     LOG.warn("query failed: {}", e.toString());
     HttpServerVerticle.json(
         ctx.response(),
