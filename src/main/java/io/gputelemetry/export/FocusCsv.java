@@ -297,7 +297,7 @@ public final class FocusCsv {
     if (!Double.isFinite(d)) {
       throw new IllegalArgumentException("not a finite number: " + d);
     }
-    BigDecimal b = new BigDecimal(d).setScale(10, RoundingMode.HALF_EVEN).stripTrailingZeros();
+    BigDecimal b = BigDecimal.valueOf(d).setScale(10, RoundingMode.HALF_EVEN).stripTrailingZeros();
     return b.signum() == 0 ? "0" : b.toPlainString();
   }
 
