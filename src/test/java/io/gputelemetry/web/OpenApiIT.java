@@ -118,17 +118,21 @@ class OpenApiIT {
       String range = "?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z";
       key = null;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, p.baseUrl(), "/metrics");
       key = KEY;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, p.baseUrl(), "/metrics");
       key = READER;
       get(p, api, "/api/v1/usage" + range + "&groupBy=tenant&step=5m", "/api/v1/usage");
       get(p, api, "/api/v1/usage?from=2026-01-01T00:00:00Z", "/api/v1/usage");
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range + "&step=1h", ExportRoutes.FOCUS_ROUTE);
       get(p, api, "/api/v1/gpus?status=active", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus?limit=-1", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
@@ -153,6 +157,7 @@ class OpenApiIT {
       get(p, p.baseUrl(), "/openapi.yaml");
       get(p, p.baseUrl(), "/schemas/gpu.metrics.v1.schema.json");
       get(p, p.baseUrl(), "/schemas/token.usage.v1.schema.json");
+      get(p, api, ExportRoutes.METADATA_ROUTE);
       // A processor whose store cannot be reached is not ready.
       Map<String, String> dead =
           TestConfigs.base("processor", "mongodb://127.0.0.1:1", TestConfigs.unique());
@@ -162,6 +167,7 @@ class OpenApiIT {
         String dead1 = "http://127.0.0.1:" + notReady.httpPort();
         get(p, dead1, "/health/ready");
         get(p, dead1, "/api/v1/usage" + range, "/api/v1/usage");
+        get(p, dead1, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
         get(p, dead1, "/api/v1/gpus", "/api/v1/gpus");
         get(p, dead1, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       } finally {

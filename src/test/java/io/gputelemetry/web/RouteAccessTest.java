@@ -109,7 +109,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(18, seen.size(), seen.toString());
+    assertEquals(20, seen.size(), seen.toString());
   }
 
   @Test
@@ -128,6 +128,7 @@ class RouteAccessTest {
               new CloudEventMapping(config.cloudEvents()))
           .install(router);
       new ApiRoutes(config.api(), null, null, null).install(router);
+      new ExportRoutes(null, null).install(router);
       new OtlpRoutes(
               config.otlp(),
               config.ingest(),
@@ -162,6 +163,8 @@ class RouteAccessTest {
       assertTrue(checked.contains("GET /api/v1/pipeline"), checked.toString());
       assertTrue(checked.contains("POST /v1/traces"), checked.toString());
       assertTrue(checked.contains("POST /v1/metrics"), checked.toString());
+      assertTrue(checked.contains("GET " + ExportRoutes.FOCUS_ROUTE), checked.toString());
+      assertTrue(checked.contains("GET " + ExportRoutes.METADATA_ROUTE), checked.toString());
     } finally {
       vertx.close();
     }
