@@ -182,6 +182,11 @@ public final class Application implements AutoCloseable {
               ::install);
       routes.add(new io.gputelemetry.web.ReconciliationRoute(config.api(), store, usage)::install);
       routes.add(new io.gputelemetry.web.LatencyRoute(config.api(), store)::install);
+      routes.add(
+          new io.gputelemetry.web.ExportRoutes(
+                  new io.gputelemetry.export.UsageLedgerSource(usage),
+                  io.gputelemetry.export.FocusCsv.Identity.DEFAULT)
+              ::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {
       producer =

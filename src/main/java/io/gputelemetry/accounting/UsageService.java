@@ -1,6 +1,7 @@
 package io.gputelemetry.accounting;
 
 import io.gputelemetry.store.GpuRecord;
+import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.Store;
 import io.gputelemetry.store.UsageRows;
 import io.vertx.core.Future;
@@ -69,6 +70,25 @@ public final class UsageService {
    */
   public Future<UsageCalculator.Report> usage(
       long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
+    return load(from, to, step)
+        // The allocation is CPU work proportional to the range: off the event loop.
+        .compose(
+            calc -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
+  }
+
+  /**
+   * The ledger rows of a range computed from its stored events, summed per period of {@code
+   * periodMillis} and key ({@link RollUps#sum}): with one hour, the hourly roll-up the FOCUS export
+   * reads. The range should start and end on period boundaries.
+   */
+  public Future<List<LedgerRow>> rolledUp(long from, long to, long periodMillis) {
+    return load(from, to, periodMillis)
+        .compose(
+            calc -> vertx.executeBlocking(() -> RollUps.sum(calc.rows(), periodMillis), false));
+  }
+
+  /** A calculator holding every stored event the figures of a range depend on. */
+  private Future<UsageCalculator> load(long from, long to, long step) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
     // A sample covers the time before it: read the longest gap a source allows beyond both ends,
@@ -108,8 +128,7 @@ public final class UsageService {
               return neighbours(calc, before, readFrom, true)
                   .compose(w -> neighbours(calc, after, readTo, false));
             })
-        // The allocation is CPU work proportional to the range: off the event loop.
-        .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
+        .map(v -> calc);
   }
 
   /** Adds each GPU's neighbour before (or at and after) an instant, a bounded number at a time. */

@@ -102,6 +102,12 @@ final class RouteAccess implements Handler<RoutingContext> {
               Scope.READ,
               true,
               "reported against computed cost; a tenant-bound key sees its own tenant only"),
+          new Rule(
+              HttpMethod.GET,
+              ExportRoutes.FOCUS_ROUTE,
+              Scope.READ,
+              true,
+              "FOCUS 1.2 CSV of the ledger; a tenant-bound key gets its own tenant's rows only"),
           new Rule(HttpMethod.GET, "/api/v1/gpus", Scope.READ, false, "the fleet's GPU inventory"),
           new Rule(HttpMethod.GET, "/api/v1/gpus/:uuid", Scope.READ, false, "one GPU's series"),
           new Rule(

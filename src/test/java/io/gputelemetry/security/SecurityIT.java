@@ -173,6 +173,7 @@ class SecurityIT {
             get("/api/v1/usage?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", null),
             get("/api/v1/reconciliation?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", null),
             get("/api/v1/gpus", null),
+            get("/api/v1/export/focus?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", null),
             get("/api/v1/gpus/GPU-1", null),
             post(ROUTE_GPU, null, new JsonArray().add(Events.sample("GPU-1"))),
             post(ROUTE_TOKENS, null, new JsonArray().add(Events.token("acme"))),
@@ -207,6 +208,9 @@ class SecurityIT {
     assertForbidden(
         get("/api/v1/reconciliation?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", "gateway"),
         "read");
+    assertForbidden(
+        get("/api/v1/export/focus?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", "gateway"),
+        "read");
     assertForbidden(get("/api/v1/gpus", "tokens-acme"), "read");
     assertForbidden(get("/api/v1/gpus", "prometheus"), "read");
     assertForbidden(get("/api/v1/gpus", "read-acme"), "read");
@@ -223,6 +227,11 @@ class SecurityIT {
     // And the other way: each of them has its own route.
     assertEquals(200, get("/metrics", "prometheus").statusCode());
     assertEquals(200, get("/api/v1/gpus", "reader").statusCode());
+    assertEquals(
+        200,
+        get("/api/v1/export/focus?from=2026-01-01T00:00:00Z&to=2026-01-01T01:00:00Z", "read-acme")
+            .statusCode(),
+        "a tenant-bound read key exports its own rows");
     assertEquals(
         202,
         post(ROUTE_TOKENS, "tokens-acme", new JsonArray().add(Events.token("acme"))).statusCode());

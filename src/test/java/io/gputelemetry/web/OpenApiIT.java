@@ -119,6 +119,7 @@ class OpenApiIT {
       key = null;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
       get(p, api, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
@@ -126,6 +127,7 @@ class OpenApiIT {
       key = KEY;
       get(p, api, "/api/v1/usage" + range, "/api/v1/usage");
       get(p, api, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
       get(p, api, "/api/v1/gpus", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
       get(p, api, "/api/v1/latency" + range, "/api/v1/latency");
@@ -135,6 +137,8 @@ class OpenApiIT {
       get(p, api, "/api/v1/usage?from=2026-01-01T00:00:00Z", "/api/v1/usage");
       get(p, api, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
       get(p, api, "/api/v1/reconciliation" + range + "&groupBy=tenant", "/api/v1/reconciliation");
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
+      get(p, api, ExportRoutes.FOCUS_ROUTE + range + "&step=1h", ExportRoutes.FOCUS_ROUTE);
       get(p, api, "/api/v1/gpus?status=active", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus?limit=-1", "/api/v1/gpus");
       get(p, api, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
@@ -161,6 +165,7 @@ class OpenApiIT {
       get(p, p.baseUrl(), "/openapi.yaml");
       get(p, p.baseUrl(), "/schemas/gpu.metrics.v1.schema.json");
       get(p, p.baseUrl(), "/schemas/token.usage.v1.schema.json");
+      get(p, api, ExportRoutes.METADATA_ROUTE);
       // A processor whose store cannot be reached is not ready.
       Map<String, String> dead =
           TestConfigs.base("processor", "mongodb://127.0.0.1:1", TestConfigs.unique());
@@ -171,6 +176,7 @@ class OpenApiIT {
         get(p, dead1, "/health/ready");
         get(p, dead1, "/api/v1/usage" + range, "/api/v1/usage");
         get(p, dead1, "/api/v1/reconciliation" + range, "/api/v1/reconciliation");
+        get(p, dead1, ExportRoutes.FOCUS_ROUTE + range, ExportRoutes.FOCUS_ROUTE);
         get(p, dead1, "/api/v1/gpus", "/api/v1/gpus");
         get(p, dead1, "/api/v1/gpus/GPU-api", "/api/v1/gpus/{uuid}");
         get(p, dead1, "/api/v1/latency" + range, "/api/v1/latency");

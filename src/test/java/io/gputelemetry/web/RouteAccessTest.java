@@ -113,7 +113,7 @@ class RouteAccessTest {
                           }
                           seen.add(p);
                         }));
-    assertEquals(20, seen.size(), seen.toString());
+    assertEquals(22, seen.size(), seen.toString());
   }
 
   @Test
@@ -134,6 +134,7 @@ class RouteAccessTest {
       new ApiRoutes(config.api(), null, null, null).install(router);
       new LatencyRoute(config.api(), null).install(router);
       new ReconciliationRoute(config.api(), null, null).install(router);
+      new ExportRoutes(null, null).install(router);
       new OtlpRoutes(
               config.otlp(),
               config.ingest(),
@@ -169,6 +170,8 @@ class RouteAccessTest {
       assertTrue(checked.contains("GET /api/v1/latency"), checked.toString());
       assertTrue(checked.contains("POST /v1/traces"), checked.toString());
       assertTrue(checked.contains("POST /v1/metrics"), checked.toString());
+      assertTrue(checked.contains("GET " + ExportRoutes.FOCUS_ROUTE), checked.toString());
+      assertTrue(checked.contains("GET " + ExportRoutes.METADATA_ROUTE), checked.toString());
     } finally {
       vertx.close();
     }
