@@ -177,6 +177,7 @@ public final class Application implements AutoCloseable {
               config.accounting().allocationInterval().toMillis(),
               config.readingMaxGap().toMillis());
       if (config.ledger().enabled()) {
+        usage.readingLedger();
         deploy(
             new io.gputelemetry.processor.LedgerWriter(
                 store,

@@ -77,6 +77,7 @@ class LedgerWriterTest {
   private Vertx vertx;
   private MongoStore store;
   private UsageService usage;
+  private UsageService fromLedger;
 
   @BeforeEach
   void start() throws Exception {
@@ -89,6 +90,8 @@ class LedgerWriterTest {
             new AppConfig.Mongo(mongo.uri(), "w", Duration.ofDays(7), Duration.ofSeconds(10)));
     get(store.ensureSchema());
     usage = new UsageService(vertx, store, PRICES, GpuProfiles.load(), 3_000, 3_000, A);
+    fromLedger =
+        new UsageService(vertx, store, PRICES, GpuProfiles.load(), 3_000, 3_000, A).readingLedger();
     fleet(new Random(5));
   }
 
@@ -203,8 +206,36 @@ class LedgerWriterTest {
     tiles.addAll(rows(LedgerGrain.MINUTE, D + 24 * H, D + 24 * H + A));
     long to = D + 24 * H + A;
     sameAsRaw(tiles, D - 2 * H, to, to - (D - 2 * H), what + " tiled across midnight");
+    queriesAreRaw(what);
     assertEquals(0, collection("ledger_dirty").countDocuments(), what + " nothing left re-opened");
     noOrphans(what);
+  }
+
+  /**
+   * The usage API's reads (the coarsest roll-ups that tile each step, minutes at the edges, raw
+   * events past the watermark) give the raw computation's report: per interval, per hour across
+   * midnight, one step from the ledger's start into its open tail, one step tiled by hours, the day
+   * and minutes.
+   */
+  private void queriesAreRaw(String what) throws Exception {
+    long[][] ranges = {
+      {BEGIN, END, A},
+      {BEGIN, END + 2 * H, H},
+      {BEGIN, END + 2 * H, 0},
+      {D - 2 * H, D + 24 * H + A, 0},
+      {D - 90 * 60_000, D + 25 * H, 90 * 60_000}
+    };
+    for (long[] q : ranges) {
+      for (GroupBy g : GroupBy.values()) {
+        for (String tenant : java.util.Arrays.asList(null, "t1")) {
+          String label = what + " query " + java.util.Arrays.toString(q) + " " + g + " " + tenant;
+          same(
+              get(usage.usage(q[0], q[1], q[2], g, Integer.MAX_VALUE, tenant)),
+              get(fromLedger.usage(q[0], q[1], q[2], g, Integer.MAX_VALUE, tenant)),
+              label);
+        }
+      }
+    }
   }
 
   /** Each grain's collection holds exactly the rows its intervals' revisions name. */
@@ -233,10 +264,32 @@ class LedgerWriterTest {
     // the processor marks its interval (LedgerMarks); the writer rewrites it, its hour, its day.
     collection("token_usage").insertOne(token(D + 5 * H + 600_000, "m1", "t2", 1000));
     get(store.markDirty(LedgerGrain.MINUTE, List.of(D + 5 * H)));
+    // Before the writer rewrites it, a query reads the raw events from the re-opened interval on.
+    queriesAreRaw("re-opened, not yet rewritten");
     drain(w);
     ledgerIsRaw("after the late event");
     assertEquals(
         before + 3000, tokensOf(rows(LedgerGrain.DAY, D, D + 24 * H), "t2"), 1e-9, "the day");
+
+    // The day is read from the ledger: with its raw events gone, the figures stay.
+    UsageCalculator.Report day =
+        get(fromLedger.usage(D, D + 24 * H, 0, GroupBy.TENANT, Integer.MAX_VALUE, null));
+    Document inDay =
+        new Document(
+            "ts",
+            new Document("$gte", new BsonDateTime(D)).append("$lt", new BsonDateTime(D + 24 * H)));
+    collection("gpu_metrics").deleteMany(inDay);
+    collection("token_usage").deleteMany(inDay);
+    same(
+        day,
+        get(fromLedger.usage(D, D + 24 * H, 0, GroupBy.TENANT, Integer.MAX_VALUE, null)),
+        "the ledger's day");
+    assertEquals(
+        0,
+        get(usage.usage(D, D + 24 * H, 0, GroupBy.TENANT, Integer.MAX_VALUE, null))
+            .fleet()
+            .tokens(),
+        "the raw events are gone");
   }
 
   private static double tokensOf(List<LedgerRow> rows, String tenant) {
