@@ -1,14 +1,18 @@
 package io.gputelemetry.accounting;
 
 import io.gputelemetry.store.GpuRecord;
+import io.gputelemetry.store.LedgerGrain;
 import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.Store;
 import io.gputelemetry.store.UsageRows;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 
 /** Streams the stored events of a range from the store into a {@link UsageCalculator}. */
 public final class UsageService {
@@ -59,6 +63,20 @@ public final class UsageService {
     this.allocationMillis = allocationMillis;
   }
 
+  private boolean fromLedger;
+
+  /** Re-opened intervals read per grain for a query (more than this: the raw events). */
+  static final int DIRTY_READ = 10_000;
+
+  /**
+   * Answers {@link #usage} from the ledger up to its watermark (the coarsest roll-ups that tile
+   * each step), and from the raw events after it; without it, from the raw events alone.
+   */
+  public UsageService readingLedger() {
+    this.fromLedger = true;
+    return this;
+  }
+
   /** The allocation interval (the grid tokens and GPU time are matched on), in ms. */
   public long allocationMillis() {
     return allocationMillis;
@@ -70,7 +88,143 @@ public final class UsageService {
    */
   public Future<UsageCalculator.Report> usage(
       long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
-    return load(from, to, step)
+    long s = step <= 0 || step > to - from ? to - from : step;
+    boolean onGrid =
+        Math.floorMod(from, allocationMillis) == 0
+            && (s == to - from || s % allocationMillis == 0)
+            && 3_600_000L % allocationMillis == 0;
+    if (!fromLedger || !onGrid) {
+      return raw(from, to, step, groupBy, maxCells, tenant);
+    }
+    UsageCalculator.Range range =
+        new UsageCalculator.Range(from, to, s, (int) ((to - from + s - 1) / s));
+    if (UsageCalculator.TooManyCells.cells(0, range.steps()) > maxCells) {
+      return Future.failedFuture(new UsageCalculator.TooManyCells(0, range.steps(), maxCells));
+    }
+    Future<Long> edge = store.ledgerEdge(LedgerGrain.MINUTE, true);
+    Map<LedgerGrain, Future<SortedMap<Long, Long>>> dirty = new EnumMap<>(LedgerGrain.class);
+    for (LedgerGrain g : LedgerGrain.values()) {
+      dirty.put(g, store.dirty(g, DIRTY_READ));
+    }
+    return Future.all(edge, Future.all(List.copyOf(dirty.values())))
+        .compose(
+            v -> {
+              Long watermark = edge.result();
+              long end =
+                  watermark == null
+                      ? from
+                      : Math.min(watermark, Math.floorDiv(to, allocationMillis) * allocationMillis);
+              // A re-opened interval is not rewritten yet: the raw events from there on.
+              SortedMap<Long, Long> reopened = dirty.get(LedgerGrain.MINUTE).result().tailMap(from);
+              if (!reopened.isEmpty()) {
+                end = Math.min(end, reopened.firstKey());
+              }
+              if (end <= from) {
+                return raw(from, to, step, groupBy, maxCells, tenant);
+              }
+              long ledgerEnd = end;
+              List<LedgerRow> rows = new ArrayList<>();
+              Map<LedgerGrain, Set<Long>> stale = new EnumMap<>(LedgerGrain.class);
+              for (Map.Entry<LedgerGrain, Future<SortedMap<Long, Long>>> d : dirty.entrySet()) {
+                if (d.getValue().result().size() >= DIRTY_READ) {
+                  // More re-opened than read: which tiles are stale is not known.
+                  return raw(from, to, step, groupBy, maxCells, tenant);
+                }
+                stale.put(d.getKey(), d.getValue().result().keySet());
+              }
+              return tiles(LedgerTiles.plan(from, end, s, allocationMillis), stale, rows)
+                  .compose(
+                      complete -> {
+                        if (!complete) {
+                          return raw(from, to, step, groupBy, maxCells, tenant);
+                        }
+                        // The open tail, past the ledger's watermark, from the raw events.
+                        Future<List<LedgerRow>> tail =
+                            ledgerEnd < to
+                                ? rows(ledgerEnd, to)
+                                : Future.succeededFuture(List.of());
+                        return tail.compose(
+                            t -> {
+                              rows.addAll(t);
+                              return vertx.executeBlocking(
+                                  () ->
+                                      UsageCalculator.report(
+                                          range, rows, groupBy, maxCells, tenant),
+                                  false);
+                            });
+                      });
+            });
+  }
+
+  /**
+   * Reads the planned tiles, coarsest first; a day or hour not rolled up yet is read as its hours
+   * or intervals. False when an interval of the minute ledger is missing (before the ledger began,
+   * or past its retention): then the range is computed from the raw events.
+   */
+  private Future<Boolean> tiles(
+      Map<LedgerGrain, List<LedgerTiles.Run>> plan,
+      Map<LedgerGrain, Set<Long>> stale,
+      List<LedgerRow> rows) {
+    Future<Boolean> chain = Future.succeededFuture(true);
+    for (LedgerGrain grain : List.of(LedgerGrain.DAY, LedgerGrain.HOUR, LedgerGrain.MINUTE)) {
+      chain =
+          chain.compose(
+              ok -> {
+                if (!ok) {
+                  return Future.succeededFuture(false);
+                }
+                List<LedgerTiles.Run> runs = plan.get(grain);
+                List<LedgerTiles.Run> finer =
+                    grain == LedgerGrain.MINUTE ? null : plan.get(finer(grain));
+                long len = grain == LedgerGrain.MINUTE ? allocationMillis : grain.millis();
+                return readRuns(grain, runs, 0, stale.get(grain), rows, len, finer);
+              });
+    }
+    return chain;
+  }
+
+  private static LedgerGrain finer(LedgerGrain g) {
+    return g == LedgerGrain.DAY ? LedgerGrain.HOUR : LedgerGrain.MINUTE;
+  }
+
+  /** Reads runs one at a time from index i; a missing tile goes to the finer grain's runs. */
+  private Future<Boolean> readRuns(
+      LedgerGrain grain,
+      List<LedgerTiles.Run> runs,
+      int i,
+      Set<Long> stale,
+      List<LedgerRow> rows,
+      long len,
+      List<LedgerTiles.Run> finer) {
+    if (i >= runs.size()) {
+      return Future.succeededFuture(true);
+    }
+    LedgerTiles.Run run = runs.get(i);
+    return store
+        .ledger(grain, run.from(), run.to())
+        .compose(
+            read -> {
+              for (LedgerRow r : read.rows()) {
+                if (!stale.contains(r.start())) {
+                  rows.add(r);
+                }
+              }
+              for (long t = run.from(); t < run.to(); t += len) {
+                if (!read.intervals().contains(t) || stale.contains(t)) {
+                  if (finer == null) {
+                    return Future.succeededFuture(false);
+                  }
+                  LedgerTiles.add(finer, t, t + len);
+                }
+              }
+              return readRuns(grain, runs, i + 1, stale, rows, len, finer);
+            });
+  }
+
+  /** The usage of a range computed from the raw events alone. */
+  private Future<UsageCalculator.Report> raw(
+      long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
+    return calculate(from, to, step)
         // The allocation is CPU work proportional to the range: off the event loop.
         .compose(
             calc -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
@@ -82,13 +236,21 @@ public final class UsageService {
    * reads. The range should start and end on period boundaries.
    */
   public Future<List<LedgerRow>> rolledUp(long from, long to, long periodMillis) {
-    return load(from, to, periodMillis)
+    return calculate(from, to, periodMillis)
         .compose(
             calc -> vertx.executeBlocking(() -> RollUps.sum(calc.rows(), periodMillis), false));
   }
 
-  /** A calculator holding every stored event the figures of a range depend on. */
-  private Future<UsageCalculator> load(long from, long to, long step) {
+  /**
+   * The ledger rows of [from, to) computed from the raw events (what the ledger stores for one
+   * interval of the allocation grid).
+   */
+  public Future<List<LedgerRow>> rows(long from, long to) {
+    return calculate(from, to, to - from).compose(calc -> vertx.executeBlocking(calc::rows, false));
+  }
+
+  /** A calculator holding every stored event that counts for [from, to). */
+  private Future<UsageCalculator> calculate(long from, long to, long step) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
     // A sample covers the time before it: read the longest gap a source allows beyond both ends,

@@ -31,6 +31,7 @@ import io.gputelemetry.event.Event;
 import io.gputelemetry.event.EventType;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -39,6 +40,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -69,8 +71,22 @@ public final class MongoStore implements Store {
   private final AppConfig.Mongo config;
   private final MongoClient client;
   private final MongoDatabase db;
+  private final Duration ledgerRetention;
+  private final MongoLedger ledger;
 
+  /** A store whose ledger is kept {@link #LEDGER_RETENTION}. */
   public MongoStore(Vertx vertx, AppConfig.Mongo config) {
+    this(vertx, config, LEDGER_RETENTION);
+  }
+
+  /** The default of ledger.retention: 13 months. */
+  public static final Duration LEDGER_RETENTION = Duration.ofDays(400);
+
+  /**
+   * @param ledgerRetention how long the ledger and its roll-ups are kept (ledger.retention)
+   */
+  public MongoStore(Vertx vertx, AppConfig.Mongo config, Duration ledgerRetention) {
+    this.ledgerRetention = ledgerRetention;
     this.vertx = vertx;
     this.config = config;
     long t = config.timeout().toMillis();
@@ -85,6 +101,7 @@ public final class MongoStore implements Store {
             .build();
     this.client = MongoClients.create(settings);
     this.db = client.getDatabase(config.database());
+    this.ledger = new MongoLedger(vertx, db);
   }
 
   // --- adapting the driver's publishers to Vert.x futures ---
@@ -111,10 +128,11 @@ public final class MongoStore implements Store {
 
   @Override
   public Future<Void> ensureSchema() {
-    long ttl = config.retention().toSeconds();
     List<Future<?>> all = new ArrayList<>();
     Schema.COLLECTIONS.forEach(
         (name, indexes) -> {
+          long ttl =
+              Schema.ledger(name) ? ledgerRetention.toSeconds() : config.retention().toSeconds();
           List<IndexModel> models = new ArrayList<>();
           for (Schema.Index i : indexes) {
             IndexOptions o = new IndexOptions().name(i.name());
@@ -141,7 +159,10 @@ public final class MongoStore implements Store {
         new Document("collMod", collection)
             .append(
                 "index",
-                new Document("name", Schema.TTL_INDEX).append("expireAfterSeconds", ttlSeconds));
+                new Document(
+                        "name",
+                        Schema.ledger(collection) ? Schema.LEDGER_TTL_INDEX : Schema.TTL_INDEX)
+                    .append("expireAfterSeconds", ttlSeconds));
     return one(db.runCommand(cmd)).map(d -> List.of());
   }
 
@@ -449,6 +470,49 @@ public final class MongoStore implements Store {
   }
 
   private static final String REPORTED_COST = "reported_cost_usd";
+
+  // --- the ledger ---
+
+  @Override
+  public Future<Boolean> replaceLedger(
+      LedgerGrain grain, long start, long end, long rev, List<LedgerRow> rows, long nowMillis) {
+    return ledger.replace(grain, start, end, rev, rows, nowMillis);
+  }
+
+  @Override
+  public Future<LedgerRead> ledger(LedgerGrain grain, long fromMillis, long toMillis) {
+    return ledger.read(grain, fromMillis, toMillis);
+  }
+
+  @Override
+  public Future<Long> ledgerEdge(LedgerGrain grain, boolean last) {
+    return ledger.edge(grain, last);
+  }
+
+  @Override
+  public Future<Long> firstEventMillis() {
+    return ledger.firstEvent();
+  }
+
+  @Override
+  public Future<Void> markDirty(LedgerGrain grain, Collection<Long> starts) {
+    return ledger.markDirty(grain, starts);
+  }
+
+  @Override
+  public Future<SortedMap<Long, Long>> dirty(LedgerGrain grain, int limit) {
+    return ledger.dirty(grain, limit);
+  }
+
+  @Override
+  public Future<Void> clearDirty(LedgerGrain grain, long start, long marks) {
+    return ledger.clearDirty(grain, start, marks);
+  }
+
+  @Override
+  public Future<Boolean> lease(String name, String owner, long nowMillis, long ttlMillis) {
+    return ledger.lease(name, owner, nowMillis, ttlMillis);
+  }
 
   private static Bson range(long from, long to) {
     return and(gte("ts", new BsonDateTime(from)), lt("ts", new BsonDateTime(to)));

@@ -16,6 +16,18 @@ import org.bson.conversions.Bson;
 final class Schema {
   static final String TTL_INDEX = "ts_ttl";
 
+  /** The TTL index of the ledger's collections (ledger.retention, not mongo.retention). */
+  static final String LEDGER_TTL_INDEX = "start_ttl";
+
+  /** The ledger's bookkeeping: one document per written interval (grain, start, revision). */
+  static final String LEDGER_INTERVALS = "ledger_intervals";
+
+  /** Written intervals re-opened by a late event, to be recomputed. */
+  static final String LEDGER_DIRTY = "ledger_dirty";
+
+  /** Who writes the ledger: one lease document. */
+  static final String LEDGER_LEASE = "ledger_lease";
+
   /** An index the store ensures and verify checks. */
   record Index(String name, Bson keys, boolean ttl) {}
 
@@ -41,7 +53,25 @@ final class Schema {
             new Index("node", ascending("node"), false),
             new Index("gpu_model", ascending("gpu_model"), false),
             new Index("model", ascending("model"), false)));
+    for (LedgerGrain g : LedgerGrain.values()) {
+      m.put(
+          g.collection(),
+          List.of(
+              new Index("start_rev", ascending("start", "rev"), false),
+              new Index(LEDGER_TTL_INDEX, ascending("start"), true)));
+    }
+    m.put(
+        LEDGER_INTERVALS,
+        List.of(
+            new Index("grain_start", ascending("grain", "start"), false),
+            new Index(LEDGER_TTL_INDEX, ascending("start"), true)));
+    m.put(LEDGER_DIRTY, List.of(new Index("grain_start", ascending("grain", "start"), false)));
     return Collections.unmodifiableMap(m);
+  }
+
+  /** Whether a collection belongs to the ledger (its TTL is ledger.retention). */
+  static boolean ledger(String collection) {
+    return collection.startsWith("ledger_");
   }
 
   private Schema() {}

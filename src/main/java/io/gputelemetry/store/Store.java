@@ -7,6 +7,7 @@ import java.util.Collection;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.SortedMap;
 import java.util.function.Consumer;
 
 /**
@@ -96,6 +97,45 @@ public interface Store {
    */
   Future<Void> reportedCosts(
       long fromMillis, long toMillis, String tenant, Consumer<UsageRows.Reported> sink);
+
+  /**
+   * Replaces all rows of one interval of a grain by revision {@code rev} (unique per computation,
+   * higher for a later one): idempotent, and a reader of the interval sees either the rows of the
+   * revision before or all rows of this one. Completes with false, leaving the interval as it is,
+   * when a higher revision is already there (another writer's later computation).
+   */
+  Future<Boolean> replaceLedger(
+      LedgerGrain grain, long start, long end, long rev, List<LedgerRow> rows, long nowMillis);
+
+  /** The rows of the written intervals of a grain with start in [from, to). */
+  Future<LedgerRead> ledger(LedgerGrain grain, long fromMillis, long toMillis);
+
+  /**
+   * The end of the latest written interval of a grain ({@code last} true: the ledger's watermark)
+   * or the start of its earliest (false); null when none is written.
+   */
+  Future<Long> ledgerEdge(LedgerGrain grain, boolean last);
+
+  /** The earliest event time of the raw events stored, or null when there are none. */
+  Future<Long> firstEventMillis();
+
+  /** Marks intervals of a grain (by start) as re-opened: each mark adds one to its count. */
+  Future<Void> markDirty(LedgerGrain grain, Collection<Long> starts);
+
+  /** The earliest re-opened intervals of a grain, at most {@code limit}: start to mark count. */
+  Future<SortedMap<Long, Long>> dirty(LedgerGrain grain, int limit);
+
+  /**
+   * Clears an interval's mark if its count is still {@code marks} (a mark made since it was read,
+   * by an event the recomputation may have missed, keeps it re-opened).
+   */
+  Future<Void> clearDirty(LedgerGrain grain, long start, long marks);
+
+  /**
+   * Takes or renews a lease: true when {@code owner} holds it until now + ttl (it was free, expired
+   * or its own), false when another owner holds it.
+   */
+  Future<Boolean> lease(String name, String owner, long nowMillis, long ttlMillis);
 
   /** What is missing of the collections and indexes {@link #ensureSchema} creates (empty: none). */
   Future<List<String>> schemaProblems();
