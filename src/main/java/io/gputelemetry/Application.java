@@ -146,7 +146,7 @@ public final class Application implements AutoCloseable {
     List<Consumer<Router>> routes = new ArrayList<>();
     if (role != AppConfig.Role.PRODUCER) {
       prices = PriceBook.load(config.accounting().priceBook());
-      store = new MongoStore(vertx, config.mongo());
+      store = new MongoStore(vertx, config.mongo(), config.ledger().retention());
       processor =
           new ProcessorVerticle(
               new ProcessorVerticle.Settings(
@@ -159,6 +159,12 @@ public final class Application implements AutoCloseable {
               health,
               prices,
               store);
+      if (config.ledger().enabled()) {
+        processor.markingLedger(
+            config.ledger().lateness().toMillis(),
+            config.longestSampleGap().toMillis(),
+            config.readingMaxGap().toMillis());
+      }
       deploy(processor);
       UsageService usage =
           new UsageService(
@@ -170,6 +176,15 @@ public final class Application implements AutoCloseable {
               config.longestSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis(),
               config.readingMaxGap().toMillis());
+      if (config.ledger().enabled()) {
+        deploy(
+            new io.gputelemetry.processor.LedgerWriter(
+                store,
+                usage,
+                config.ledger(),
+                "processor-" + ProcessHandle.current().pid() + "-" + java.util.UUID.randomUUID(),
+                System::currentTimeMillis));
+      }
       routes.add(new io.gputelemetry.web.ApiRoutes(config.api(), store, usage, prices)::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {

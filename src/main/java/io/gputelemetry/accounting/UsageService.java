@@ -1,6 +1,7 @@
 package io.gputelemetry.accounting;
 
 import io.gputelemetry.store.GpuRecord;
+import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.Store;
 import io.gputelemetry.store.UsageRows;
 import io.vertx.core.Future;
@@ -69,6 +70,22 @@ public final class UsageService {
    */
   public Future<UsageCalculator.Report> usage(
       long from, long to, long step, UsageCalculator.GroupBy groupBy, int maxCells, String tenant) {
+    return calculate(from, to, step)
+        // The allocation is CPU work proportional to the range: off the event loop.
+        .compose(
+            calc -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
+  }
+
+  /**
+   * The ledger rows of [from, to) computed from the raw events (what the ledger stores for one
+   * interval of the allocation grid).
+   */
+  public Future<List<LedgerRow>> rows(long from, long to) {
+    return calculate(from, to, to - from).compose(calc -> vertx.executeBlocking(calc::rows, false));
+  }
+
+  /** A calculator holding every stored event that counts for [from, to). */
+  private Future<UsageCalculator> calculate(long from, long to, long step) {
     UsageCalculator calc =
         new UsageCalculator(from, to, step, allocationMillis, maxGapMillis, prices, profiles);
     // A sample covers the time before it: read the longest gap a source allows beyond both ends,
@@ -108,8 +125,7 @@ public final class UsageService {
               return neighbours(calc, before, readFrom, true)
                   .compose(w -> neighbours(calc, after, readTo, false));
             })
-        // The allocation is CPU work proportional to the range: off the event loop.
-        .compose(v -> vertx.executeBlocking(() -> calc.report(groupBy, maxCells, tenant), false));
+        .map(v -> calc);
   }
 
   /** Adds each GPU's neighbour before (or at and after) an instant, a bounded number at a time. */

@@ -307,6 +307,21 @@ public final class AppConfig {
   private final Settings settings;
   private final Sources sources;
   private final Duration readingMaxGap;
+  private final Ledger ledger;
+
+  /**
+   * The ledger (processor and standalone roles): written every {@code interval} for allocation
+   * intervals closed for {@code lateness}, at most {@code maxIntervalsPerTick} per tick, by the
+   * holder of a lease of {@code lease}; kept {@code retention}.
+   */
+  public record Ledger(
+      boolean enabled,
+      Duration interval,
+      Duration lateness,
+      int maxIntervalsPerTick,
+      Duration lease,
+      Duration retention) {}
+
   private final Role role;
   private final Http http;
   private final Connections connections;
@@ -473,6 +488,15 @@ public final class AppConfig {
             PushSettings.nvidiaSmi(s),
             DiscoverySettings.discovery(s, List.of("dcgm", "vllm")));
     this.readingMaxGap = positive(s, "accounting.reading-max-gap");
+    this.ledger =
+        new Ledger(
+            s.bool("ledger.enabled"),
+            positive(s, "ledger.interval"),
+            positive(s, "ledger.lateness"),
+            s.integer("ledger.max-intervals-per-tick", 1, 100_000),
+            positive(s, "ledger.lease"),
+            positive(s, "ledger.retention"));
+    checkLedger(s);
     this.liteLlm = PushSettings.liteLlm(s);
     this.cloudEvents = PushSettings.cloudEvents(s);
   }
@@ -497,6 +521,40 @@ public final class AppConfig {
    */
   public Duration readingMaxGap() {
     return readingMaxGap;
+  }
+
+  public Ledger ledger() {
+    return ledger;
+  }
+
+  /**
+   * An interval's GPU time is final once the first sample after its end is stored, which may come
+   * up to the longest sample gap later: the horizon must exceed it. Hours are sums of whole
+   * allocation intervals: the interval must divide an hour.
+   */
+  private void checkLedger(Settings s) {
+    if (!ledger.enabled()) {
+      return;
+    }
+    Duration gap = longestSampleGap();
+    if (ledger.lateness().compareTo(gap) <= 0) {
+      throw ConfigException.bad(
+          "ledger.lateness",
+          "longer than the longest sample gap of this deployment's sources (" + gap + ")",
+          s.raw("ledger.lateness"));
+    }
+    if (3_600_000L % accounting.allocationInterval().toMillis() != 0) {
+      throw ConfigException.bad(
+          "accounting.allocation-interval",
+          "a divisor of an hour while ledger.enabled is true",
+          s.raw("accounting.allocation-interval"));
+    }
+    if (ledger.lease().compareTo(ledger.interval()) <= 0) {
+      throw ConfigException.bad(
+          "ledger.lease",
+          "longer than ledger.interval (" + ledger.interval() + ")",
+          s.raw("ledger.lease"));
+    }
   }
 
   /** Whether the producer has anything to scrape: static targets or a discovery. */

@@ -13,6 +13,7 @@ import io.gputelemetry.metrics.Telemetry;
 import io.gputelemetry.retry.Backoff;
 import io.gputelemetry.retry.Retry;
 import io.gputelemetry.store.InventoryUpdate;
+import io.gputelemetry.store.LedgerGrain;
 import io.gputelemetry.store.Store;
 import io.gputelemetry.store.WriteOutcome;
 import io.vertx.core.Future;
@@ -89,6 +90,23 @@ public class ProcessorVerticle extends VerticleBase {
     topics.put(EventType.GPU_SAMPLE, config.kafka().topics().gpuMetrics());
     topics.put(EventType.TOKEN_USAGE, config.kafka().topics().tokenUsage());
   }
+
+  /**
+   * Re-opens the ledger's intervals that the stored events count in once the writer may have
+   * written them ({@link LedgerMarks}); without it, no marks.
+   */
+  public ProcessorVerticle markingLedger(
+      long lateness, long sampleGapMillis, long readingGapMillis) {
+    this.ledgerMarks =
+        new LedgerMarks(
+            config.accounting().allocationInterval().toMillis(),
+            lateness,
+            sampleGapMillis,
+            readingGapMillis);
+    return this;
+  }
+
+  private LedgerMarks ledgerMarks;
 
   public ProcessorStats stats() {
     return stats;
@@ -193,6 +211,7 @@ public class ProcessorVerticle extends VerticleBase {
     Future<WriteOutcome> samples = insert(b, EventType.GPU_SAMPLE);
     Future<WriteOutcome> tokens = insert(b, EventType.TOKEN_USAGE);
     return Future.all(samples, tokens)
+        .compose(v -> markLedger(b))
         .compose(
             written -> {
               long now = System.currentTimeMillis();
@@ -205,6 +224,24 @@ public class ProcessorVerticle extends VerticleBase {
                   Store.INVENTORY, inventory.size(), () -> store.foldInventory(inventory));
             })
         .compose(v -> deadLetters.send(b));
+  }
+
+  /**
+   * Re-opens the ledger intervals the batch counts in, after its events are stored and before its
+   * offsets are committed (see {@link LedgerMarks}).
+   */
+  private Future<Void> markLedger(Batch b) {
+    if (ledgerMarks == null) {
+      return Future.succeededFuture();
+    }
+    Set<Long> starts = ledgerMarks.intervals(b, System.currentTimeMillis());
+    if (starts.isEmpty()) {
+      return Future.succeededFuture();
+    }
+    return writes.run(
+        LedgerGrain.MINUTE.collection(),
+        starts.size(),
+        () -> store.markDirty(LedgerGrain.MINUTE, starts));
   }
 
   private Future<WriteOutcome> insert(Batch b, EventType type) {

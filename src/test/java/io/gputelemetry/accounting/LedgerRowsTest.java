@@ -8,6 +8,7 @@ import io.gputelemetry.accounting.UsageCalculator.Report;
 import io.gputelemetry.accounting.UsageCalculator.Totals;
 import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.UsageRows;
+import io.gputelemetry.support.SameReports;
 import io.gputelemetry.support.Tries;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -145,22 +146,7 @@ class LedgerRowsTest {
   }
 
   private static void same(Totals a, Totals b, String what) {
-    close(a.costUsd(), b.costUsd(), what + " cost");
-    close(a.energyJ(), b.energyJ(), what + " energy");
-    close(a.activeEnergyJ(), b.activeEnergyJ(), what + " active energy");
-    close(a.gpuSeconds(), b.gpuSeconds(), what + " GPU s");
-    close(a.unpricedGpuSeconds(), b.unpricedGpuSeconds(), what + " unpriced GPU s");
-    close(a.uncoveredGpuSeconds(), b.uncoveredGpuSeconds(), what + " uncovered");
-    assertEquals(a.sampleGaps(), b.sampleGaps(), what + " gaps");
-    close(a.inputTokens(), b.inputTokens(), what + " input tokens");
-    close(a.outputTokens(), b.outputTokens(), what + " output tokens");
-    close(a.pricedTokens(), b.pricedTokens(), what + " priced tokens");
-    close(a.unmeteredTokens(), b.unmeteredTokens(), what + " unmetered tokens");
-    close(a.requests(), b.requests(), what + " requests");
-  }
-
-  private static void close(double a, double b, String what) {
-    assertEquals(a, b, 1e-9 * Math.max(1, Math.abs(a)), what);
+    SameReports.same(a, b, what);
   }
 
   private static void fleet(

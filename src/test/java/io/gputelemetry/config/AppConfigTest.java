@@ -219,4 +219,31 @@ class AppConfigTest {
                 Map.of(
                     "processor.retry.initial-backoff", "2s", "processor.retry.max-backoff", "1s")));
   }
+
+  /**
+   * The ledger's horizon must exceed the longest sample gap (simulator 1 s x 3 intervals, at least
+   * accounting.max-sample-gap), the allocation interval divide an hour, the lease outlast a tick.
+   */
+  @Test
+  void theLedgersHorizonIntervalAndLeaseAreChecked() {
+    AppConfig.Ledger l = config(Map.of()).ledger();
+    assertEquals(Duration.ofMinutes(2), l.lateness());
+    assertEquals(Duration.ofDays(400), l.retention());
+    ConfigException e =
+        assertThrows(
+            ConfigException.class,
+            () -> config(Map.of("ledger.lateness", "20s", "accounting.max-sample-gap", "20s")));
+    assertTrue(e.getMessage().contains("ledger.lateness"), e.getMessage());
+    e =
+        assertThrows(
+            ConfigException.class, () -> config(Map.of("accounting.allocation-interval", "7m")));
+    assertTrue(e.getMessage().contains("accounting.allocation-interval"), e.getMessage());
+    e = assertThrows(ConfigException.class, () -> config(Map.of("ledger.lease", "5s")));
+    assertTrue(e.getMessage().contains("ledger.lease"), e.getMessage());
+    assertFalse(
+        config(Map.of("ledger.enabled", "false", "accounting.allocation-interval", "7m"))
+            .ledger()
+            .enabled(),
+        "no ledger: any interval");
+  }
 }

@@ -1,0 +1,293 @@
+package io.gputelemetry.processor;
+
+import static io.gputelemetry.support.SameReports.same;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoCollection;
+import io.gputelemetry.accounting.GpuProfiles;
+import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.accounting.UsageCalculator;
+import io.gputelemetry.accounting.UsageCalculator.GroupBy;
+import io.gputelemetry.accounting.UsageCalculator.Range;
+import io.gputelemetry.accounting.UsageService;
+import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.store.LedgerGrain;
+import io.gputelemetry.store.LedgerRow;
+import io.gputelemetry.store.MongoStore;
+import io.gputelemetry.store.Store;
+import io.gputelemetry.support.TestMongo;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import java.lang.reflect.Proxy;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import org.bson.BsonDateTime;
+import org.bson.Document;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The ledger writer over the real store (MongoDB wire protocol) and a random fleet: 28 hours from 3
+ * h before a UTC midnight D, allocation interval 30 min (so that a day is 48 intervals), samples 5
+ * to 20 min apart each allowing 20 min (and pauses beyond), a price change inside an interval, an
+ * unpriced GPU model, tokens of a model no GPU serves. The minute ledger, its hours and its day
+ * give the figures of the raw computation, per grouping and step; a late event re-opens its
+ * interval, hour and day; two writers at once leave one complete computation of each interval.
+ */
+class LedgerWriterTest {
+  private static final long H = 3_600_000L;
+  private static final long D = 1_798_761_600_000L; // 2027-01-01T00:00:00Z
+  private static final long A = 30 * 60_000L;
+  private static final long BEGIN = D - 3 * H;
+  private static final long END = D + 25 * H;
+  private static final long LATENESS = 25 * 60_000L;
+  private static final long NOW = END + LATENESS;
+  private static final PriceBook PRICES =
+      new PriceBook(
+          Map.of(
+              "GA",
+              List.of(
+                  new PriceBook.Price(BEGIN - H, 3.6),
+                  new PriceBook.Price(D + 10 * H + 7_000, 7.2)),
+              "GB",
+              List.of(new PriceBook.Price(D + H, 36))),
+          Map.of());
+  private static final AppConfig.Ledger CONFIG =
+      new AppConfig.Ledger(
+          true,
+          Duration.ofSeconds(10),
+          Duration.ofMillis(LATENESS),
+          1000,
+          Duration.ofSeconds(30),
+          Duration.ofDays(400));
+
+  private TestMongo mongo;
+  private MongoClient client;
+  private Vertx vertx;
+  private MongoStore store;
+  private UsageService usage;
+
+  @BeforeEach
+  void start() throws Exception {
+    mongo = new TestMongo();
+    client = MongoClients.create(mongo.uri());
+    vertx = Vertx.vertx();
+    store =
+        new MongoStore(
+            vertx,
+            new AppConfig.Mongo(mongo.uri(), "w", Duration.ofDays(7), Duration.ofSeconds(10)));
+    get(store.ensureSchema());
+    usage = new UsageService(vertx, store, PRICES, GpuProfiles.load(), 3_000, 3_000, A);
+    fleet(new Random(5));
+  }
+
+  @AfterEach
+  void stop() throws Exception {
+    get(store.close());
+    client.close();
+    get(vertx.close());
+    mongo.close();
+  }
+
+  private static <T> T get(Future<T> f) throws Exception {
+    return f.toCompletionStage().toCompletableFuture().get(120, TimeUnit.SECONDS);
+  }
+
+  private MongoCollection<Document> collection(String name) {
+    return client.getDatabase("w").getCollection(name);
+  }
+
+  private void fleet(Random r) {
+    String[] gpuModels = {"GA", "GB", "GC"};
+    String[] models = {"m1", "m2", null};
+    Map<String, long[]> seen = new TreeMap<>();
+    List<Document> samples = new ArrayList<>();
+    for (int g = 0; g < 4; g++) {
+      String gpu = "g" + g;
+      String gpuModel = gpuModels[g % gpuModels.length];
+      for (long t = BEGIN + r.nextInt(600_000); t < END + H; ) {
+        Document d =
+            new Document("gpu_uuid", gpu)
+                .append("ts", new BsonDateTime(t))
+                .append("gpu_model", gpuModel)
+                .append("power_w", 100.0 + r.nextInt(200))
+                .append("max_gap_s", 1200.0);
+        String model = models[r.nextInt(models.length)];
+        if (model != null) {
+          d.append("model", model);
+        }
+        samples.add(d);
+        seen.merge(gpu, new long[] {t, t}, (a, b) -> new long[] {a[0], b[1]});
+        t += r.nextInt(10) == 0 ? 40 * 60_000 : 300_000 + r.nextInt(900_000);
+      }
+    }
+    collection("gpu_metrics").insertMany(samples);
+    seen.forEach(
+        (gpu, span) ->
+            collection("gpus")
+                .insertOne(
+                    new Document("_id", gpu)
+                        .append("first_seen", new BsonDateTime(span[0]))
+                        .append("last_seen", new BsonDateTime(span[1]))));
+    List<Document> tokens = new ArrayList<>();
+    String[] tokenModels = {"m1", "m2", "m9"};
+    for (int i = 0; i < 200; i++) {
+      tokens.add(
+          token(
+              BEGIN + (long) (r.nextDouble() * (END - BEGIN)),
+              tokenModels[r.nextInt(3)],
+              "t" + r.nextInt(3),
+              r.nextInt(500)));
+    }
+    collection("token_usage").insertMany(tokens);
+  }
+
+  private static Document token(long ts, String model, String tenant, long input) {
+    return new Document("ts", new BsonDateTime(ts))
+        .append("model", model)
+        .append("tenant", tenant)
+        .append("input_tokens", input)
+        .append("output_tokens", 2 * input);
+  }
+
+  private LedgerWriter writer(Store s, String owner) {
+    return new LedgerWriter(s, usage, CONFIG, owner, () -> NOW);
+  }
+
+  /** Ticks until the writer has nothing left to write. */
+  private static void drain(LedgerWriter w) throws Exception {
+    for (int i = 0; i < 50 && get(w.tick()); i++) {}
+  }
+
+  private List<LedgerRow> rows(LedgerGrain g, long from, long to) throws Exception {
+    return get(store.ledger(g, from, to)).rows();
+  }
+
+  /** Every grouping's report from ledger rows against the raw computation of the same range. */
+  private void sameAsRaw(List<LedgerRow> rows, long from, long to, long step, String what)
+      throws Exception {
+    Range range = new Range(from, to, step, (int) ((to - from) / step));
+    for (GroupBy g : GroupBy.values()) {
+      UsageCalculator.Report raw = get(usage.usage(from, to, step, g, Integer.MAX_VALUE, null));
+      same(raw, UsageCalculator.report(range, rows, g, Integer.MAX_VALUE, null), what + " " + g);
+      UsageCalculator.Report mine = get(usage.usage(from, to, step, g, Integer.MAX_VALUE, "t1"));
+      same(
+          mine, UsageCalculator.report(range, rows, g, Integer.MAX_VALUE, "t1"), what + " t1 " + g);
+    }
+  }
+
+  /** The minute ledger per interval, the hours per hour, and the day, each against raw. */
+  private void ledgerIsRaw(String what) throws Exception {
+    assertEquals(END, get(store.ledgerEdge(LedgerGrain.MINUTE, true)), what + " minutes written");
+    assertEquals(END, get(store.ledgerEdge(LedgerGrain.HOUR, true)), what + " hours written");
+    assertEquals(D + 24 * H, get(store.ledgerEdge(LedgerGrain.DAY, true)), what + " day written");
+    assertEquals(D, get(store.ledgerEdge(LedgerGrain.DAY, false)), what + " first whole day");
+    sameAsRaw(rows(LedgerGrain.MINUTE, BEGIN, END), BEGIN, END, A, what + " minutes");
+    sameAsRaw(rows(LedgerGrain.HOUR, BEGIN, END), BEGIN, END, H, what + " hours");
+    sameAsRaw(rows(LedgerGrain.DAY, D, D + 24 * H), D, D + 24 * H, 24 * H, what + " day");
+    // A range across the day's both ends, tiled as the coarsest roll-ups allow: hours before the
+    // day, the day, a minute interval after it.
+    List<LedgerRow> tiles = new ArrayList<>(rows(LedgerGrain.HOUR, D - 2 * H, D));
+    tiles.addAll(rows(LedgerGrain.DAY, D, D + 24 * H));
+    tiles.addAll(rows(LedgerGrain.MINUTE, D + 24 * H, D + 24 * H + A));
+    long to = D + 24 * H + A;
+    sameAsRaw(tiles, D - 2 * H, to, to - (D - 2 * H), what + " tiled across midnight");
+    assertEquals(0, collection("ledger_dirty").countDocuments(), what + " nothing left re-opened");
+    noOrphans(what);
+  }
+
+  /** Each grain's collection holds exactly the rows its intervals' revisions name. */
+  private void noOrphans(String what) {
+    for (LedgerGrain g : LedgerGrain.values()) {
+      long named = 0;
+      for (Document d : collection("ledger_intervals").find(new Document("grain", g.name()))) {
+        named += ((Number) d.get("rows")).longValue();
+      }
+      assertEquals(named, collection(g.collection()).countDocuments(), what + " " + g + " rows");
+    }
+  }
+
+  @Test
+  void theLedgerItsHoursAndItsDayBillWhatTheRawEventsBillAndALateEventReopensThem()
+      throws Exception {
+    LedgerWriter w = writer(store, "p1");
+    drain(w);
+    ledgerIsRaw("written");
+    assertEquals(
+        (END - BEGIN) / A,
+        collection("ledger_intervals").countDocuments(new Document("grain", "MINUTE")));
+    double before = tokensOf(rows(LedgerGrain.DAY, D, D + 24 * H), "t2");
+
+    // A late request (1000 + 2000 tokens) of t2 at D + 5 h 10 min, after everything was written:
+    // the processor marks its interval (LedgerMarks); the writer rewrites it, its hour, its day.
+    collection("token_usage").insertOne(token(D + 5 * H + 600_000, "m1", "t2", 1000));
+    get(store.markDirty(LedgerGrain.MINUTE, List.of(D + 5 * H)));
+    drain(w);
+    ledgerIsRaw("after the late event");
+    assertEquals(
+        before + 3000, tokensOf(rows(LedgerGrain.DAY, D, D + 24 * H), "t2"), 1e-9, "the day");
+  }
+
+  private static double tokensOf(List<LedgerRow> rows, String tenant) {
+    return rows.stream()
+        .filter(r -> r.tenant().equals(tenant) && r.kind() != LedgerRow.Kind.GPU)
+        .mapToDouble(r -> r.amounts().inputTokens() + r.amounts().outputTokens())
+        .sum();
+  }
+
+  /**
+   * Two writers at once, both acting as the lease's holder (a holder paused past its lease, and the
+   * next one): the rows of each interval are one complete computation, none twice, none left of a
+   * losing revision.
+   */
+  @Test
+  void twoWritersAtOnceLeaveOneCompleteComputationOfEachInterval() throws Exception {
+    Store bothHold =
+        (Store)
+            Proxy.newProxyInstance(
+                Store.class.getClassLoader(),
+                new Class<?>[] {Store.class},
+                (p, m, args) ->
+                    m.getName().equals("lease")
+                        ? Future.succeededFuture(true)
+                        : m.invoke(store, args));
+    LedgerWriter w1 = writer(bothHold, "p1");
+    LedgerWriter w2 = writer(bothHold, "p2");
+    for (int i = 0; i < 50; i++) {
+      Future<Boolean> a = w1.tick();
+      Future<Boolean> b = w2.tick();
+      get(Future.all(a, b));
+      if (!a.result() && !b.result()) {
+        break;
+      }
+    }
+    ledgerIsRaw("two writers");
+    Set<String> keys = new HashSet<>();
+    for (LedgerRow r : rows(LedgerGrain.MINUTE, BEGIN, END)) {
+      assertTrue(keys.add(r.start() + r.key()), "no row twice: " + r);
+    }
+  }
+
+  /** With the lease, the second processor writes nothing while the first holds it. */
+  @Test
+  void theSecondProcessorWritesNothingWhileTheFirstHoldsTheLease() throws Exception {
+    LedgerWriter w1 = writer(store, "p1");
+    LedgerWriter w2 = writer(store, "p2");
+    assertTrue(get(store.lease("ledger-writer", "p1", NOW, 30_000)));
+    assertEquals(false, get(w2.tick()));
+    assertEquals(0, collection("ledger_intervals").countDocuments());
+    drain(w1);
+    ledgerIsRaw("the holder");
+  }
+}
