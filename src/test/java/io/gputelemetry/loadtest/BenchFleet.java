@@ -30,9 +30,8 @@ import java.util.stream.IntStream;
 /**
  * What the benches store, made the way the pipeline makes it: the fleet simulator's events, parsed
  * again from their JSON as the processor parses a record and stored through {@link Store#insert};
- * the minute ledger computed from the stored events by {@link UsageCalculator#rows()}, and its
- * hour and day roll-ups (the sum of the finer rows by key), written through {@link
- * Store#replaceLedger}.
+ * the minute ledger computed from the stored events by {@link UsageCalculator#rows()}, and its hour
+ * and day roll-ups (the sum of the finer rows by key), written through {@link Store#replaceLedger}.
  */
 final class BenchFleet {
   static final long MINUTE = 60_000L;

@@ -22,6 +22,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.TreeMap;
 import org.bson.BsonDocument;
+import org.bson.BsonString;
 import org.bson.BsonValue;
 import org.bson.RawBsonDocument;
 
@@ -80,7 +81,13 @@ public final class CapacityBench {
     long to = from + minutes * BenchFleet.MINUTE;
     AppConfig.Simulator sim =
         BenchFleet.simulator(
-            nodes, GPUS_PER_NODE, GPU_MODELS, MODELS, TENANTS, gpus * perGpuSecond, SAMPLE_INTERVAL);
+            nodes,
+            GPUS_PER_NODE,
+            GPU_MODELS,
+            MODELS,
+            TENANTS,
+            gpus * perGpuSecond,
+            SAMPLE_INTERVAL);
     Vertx vertx = Vertx.vertx();
     try (StoreProcess mongo = new StoreProcess()) {
       Store store =
@@ -107,10 +114,7 @@ public final class CapacityBench {
           minutes,
           start);
       System.out.printf(
-          Locale.ROOT,
-          "stored %s in %.1f s%n",
-          stored,
-          (System.nanoTime() - t0) / 1e9);
+          Locale.ROOT, "stored %s in %.1f s%n", stored, (System.nanoTime() - t0) / 1e9);
       long maxGap = SAMPLE_INTERVAL.toMillis() * 3;
       List<LedgerRow> minuteRows = BenchFleet.minuteRows(store, from, to, maxGap);
       TreeMap<Long, List<LedgerRow>> minute = BenchFleet.byStart(minuteRows);
@@ -118,17 +122,19 @@ public final class CapacityBench {
       TreeMap<Long, List<LedgerRow>> hour = new TreeMap<>();
       for (long h = from; h < to; h += LedgerGrain.HOUR.millis()) {
         long end = h + LedgerGrain.HOUR.millis();
-        hour.put(h, BenchFleet.rollUp(new ArrayList<>(minute.subMap(h, end).values()).stream()
-            .flatMap(List::stream).toList(), h, end));
+        hour.put(
+            h,
+            BenchFleet.rollUp(
+                new ArrayList<>(minute.subMap(h, end).values())
+                    .stream().flatMap(List::stream).toList(),
+                h,
+                end));
       }
       BenchFleet.write(store, LedgerGrain.HOUR, LedgerGrain.HOUR.millis(), hour);
       List<LedgerRow> hourRows = hour.values().stream().flatMap(List::stream).toList();
       long day = LedgerGrain.DAY.millis();
       BenchFleet.write(
-          store,
-          LedgerGrain.DAY,
-          day,
-          Map.of(from, BenchFleet.rollUp(hourRows, from, from + day)));
+          store, LedgerGrain.DAY, day, Map.of(from, BenchFleet.rollUp(hourRows, from, from + day)));
       BenchFleet.get(store.close());
       report(mongo.uri(), gpus, minutes, perGpuSecond, minute, hour);
     } finally {
@@ -172,16 +178,17 @@ public final class CapacityBench {
     Weight tokens = w.get(Store.collection(EventType.TOKEN_USAGE));
     double minuteRows = (double) w.get(LedgerGrain.MINUTE.collection()).docs() / minutes;
     // A fleet where every key has usage in every minute writes the hour's keys each minute.
-    double saturated =
-        hour.values().stream().mapToInt(List::size).average().orElse(0);
+    double saturated = hour.values().stream().mapToInt(List::size).average().orElse(0);
     double hourRows = saturated;
     double dayRows = w.get(LedgerGrain.DAY.collection()).docs();
     double minuteDay =
-        1440 * (saturated * w.get(LedgerGrain.MINUTE.collection()).mean()
-            + intervals.get(LedgerGrain.MINUTE.collection()).mean());
+        1440
+            * (saturated * w.get(LedgerGrain.MINUTE.collection()).mean()
+                + intervals.get(LedgerGrain.MINUTE.collection()).mean());
     double hourDay =
-        24 * (hourRows * w.get(LedgerGrain.HOUR.collection()).mean()
-            + intervals.get(LedgerGrain.HOUR.collection()).mean());
+        24
+            * (hourRows * w.get(LedgerGrain.HOUR.collection()).mean()
+                + intervals.get(LedgerGrain.HOUR.collection()).mean());
     double dayDay =
         dayRows * w.get(LedgerGrain.DAY.collection()).mean()
             + intervals.get(LedgerGrain.DAY.collection()).mean();
@@ -251,7 +258,8 @@ public final class CapacityBench {
                 idx.append(idx.length() == 0 ? "" : ", ")
                     .append(n)
                     .append(' ')
-                    .append(String.format(Locale.ROOT, "%.0f", (double) b / Math.max(1, x.docs()))));
+                    .append(
+                        String.format(Locale.ROOT, "%.0f", (double) b / Math.max(1, x.docs()))));
     System.out.printf(
         Locale.ROOT,
         "| %s | %,d | %.0f | %.0f | %s |%n",
@@ -274,7 +282,8 @@ public final class CapacityBench {
     Map<String, Long> index = new LinkedHashMap<>();
     keys.keySet().forEach(k -> index.put(k, 0L));
     for (RawBsonDocument d :
-        grain == null ? c.find() : c.find(new BsonDocument("grain", new org.bson.BsonString(grain)))) {
+        (grain == null ? c.find() : c.find(new BsonDocument("grain", new BsonString(grain))))
+            .batchSize(5000)) {
       docs++;
       bytes += d.getByteBuffer().remaining();
       for (Map.Entry<String, BsonDocument> k : keys.entrySet()) {

@@ -1,9 +1,13 @@
 package io.gputelemetry.loadtest;
 
+import com.mongodb.client.MongoClient;
+import com.mongodb.client.MongoClients;
+import com.mongodb.client.MongoDatabase;
 import com.sun.management.ThreadMXBean;
 import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageCalculator.GroupBy;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.store.LedgerBulk;
 import io.gputelemetry.store.LedgerGrain;
 import io.gputelemetry.store.LedgerRead;
 import io.gputelemetry.store.LedgerRow;
@@ -59,7 +63,9 @@ public final class LongRangeBench {
       BenchFleet.get(store.ensureSchema());
       long t0 = System.nanoTime();
       List<LedgerRow> template = simulatedHour(store, start - DAY);
-      generate(store, template, start, end);
+      try (MongoClient client = MongoClients.create(mongo.uri())) {
+        generate(client.getDatabase(DB), template, start, end);
+      }
       System.out.printf(
           Locale.ROOT,
           "ledger of %d days generated in %.0f s: %d rows per hour, %d hour rows, %d day rows%n",
@@ -71,9 +77,9 @@ public final class LongRangeBench {
       Query ledger = (from, to, step, g) -> fromLedger(store, from, to, step, g);
       System.out.println();
       System.out.println(
-          "| days | step | group by | rows read | median ms (min–max) | allocated MB (median) |"
-              + " report retained MB |");
-      System.out.println("|---|---|---|---|---|---|---|");
+          "| days | step | group by | rows read | median ms (min–max) | of which reading, median ms"
+              + " | allocated MB (median) | report retained MB |");
+      System.out.println("|---|---|---|---|---|---|---|---|");
       for (int d : new int[] {1, 7, 31}) {
         if (d > days) {
           continue;
@@ -111,8 +117,7 @@ public final class LongRangeBench {
   }
 
   /** The template hour's rows in every hour of [start, end), and each day's roll-up of them. */
-  static void generate(Store store, List<LedgerRow> template, long start, long end)
-      throws Exception {
+  static void generate(MongoDatabase db, List<LedgerRow> template, long start, long end) {
     for (long day = start; day < end; day += DAY) {
       Map<Long, List<LedgerRow>> hours = new TreeMap<>();
       List<LedgerRow> all = new ArrayList<>();
@@ -121,9 +126,9 @@ public final class LongRangeBench {
         hours.put(h, rows);
         all.addAll(rows);
       }
-      BenchFleet.write(store, LedgerGrain.HOUR, HOUR, hours);
-      BenchFleet.write(
-          store, LedgerGrain.DAY, DAY, Map.of(day, BenchFleet.rollUp(all, day, day + DAY)));
+      LedgerBulk.insert(db, LedgerGrain.HOUR, HOUR, hours, 1);
+      LedgerBulk.insert(
+          db, LedgerGrain.DAY, DAY, Map.of(day, BenchFleet.rollUp(all, day, day + DAY)), 1);
     }
   }
 
@@ -140,6 +145,7 @@ public final class LongRangeBench {
    */
   static UsageCalculator.Report fromLedger(
       Store store, long from, long to, long step, GroupBy groupBy) throws Exception {
+    long t0 = System.nanoTime();
     LedgerGrain grain = step % DAY == 0 ? LedgerGrain.DAY : LedgerGrain.HOUR;
     LedgerRead read = BenchFleet.get(store.ledger(grain, from, to));
     long expected = (to - from) / grain.millis();
@@ -148,6 +154,7 @@ public final class LongRangeBench {
           grain + ": " + read.intervals().size() + " intervals of " + expected + " written");
     }
     rowsRead = read.rows().size();
+    readNanos = System.nanoTime() - t0;
     return UsageCalculator.report(
         new UsageCalculator.Range(from, to, step, (int) ((to - from) / step)),
         read.rows(),
@@ -157,28 +164,32 @@ public final class LongRangeBench {
   }
 
   private static volatile long rowsRead;
+  private static volatile long readNanos;
 
-  private static void measure(
-      Query q, long from, long to, long step, GroupBy g, int runs, int days) throws Exception {
+  private static void measure(Query q, long from, long to, long step, GroupBy g, int runs, int days)
+      throws Exception {
     ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
     for (int i = 0; i < 2; i++) {
       q.run(from, to, step, g); // warm-up
     }
     double[] ms = new double[runs];
+    double[] readMs = new double[runs];
     double[] mb = new double[runs];
     for (int i = 0; i < runs; i++) {
       long a0 = allocated(threads);
       long t0 = System.nanoTime();
       q.run(from, to, step, g);
       ms[i] = (System.nanoTime() - t0) / 1e6;
+      readMs[i] = readNanos / 1e6;
       mb[i] = (allocated(threads) - a0) / 1e6;
     }
     double retained = retainedMb(q, from, to, step, g);
     Arrays.sort(ms);
+    Arrays.sort(readMs);
     Arrays.sort(mb);
     System.out.printf(
         Locale.ROOT,
-        "| %d | %s | %s | %,d | %.0f (%.0f–%.0f) | %.1f | %.2f |%n",
+        "| %d | %s | %s | %,d | %.0f (%.0f–%.0f) | %.0f | %.1f | %.2f |%n",
         days,
         step == DAY ? "1 d" : "1 h",
         g.name().toLowerCase(Locale.ROOT),
@@ -186,6 +197,7 @@ public final class LongRangeBench {
         ms[runs / 2],
         ms[0],
         ms[runs - 1],
+        readMs[runs / 2],
         mb[runs / 2],
         retained);
   }
