@@ -21,13 +21,16 @@ import java.time.Instant;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
  * The benches' ledger is the raw computation's: the roll-up of a simulated fleet's minute ledger
  * reports what the calculator reports from the stored raw events, and the generated days report
- * what their hours do.
+ * what their hours do. Tagged slow (half a minute on a loaded machine): it checks the benches, not
+ * the product, so it runs with the fault tests, not in every build.
  */
+@Tag("slow")
 class BenchFleetTest {
   private static final long FROM = Instant.parse("2026-11-30T00:00:00Z").toEpochMilli();
   private static final long TO = FROM + 5 * BenchFleet.MINUTE;
