@@ -33,7 +33,8 @@ import java.util.TreeMap;
  * time of several runs after warm-up, the bytes the query allocated (every thread of this JVM; the
  * store stand-in runs in its own) and the report's retained heap. Not a test: run it by hand,
  * {@code java -cp target/test-classes:target/classes:$(cat target/bench.cp)
- * io.gputelemetry.loadtest.LongRangeBench [days] [runs]} (see docs/performance.md).
+ * io.gputelemetry.loadtest.LongRangeBench [days] [runs] [only this range, days]} (see
+ * docs/performance.md).
  */
 public final class LongRangeBench {
   private static final String DB = "longrange";
@@ -51,6 +52,7 @@ public final class LongRangeBench {
   public static void main(String[] args) throws Exception {
     int days = args.length > 0 ? Integer.parseInt(args[0]) : 31;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 7;
+    int only = args.length > 2 ? Integer.parseInt(args[2]) : 0;
     // The ledger ends at a UTC midnight; the simulated hour lies before it starts.
     long end = Instant.parse("2026-12-01T00:00:00Z").toEpochMilli();
     long start = end - days * DAY;
@@ -80,11 +82,12 @@ public final class LongRangeBench {
           "| days | step | group by | rows read | median ms (min–max) | of which reading, median ms"
               + " | allocated MB (median) | report retained MB |");
       System.out.println("|---|---|---|---|---|---|---|---|");
-      for (int d : new int[] {1, 7, 31}) {
+      // The day steps first: a month at hour steps reads every hour row of the month.
+      for (int d : only > 0 ? new int[] {only} : new int[] {1, 7, 31}) {
         if (d > days) {
           continue;
         }
-        for (long step : new long[] {HOUR, DAY}) {
+        for (long step : new long[] {DAY, HOUR}) {
           for (GroupBy g : new GroupBy[] {GroupBy.TENANT, GroupBy.MODEL}) {
             measure(ledger, end - d * DAY, end, step, g, runs, d);
           }
