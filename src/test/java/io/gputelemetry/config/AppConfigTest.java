@@ -145,7 +145,7 @@ class AppConfigTest {
     assertEquals("k:9092", moved.settings().raw("kafka.bootstrap.servers"));
     assertEquals("mongodb://m:1", moved.mongo().connectionString());
     assertEquals(
-        "Mongo[database=telemetry, retention=PT720H, timeout=" + moved.mongo().timeout() + "]",
+        "Mongo[database=telemetry, retention=PT168H, timeout=" + moved.mongo().timeout() + "]",
         moved.mongo().toString(),
         "the connection string (credentials) is never printed");
   }

@@ -21,7 +21,7 @@ class SettingsTest {
     assertEquals("gpu.metrics.v1", c.kafka().topics().gpuMetrics());
     assertEquals("token.usage.v1", c.kafka().topics().tokenUsage());
     assertEquals("processor", c.processor().groupId());
-    assertEquals(Duration.ofDays(30), c.mongo().retention());
+    assertEquals(Duration.ofDays(7), c.mongo().retention(), "raw events a week by default");
   }
 
   @Test
