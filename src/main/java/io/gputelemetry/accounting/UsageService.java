@@ -2,6 +2,7 @@ package io.gputelemetry.accounting;
 
 import io.gputelemetry.store.GpuRecord;
 import io.gputelemetry.store.LedgerGrain;
+import io.gputelemetry.store.LedgerRead;
 import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.Store;
 import io.gputelemetry.store.UsageRows;
@@ -9,6 +10,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.EnumMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -231,11 +233,63 @@ public final class UsageService {
   }
 
   /**
-   * The ledger rows of a range computed from its stored events, summed per period of {@code
-   * periodMillis} and key ({@link RollUps#sum}): with one hour, the hourly roll-up the FOCUS export
-   * reads. The range should start and end on period boundaries.
+   * The ledger rows of a range summed per period of {@code periodMillis} and key ({@link
+   * RollUps#sum}): with one hour, the hourly roll-up the FOCUS export reads. Reading the ledger,
+   * the stored hourly roll-ups of the range, and the hours not rolled up yet (the open tail) or
+   * re-opened by late events computed from the raw events; otherwise all from the raw events. The
+   * range should start and end on period boundaries.
    */
   public Future<List<LedgerRow>> rolledUp(long from, long to, long periodMillis) {
+    LedgerGrain hour = LedgerGrain.HOUR;
+    if (!fromLedger || periodMillis != hour.millis() || Math.floorMod(from, periodMillis) != 0) {
+      return rawRolledUp(from, to, periodMillis);
+    }
+    Future<LedgerRead> read = store.ledger(hour, from, to);
+    Future<SortedMap<Long, Long>> hours = store.dirty(hour, DIRTY_READ);
+    Future<SortedMap<Long, Long>> minutes = store.dirty(LedgerGrain.MINUTE, DIRTY_READ);
+    return Future.all(read, hours, minutes)
+        .compose(
+            v -> {
+              if (hours.result().size() >= DIRTY_READ || minutes.result().size() >= DIRTY_READ) {
+                return rawRolledUp(from, to, periodMillis);
+              }
+              // An hour is stale when it, or one of its intervals, is re-opened.
+              Set<Long> stale = new HashSet<>(hours.result().keySet());
+              for (long m : minutes.result().keySet()) {
+                stale.add(Math.floorDiv(m, periodMillis) * periodMillis);
+              }
+              List<LedgerRow> rows = new ArrayList<>();
+              for (LedgerRow r : read.result().rows()) {
+                if (!stale.contains(r.start())) {
+                  rows.add(r);
+                }
+              }
+              // Runs of hours the ledger does not hold (yet) or holds re-opened: from raw events.
+              List<long[]> missing = new ArrayList<>();
+              for (long t = from; t < to; t += periodMillis) {
+                if (read.result().intervals().contains(t) && !stale.contains(t)) {
+                  continue;
+                }
+                long[] last = missing.isEmpty() ? null : missing.get(missing.size() - 1);
+                if (last != null && last[1] == t) {
+                  last[1] = t + periodMillis;
+                } else {
+                  missing.add(new long[] {t, Math.min(to, t + periodMillis)});
+                }
+              }
+              Future<Void> chain = Future.succeededFuture();
+              for (long[] run : missing) {
+                chain =
+                    chain.compose(
+                        w ->
+                            rawRolledUp(run[0], run[1], periodMillis).map(rows::addAll).mapEmpty());
+              }
+              return chain.compose(
+                  w -> vertx.executeBlocking(() -> RollUps.sum(rows, periodMillis), false));
+            });
+  }
+
+  private Future<List<LedgerRow>> rawRolledUp(long from, long to, long periodMillis) {
     return calculate(from, to, periodMillis)
         .compose(
             calc -> vertx.executeBlocking(() -> RollUps.sum(calc.rows(), periodMillis), false));

@@ -8,10 +8,10 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The hourly rows computed from stored raw events ({@link UsageService#rolledUp}), a day at a time:
- * the source of the export until a stored ledger takes its place. The rows of a range on the grid
- * are the rows of its parts, so reading by day changes no figure; it bounds what is held to one
- * day's events and rows.
+ * The hourly rows of the ledger ({@link UsageService#rolledUp}: its stored hourly roll-ups, and the
+ * hours it does not hold yet computed from the raw events), a day at a time. The rows of a range on
+ * the grid are the rows of its parts, so reading by day changes no figure; it bounds what is held
+ * to one day's events and rows.
  */
 public final class UsageLedgerSource implements LedgerSource {
   static final long HOUR = 3_600_000L;

@@ -225,6 +225,16 @@ class LedgerWriterTest {
       {D - 2 * H, D + 24 * H + A, 0},
       {D - 90 * 60_000, D + 25 * H, 90 * 60_000}
     };
+    // The FOCUS export's hourly rows: the stored roll-ups, and the hours past the watermark or
+    // re-opened from the raw events.
+    List<LedgerRow> hourly = get(fromLedger.rolledUp(BEGIN, END + 2 * H, H));
+    Range hours = new Range(BEGIN, END + 2 * H, H, (int) ((END + 2 * H - BEGIN) / H));
+    for (GroupBy g : GroupBy.values()) {
+      same(
+          get(usage.usage(BEGIN, END + 2 * H, H, g, Integer.MAX_VALUE, null)),
+          UsageCalculator.report(hours, hourly, g, Integer.MAX_VALUE, null),
+          what + " hourly rows " + g);
+    }
     for (long[] q : ranges) {
       for (GroupBy g : GroupBy.values()) {
         for (String tenant : java.util.Arrays.asList(null, "t1")) {
@@ -284,6 +294,15 @@ class LedgerWriterTest {
         day,
         get(fromLedger.usage(D, D + 24 * H, 0, GroupBy.TENANT, Integer.MAX_VALUE, null)),
         "the ledger's day");
+    same(
+        day,
+        UsageCalculator.report(
+            new Range(D, D + 24 * H, 24 * H, 1),
+            get(fromLedger.rolledUp(D, D + 24 * H, H)),
+            GroupBy.TENANT,
+            Integer.MAX_VALUE,
+            null),
+        "the export's hours of the ledger's day");
     assertEquals(
         0,
         get(usage.usage(D, D + 24 * H, 0, GroupBy.TENANT, Integer.MAX_VALUE, null))
