@@ -314,7 +314,7 @@ public final class AppConfig {
   private final Sources sources;
   private final Duration readingMaxGap;
   private final Budgets budgets;
-  private final Ledger ledger;
+  private Ledger ledger;
 
   /**
    * The ledger (processor and standalone roles): written every {@code interval} for allocation
@@ -549,10 +549,17 @@ public final class AppConfig {
     }
     Duration gap = longestSampleGap();
     if (ledger.lateness().compareTo(gap) <= 0) {
-      throw ConfigException.bad(
-          "ledger.lateness",
-          "longer than the longest sample gap of this deployment's sources (" + gap + ")",
-          s.raw("ledger.lateness"));
+      // A source's configured interval (a DCGM target scraped every minute, say) must not stop the
+      // processor from starting: the horizon becomes that gap plus one allocation interval.
+      Duration raised = gap.plus(accounting.allocationInterval());
+      ledger =
+          new Ledger(
+              ledger.enabled(),
+              ledger.interval(),
+              raised,
+              ledger.maxIntervalsPerTick(),
+              ledger.lease(),
+              ledger.retention());
     }
     if (3_600_000L % accounting.allocationInterval().toMillis() != 0) {
       throw ConfigException.bad(

@@ -202,4 +202,25 @@ class MongoLedgerTest {
     }
     assertEquals(List.of(), get(store.schemaProblems()));
   }
+
+  /**
+   * The ledger begins at the earliest stored raw event, of either type: none stored, none; a token
+   * event at T + 5 s and samples at T + 9 s and T + 2 s give T + 2 s.
+   */
+  @Test
+  void theFirstEventIsTheEarliestOfEitherCollection() throws Exception {
+    for (String c : List.of("gpu_metrics", "token_usage")) {
+      db().getCollection(c).deleteMany(new Document());
+    }
+    assertNull(get(store.firstEventMillis()));
+    db().getCollection("token_usage")
+        .insertOne(new Document("ts", new org.bson.BsonDateTime(T + 5_000)));
+    assertEquals(T + 5_000, get(store.firstEventMillis()));
+    db().getCollection("gpu_metrics")
+        .insertMany(
+            List.of(
+                new Document("ts", new org.bson.BsonDateTime(T + 9_000)),
+                new Document("ts", new org.bson.BsonDateTime(T + 2_000))));
+    assertEquals(T + 2_000, get(store.firstEventMillis()));
+  }
 }
