@@ -93,7 +93,14 @@ class HealthyStandaloneAlertsIT {
 
   @BeforeAll
   static void runTheDefaultStandaloneUnderPrometheus() throws Exception {
-    jar = JarProcess.start("--http-port", "0");
+    // A budget far above what the run spends, so that the budget gauges (exported for configured
+    // tenants only) exist for the promtool inputs' check, and no budget alert may fire.
+    java.nio.file.Path budgets = java.nio.file.Files.createTempFile("budgets", ".json");
+    budgets.toFile().deleteOnExit();
+    java.nio.file.Files.writeString(
+        budgets,
+        "{\"budgets\": [{\"tenant\": \"acme\", \"monthly_usd\": 1e9, \"monthly_kwh\": 1e9}]}");
+    jar = JarProcess.start("--http-port", "0", "--set", "budgets.file=" + budgets);
     await().atMost(Duration.ofSeconds(60)).until(() -> jar.find(HTTP) != null || !jar.alive());
     String port = jar.find(HTTP);
     assertNotNull(port, jar.output());
