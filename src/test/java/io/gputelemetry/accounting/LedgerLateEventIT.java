@@ -19,6 +19,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
 import java.time.temporal.ChronoUnit;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -42,21 +43,9 @@ class LedgerLateEventIT {
   void aLateEventOverKafkaReopensItsIntervalAndTheAnswersStayTheRawOnes(@TempDir Path dir)
       throws Exception {
     AccountingFixture f = new AccountingFixture(t0);
-    Map<String, String> conf =
-        Map.of(
-            "pricing.price-book",
-            f.writePriceBook(dir).toString(),
-            "accounting.allocation-interval",
-            "30s",
-            "accounting.max-sample-gap",
-            "3s",
-            // Written intervals end at least 20 s in the past; the fixture is 9 minutes older.
-            "ledger.lateness",
-            "20s",
-            "ledger.interval",
-            "1s",
-            "ledger.lease",
-            "5s");
+    Map<String, String> conf = new HashMap<>(UsageApiIT.conf(dir, f));
+    // Written intervals end at least 20 s in the past; the fixture is 9 minutes older.
+    conf.putAll(Map.of("ledger.lateness", "20s", "ledger.interval", "1s", "ledger.lease", "5s"));
     Vertx vertx = Vertx.vertx();
     try (RunningPipeline p = new RunningPipeline(conf)) {
       AppConfig c = p.processorConfig();

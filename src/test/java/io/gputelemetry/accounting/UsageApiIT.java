@@ -38,7 +38,7 @@ class UsageApiIT {
   private final Instant t0 =
       Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(10, ChronoUnit.MINUTES);
 
-  private Map<String, String> conf(Path dir, AccountingFixture f) throws Exception {
+  static Map<String, String> conf(Path dir, AccountingFixture f) throws Exception {
     return Map.of(
         "pricing.price-book",
         f.writePriceBook(dir).toString(),
