@@ -216,9 +216,30 @@ public final class UsageCalculator {
   /** One line of a report: its totals over the range, and per step. */
   public record Line(Totals total, List<Totals> series) {}
 
-  /** The result: a line per group key, idle apart, and the fleet's totals. */
+  /**
+   * Where a report's figures come from: those of [from, ledgerUntil) were summed from {@code
+   * ledgerRows} rows of the ledger (its minute intervals and their roll-ups), the rest computed
+   * from the raw events; ledgerUntil equal to the range's start: all from the raw events.
+   */
+  public record Source(long ledgerUntil, long ledgerRows) {}
+
+  /**
+   * The result: a line per group key, idle apart, the fleet's totals, and where the figures come
+   * from.
+   */
   public record Report(
-      Range range, GroupBy groupBy, Map<String, Line> groups, Line idle, Totals fleet) {}
+      Range range,
+      GroupBy groupBy,
+      Map<String, Line> groups,
+      Line idle,
+      Totals fleet,
+      Source source) {
+
+    /** This report with its figures coming from the given source. */
+    public Report from(Source s) {
+      return new Report(range, groupBy, groups, idle, fleet, s);
+    }
+  }
 
   /** An allocation slot and the model served in it. */
   private record SlotModel(int slot, String model) {}
@@ -800,14 +821,44 @@ public final class UsageCalculator {
    */
   public static Report report(
       Range range, Iterable<LedgerRow> rows, GroupBy groupBy, int maxCells, String tenant) {
-    if (TooManyCells.cells(0, range.steps()) > maxCells) {
-      throw new TooManyCells(0, range.steps(), maxCells);
+    Summing sum = new Summing(range, groupBy, maxCells, tenant);
+    rows.forEach(sum::add);
+    return sum.report();
+  }
+
+  /**
+   * {@link #report(Range, Iterable, GroupBy, int, String)} one row at a time: rows are added as
+   * they are read (by one thread at a time), and only the lines are held, not the rows.
+   */
+  static final class Summing {
+    private final Range range;
+    private final GroupBy groupBy;
+    private final String tenant;
+    private final Lines lines;
+    private final Acc idle = new Acc();
+    private final Acc[] idleSeries;
+    private final Acc fleet = new Acc();
+    private long rows;
+
+    /** Fails with {@link TooManyCells} when even the idle line alone would hold too many cells. */
+    Summing(Range range, GroupBy groupBy, int maxCells, String tenant) {
+      if (TooManyCells.cells(0, range.steps()) > maxCells) {
+        throw new TooManyCells(0, range.steps(), maxCells);
+      }
+      this.range = range;
+      this.groupBy = groupBy;
+      this.tenant = tenant;
+      this.lines = new Lines(range, maxCells);
+      this.idleSeries = newSeries(range);
     }
-    Lines lines = new Lines(range, maxCells);
-    Acc idle = new Acc();
-    Acc[] idleSeries = newSeries(range);
-    Acc fleet = new Acc();
-    for (LedgerRow r : rows) {
+
+    /** The rows added so far. */
+    synchronized long rows() {
+      return rows;
+    }
+
+    synchronized void add(LedgerRow r) {
+      rows++;
       int step = (int) ((r.start() - range.from()) / range.step());
       LedgerRow.Amounts a = r.amounts();
       boolean mine = tenant == null || tenant.equals(r.tenant());
@@ -854,25 +905,34 @@ public final class UsageCalculator {
         }
       }
     }
-    lines.check();
-    for (Acc g : lines.totals.values()) {
-      if (tenant != null) {
-        fleet.add(g.gpuShare(1));
+
+    /** The report of the rows added, or {@link TooManyCells}. */
+    synchronized Report report() {
+      lines.check();
+      Acc total = new Acc();
+      total.add(fleet);
+      total.uncoveredGpuSeconds = fleet.uncoveredGpuSeconds;
+      total.sampleGaps = fleet.sampleGaps;
+      for (Acc g : lines.totals.values()) {
+        if (tenant != null) {
+          total.add(g.gpuShare(1));
+        }
+        total.inputTokens += g.inputTokens;
+        total.outputTokens += g.outputTokens;
+        total.requests += g.requests;
+        total.unmeteredTokens += g.unmeteredTokens;
+        total.pricedTokens += g.pricedTokens;
       }
-      fleet.inputTokens += g.inputTokens;
-      fleet.outputTokens += g.outputTokens;
-      fleet.requests += g.requests;
-      fleet.unmeteredTokens += g.unmeteredTokens;
-      fleet.pricedTokens += g.pricedTokens;
+      Map<String, Line> groups = new LinkedHashMap<>();
+      lines.totals.forEach((k, v) -> groups.put(k, line(v, lines.series.get(k))));
+      return new Report(
+          range,
+          groupBy,
+          Collections.unmodifiableMap(groups),
+          line(idle, idleSeries),
+          new Totals(total),
+          new Source(range.from(), 0));
     }
-    Map<String, Line> groups = new LinkedHashMap<>();
-    lines.totals.forEach((k, v) -> groups.put(k, line(v, lines.series.get(k))));
-    return new Report(
-        range,
-        groupBy,
-        Collections.unmodifiableMap(groups),
-        line(idle, idleSeries),
-        new Totals(fleet));
   }
 
   private static String key(GroupBy g, String model, String tenant, String gpuModel) {

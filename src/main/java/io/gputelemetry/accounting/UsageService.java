@@ -125,7 +125,6 @@ public final class UsageService {
                 return raw(from, to, step, groupBy, maxCells, tenant);
               }
               long ledgerEnd = end;
-              List<LedgerRow> rows = new ArrayList<>();
               Map<LedgerGrain, Set<Long>> stale = new EnumMap<>(LedgerGrain.class);
               for (Map.Entry<LedgerGrain, Future<SortedMap<Long, Long>>> d : dirty.entrySet()) {
                 if (d.getValue().result().size() >= DIRTY_READ) {
@@ -134,39 +133,43 @@ public final class UsageService {
                 }
                 stale.put(d.getKey(), d.getValue().result().keySet());
               }
-              return tiles(LedgerTiles.plan(from, end, s, allocationMillis), stale, rows)
+              // The rows are summed as they are read: no list of them, whatever the range.
+              UsageCalculator.Summing sum =
+                  new UsageCalculator.Summing(range, groupBy, maxCells, tenant);
+              return tiles(LedgerTiles.plan(from, end, s, allocationMillis), stale, sum)
                   .compose(
                       complete -> {
                         if (!complete) {
                           return raw(from, to, step, groupBy, maxCells, tenant);
                         }
+                        UsageCalculator.Source source =
+                            new UsageCalculator.Source(ledgerEnd, sum.rows());
                         // The open tail, past the ledger's watermark, from the raw events.
                         Future<List<LedgerRow>> tail =
                             ledgerEnd < to
                                 ? rows(ledgerEnd, to)
                                 : Future.succeededFuture(List.of());
                         return tail.compose(
-                            t -> {
-                              rows.addAll(t);
-                              return vertx.executeBlocking(
-                                  () ->
-                                      UsageCalculator.report(
-                                          range, rows, groupBy, maxCells, tenant),
-                                  false);
-                            });
+                            t ->
+                                vertx.executeBlocking(
+                                    () -> {
+                                      t.forEach(sum::add);
+                                      return sum.report().from(source);
+                                    },
+                                    false));
                       });
             });
   }
 
   /**
-   * Reads the planned tiles, coarsest first; a day or hour not rolled up yet is read as its hours
-   * or intervals. False when an interval of the minute ledger is missing (before the ledger began,
-   * or past its retention): then the range is computed from the raw events.
+   * Reads the planned tiles into the sum, coarsest first; a day or hour not rolled up yet is read
+   * as its hours or intervals. False when an interval of the minute ledger is missing (before the
+   * ledger began, or past its retention): then the range is computed from the raw events.
    */
   private Future<Boolean> tiles(
       Map<LedgerGrain, List<LedgerTiles.Run>> plan,
       Map<LedgerGrain, Set<Long>> stale,
-      List<LedgerRow> rows) {
+      UsageCalculator.Summing sum) {
     Future<Boolean> chain = Future.succeededFuture(true);
     for (LedgerGrain grain : List.of(LedgerGrain.DAY, LedgerGrain.HOUR, LedgerGrain.MINUTE)) {
       chain =
@@ -179,7 +182,7 @@ public final class UsageService {
                 List<LedgerTiles.Run> finer =
                     grain == LedgerGrain.MINUTE ? null : plan.get(finer(grain));
                 long len = grain == LedgerGrain.MINUTE ? allocationMillis : grain.millis();
-                return readRuns(grain, runs, 0, stale.get(grain), rows, len, finer);
+                return readRuns(grain, runs, 0, stale.get(grain), sum, len, finer);
               });
     }
     return chain;
@@ -195,7 +198,7 @@ public final class UsageService {
       List<LedgerTiles.Run> runs,
       int i,
       Set<Long> stale,
-      List<LedgerRow> rows,
+      UsageCalculator.Summing sum,
       long len,
       List<LedgerTiles.Run> finer) {
     if (i >= runs.size()) {
@@ -203,23 +206,26 @@ public final class UsageService {
     }
     LedgerTiles.Run run = runs.get(i);
     return store
-        .ledger(grain, run.from(), run.to())
-        .compose(
-            read -> {
-              for (LedgerRow r : read.rows()) {
-                if (!stale.contains(r.start())) {
-                  rows.add(r);
-                }
+        .ledger(
+            grain,
+            run.from(),
+            run.to(),
+            r -> {
+              if (!stale.contains(r.start())) {
+                sum.add(r);
               }
+            })
+        .compose(
+            intervals -> {
               for (long t = run.from(); t < run.to(); t += len) {
-                if (!read.intervals().contains(t) || stale.contains(t)) {
+                if (!intervals.contains(t) || stale.contains(t)) {
                   if (finer == null) {
                     return Future.succeededFuture(false);
                   }
                   LedgerTiles.add(finer, t, t + len);
                 }
               }
-              return readRuns(grain, runs, i + 1, stale, rows, len, finer);
+              return readRuns(grain, runs, i + 1, stale, sum, len, finer);
             });
   }
 

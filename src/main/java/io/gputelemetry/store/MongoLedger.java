@@ -6,6 +6,7 @@ import static com.mongodb.client.model.Filters.gte;
 import static com.mongodb.client.model.Filters.lt;
 import static com.mongodb.client.model.Filters.lte;
 import static com.mongodb.client.model.Filters.or;
+import static com.mongodb.client.model.Projections.exclude;
 import static com.mongodb.client.model.Projections.include;
 import static com.mongodb.client.model.Sorts.ascending;
 import static com.mongodb.client.model.Sorts.descending;
@@ -25,11 +26,15 @@ import io.vertx.core.Vertx;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.TreeMap;
 import java.util.TreeSet;
+import java.util.function.Consumer;
 import org.bson.BsonDateTime;
 import org.bson.BsonDocument;
 import org.bson.BsonInt32;
@@ -62,6 +67,11 @@ final class MongoLedger {
 
   private <T> Future<T> one(Publisher<T> p) {
     return Future.fromCompletionStage(Mono.from(p).toFuture(), vertx.getOrCreateContext());
+  }
+
+  private <T> Future<Void> each(Publisher<T> p, Consumer<T> sink) {
+    return Future.fromCompletionStage(
+        Flux.from(p).doOnNext(sink).then().toFuture(), vertx.getOrCreateContext());
   }
 
   private <T> Future<List<T>> all(Publisher<T> p) {
@@ -130,47 +140,141 @@ final class MongoLedger {
   // --- reading ---
 
   Future<LedgerRead> read(LedgerGrain g, long from, long to) {
-    return read(g, from, to, READ_ATTEMPTS);
+    List<LedgerRow> rows = new ArrayList<>();
+    return read(g, from, to, rows::add).map(intervals -> new LedgerRead(rows, intervals));
   }
 
-  private Future<LedgerRead> read(LedgerGrain g, long from, long to, int attempts) {
-    return all(collection(Schema.LEDGER_INTERVALS)
-            .find(and(eq("grain", g.name()), range("start", from, to)))
-            .projection(include("start", "rev", "rows")))
+  /**
+   * Streams the rows of the complete intervals of [from, to) to the sink, one interval at a time
+   * and in the order of their starts: the rows are read sorted by start (the {@code start_rev}
+   * index), so that one interval's rows are held at a time, whatever the range. An interval whose
+   * rows do not match its document (a writer switched or deleted revisions during the read) is read
+   * again on its own, up to {@link #READ_ATTEMPTS} times in all. Completes with the starts of the
+   * intervals read.
+   */
+  Future<SortedSet<Long>> read(LedgerGrain g, long from, long to, Consumer<LedgerRow> sink) {
+    return intervals(and(eq("grain", g.name()), range("start", from, to)))
         .compose(
+            current -> {
+              IntervalRows pending = new IntervalRows(current, sink);
+              Future<Void> streamed =
+                  each(
+                      collection(g.collection())
+                          .find(range("start", from, to))
+                          .projection(exclude("_id"))
+                          .sort(ascending("start", "rev"))
+                          .batchSize(5000),
+                      pending::add);
+              return streamed.compose(
+                  v -> {
+                    pending.finish();
+                    Future<Void> again = Future.succeededFuture();
+                    for (long start : pending.incomplete()) {
+                      again = again.compose(w -> readAgain(g, start, sink, READ_ATTEMPTS - 1));
+                    }
+                    return again.map(w -> (SortedSet<Long>) new TreeSet<>(current.keySet()));
+                  });
+            });
+  }
+
+  /** Reads one interval again until its rows match its document, or fails after the attempts. */
+  private Future<Void> readAgain(
+      LedgerGrain g, long start, Consumer<LedgerRow> sink, int attempts) {
+    if (attempts <= 0) {
+      return Future.failedFuture(
+          new IllegalStateException("ledger " + g + " kept changing while read"));
+    }
+    BsonDateTime at = new BsonDateTime(start);
+    return intervals(eq("_id", intervalId(g, start)))
+        .compose(
+            current -> {
+              if (current.isEmpty()) {
+                // Gone since (past retention): no rows of it to read.
+                return Future.succeededFuture();
+              }
+              IntervalRows pending = new IntervalRows(current, sink);
+              return each(
+                      collection(g.collection()).find(eq("start", at)).projection(exclude("_id")),
+                      pending::add)
+                  .compose(
+                      v -> {
+                        pending.finish();
+                        return pending.incomplete().isEmpty()
+                            ? Future.succeededFuture()
+                            : readAgain(g, start, sink, attempts - 1);
+                      });
+            });
+  }
+
+  /** The interval documents matching a filter: start to {revision, row count}. */
+  private Future<Map<Long, long[]>> intervals(Bson filter) {
+    return all(collection(Schema.LEDGER_INTERVALS)
+            .find(filter)
+            .projection(include("start", "rev", "rows")))
+        .map(
             docs -> {
               Map<Long, long[]> current = new HashMap<>();
               for (BsonDocument d : docs) {
                 current.put(
                     Documents.millis(d, "start"),
-                    new long[] {
-                      d.getNumber("rev").longValue(), d.getNumber("rows").longValue(), 0
-                    });
+                    new long[] {d.getNumber("rev").longValue(), d.getNumber("rows").longValue()});
               }
-              List<LedgerRow> rows = new ArrayList<>();
-              return all(collection(g.collection()).find(range("start", from, to)).batchSize(5000))
-                  .compose(
-                      found -> {
-                        for (BsonDocument d : found) {
-                          long[] c = current.get(Documents.millis(d, "start"));
-                          if (c != null && c[0] == d.getNumber("rev").longValue()) {
-                            c[2]++;
-                            rows.add(LedgerDocuments.row(d));
-                          }
-                        }
-                        boolean complete = current.values().stream().allMatch(c -> c[1] == c[2]);
-                        if (complete) {
-                          return Future.succeededFuture(
-                              new LedgerRead(rows, new TreeSet<>(current.keySet())));
-                        }
-                        if (attempts <= 1) {
-                          return Future.failedFuture(
-                              new IllegalStateException(
-                                  "ledger " + g + " kept changing while read"));
-                        }
-                        return read(g, from, to, attempts - 1);
-                      });
+              return current;
             });
+  }
+
+  /**
+   * Rows arriving sorted by interval start: an interval's rows of its current revision are held
+   * until the next interval begins, then passed on if they are all there, or the interval is noted
+   * as incomplete. The rows of a revision the interval does not name (being written, or being
+   * deleted) are skipped.
+   */
+  private static final class IntervalRows {
+    private final Map<Long, long[]> current;
+    private final Consumer<LedgerRow> sink;
+    private final Set<Long> complete = new HashSet<>();
+    private final List<LedgerRow> held = new ArrayList<>();
+    private long start = Long.MIN_VALUE;
+
+    IntervalRows(Map<Long, long[]> current, Consumer<LedgerRow> sink) {
+      this.current = current;
+      this.sink = sink;
+    }
+
+    void add(BsonDocument d) {
+      long s = Documents.millis(d, "start");
+      if (s != start) {
+        finish();
+        start = s;
+      }
+      long[] c = current.get(s);
+      if (c != null && c[0] == d.getNumber("rev").longValue()) {
+        held.add(LedgerDocuments.row(d));
+      }
+    }
+
+    /** Passes on the held interval's rows if they are all there. */
+    void finish() {
+      long[] c = current.get(start);
+      if (c != null && held.size() == c[1]) {
+        held.forEach(sink);
+        complete.add(start);
+      }
+      held.clear();
+    }
+
+    /** The intervals whose rows were not all there (an interval without rows is complete). */
+    List<Long> incomplete() {
+      List<Long> out = new ArrayList<>();
+      current.forEach(
+          (s, c) -> {
+            if (!complete.contains(s) && c[1] != 0) {
+              out.add(s);
+            }
+          });
+      out.sort(null);
+      return out;
+    }
   }
 
   /** The start of the earliest ({@code last} false) or the end of the latest written interval. */

@@ -41,6 +41,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.stream.Collectors;
@@ -482,6 +483,12 @@ public final class MongoStore implements Store {
   @Override
   public Future<LedgerRead> ledger(LedgerGrain grain, long fromMillis, long toMillis) {
     return ledger.read(grain, fromMillis, toMillis);
+  }
+
+  @Override
+  public Future<SortedSet<Long>> ledger(
+      LedgerGrain grain, long fromMillis, long toMillis, Consumer<LedgerRow> sink) {
+    return ledger.read(grain, fromMillis, toMillis, sink);
   }
 
   @Override

@@ -8,6 +8,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
+import java.util.SortedSet;
 import java.util.function.Consumer;
 
 /**
@@ -109,6 +110,14 @@ public interface Store {
 
   /** The rows of the written intervals of a grain with start in [from, to). */
   Future<LedgerRead> ledger(LedgerGrain grain, long fromMillis, long toMillis);
+
+  /**
+   * The rows of the written intervals of a grain with start in [from, to), streamed to the sink
+   * (one thread at a time) interval by interval, each once it is read complete, so that a read
+   * holds one interval's rows whatever the range; completes with the starts of the intervals read.
+   */
+  Future<SortedSet<Long>> ledger(
+      LedgerGrain grain, long fromMillis, long toMillis, Consumer<LedgerRow> sink);
 
   /**
    * The end of the latest written interval of a grain ({@code last} true: the ledger's watermark)

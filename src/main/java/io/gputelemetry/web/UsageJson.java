@@ -50,6 +50,10 @@ final class UsageJson {
       g.writeStringField("to", Instant.ofEpochMilli(range.to()).toString());
       g.writeNumberField("step_seconds", range.step() / 1000.0);
       g.writeStringField("group_by", r.groupBy().name().toLowerCase(Locale.ROOT));
+      g.writeObjectFieldStart("source");
+      g.writeStringField("ledger_until", Instant.ofEpochMilli(r.source().ledgerUntil()).toString());
+      g.writeNumberField("ledger_rows", r.source().ledgerRows());
+      g.writeEndObject();
       UsageCalculator.Totals f = r.fleet();
       UsageCalculator.Totals idle = r.idle().total();
       if (tenant != null) {

@@ -38,7 +38,7 @@ class UsageApiIT {
   private final Instant t0 =
       Instant.now().truncatedTo(ChronoUnit.MINUTES).minus(10, ChronoUnit.MINUTES);
 
-  private Map<String, String> conf(Path dir, AccountingFixture f) throws Exception {
+  static Map<String, String> conf(Path dir, AccountingFixture f) throws Exception {
     return Map.of(
         "pricing.price-book",
         f.writePriceBook(dir).toString(),
@@ -66,11 +66,11 @@ class UsageApiIT {
     await().atMost(Duration.ofSeconds(60)).until(() -> stored(p) >= expected + 1);
   }
 
-  private static long stored(RunningPipeline p) {
+  static long stored(RunningPipeline p) {
     return p.store().count("gpu_metrics") + p.store().count("token_usage");
   }
 
-  private static void post(RunningPipeline p, String route, JsonArray events) throws Exception {
+  static void post(RunningPipeline p, String route, JsonArray events) throws Exception {
     HttpResponse<String> r =
         p.post(route, "application/json", events.encode().getBytes(StandardCharsets.UTF_8), null);
     assertEquals(202, r.statusCode(), r.body());
@@ -139,7 +139,7 @@ class UsageApiIT {
     }
   }
 
-  private static JsonObject group(JsonObject report, String key) {
+  static JsonObject group(JsonObject report, String key) {
     return report.getJsonArray("groups").stream()
         .map(JsonObject.class::cast)
         .filter(g -> g.getString("key").equals(key))

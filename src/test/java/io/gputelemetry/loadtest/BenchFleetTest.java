@@ -11,6 +11,7 @@ import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageCalculator.GroupBy;
 import io.gputelemetry.accounting.UsageCalculator.Report;
 import io.gputelemetry.accounting.UsageCalculator.Totals;
+import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.MongoStore;
@@ -92,19 +93,31 @@ class BenchFleetTest {
 
   @Test
   void generatedDaysReportWhatTheirHoursDo() throws Exception {
-    List<LedgerRow> hour = BenchFleet.rollUp(BenchFleet.minuteRows(store, FROM, TO, MAX_GAP), 0, 1);
+    List<LedgerRow> minutes = BenchFleet.minuteRows(store, FROM, TO, MAX_GAP);
+    List<LedgerRow> hour = BenchFleet.rollUp(minutes, 0, 1);
     long start = Instant.parse("2026-10-01T00:00:00Z").toEpochMilli();
     long end = start + 2 * 86_400_000L;
     try (MongoClient client = MongoClients.create(mongo.uri())) {
       LongRangeBench.generate(client.getDatabase("bench"), hour, start, end);
+      LongRangeBench.watermark(client.getDatabase("bench"), minutes, end);
     }
+    UsageService usage =
+        new UsageService(
+                vertx,
+                store,
+                PriceBook.load(null),
+                GpuProfiles.load(),
+                MAX_GAP,
+                MAX_GAP,
+                BenchFleet.MINUTE)
+            .readingLedger();
     double hourCost =
         UsageCalculator.report(
                 new UsageCalculator.Range(0, 1, 1, 1), hour, GroupBy.TENANT, 20_000, null)
             .fleet()
             .costUsd();
     for (long step : new long[] {3_600_000L, 86_400_000L}) {
-      Report r = LongRangeBench.fromLedger(store, start, end, step, GroupBy.TENANT);
+      Report r = LongRangeBench.fromLedger(usage, start, end, step, GroupBy.TENANT);
       assertEquals(48 * hourCost, r.fleet().costUsd(), 1e-9 * hourCost, "step " + step);
       double firstStep =
           r.idle().series().get(0).costUsd()

@@ -4,12 +4,14 @@ import com.mongodb.client.MongoClient;
 import com.mongodb.client.MongoClients;
 import com.mongodb.client.MongoDatabase;
 import com.sun.management.ThreadMXBean;
+import io.gputelemetry.accounting.GpuProfiles;
+import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.accounting.UsageCalculator;
 import io.gputelemetry.accounting.UsageCalculator.GroupBy;
+import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.store.LedgerBulk;
 import io.gputelemetry.store.LedgerGrain;
-import io.gputelemetry.store.LedgerRead;
 import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.MongoStore;
 import io.gputelemetry.store.Store;
@@ -28,18 +30,22 @@ import java.util.TreeMap;
 /**
  * Long usage ranges read the ledger's roll-ups: a 100-GPU fleet's ledger generated for 31 days (an
  * hour of the simulated fleet through the pipeline's path, its minute ledger rolled up into an
- * hour, that hour's rows repeated for every hour and rolled up into days), then the usage of the
- * last 1, 7 and 31 days, grouped by tenant and by model, at steps of an hour and a day: the median
- * time of several runs after warm-up, the bytes the query allocated (every thread of this JVM; the
- * store stand-in runs in its own) and the report's retained heap. Not a test: run it by hand,
- * {@code java -cp target/test-classes:target/classes:$(cat target/bench.cp)
- * io.gputelemetry.loadtest.LongRangeBench [days] [runs] [only this range, days]} (see
- * docs/performance.md).
+ * hour, that hour's rows repeated for every hour and rolled up into days; the minute ledger of the
+ * last hour, so that the ledger's watermark is at its end), then the usage of the last 1, 7 and 31
+ * days through {@link UsageService#usage} reading the ledger (what the usage API answers), grouped
+ * by model, tenant and GPU model at a step of a day: the median time of several runs after warm-up,
+ * the bytes the query allocated (every thread of this JVM: the event loop, the workers and the
+ * driver's; the store stand-in runs in its own) and the heap retained after GC holding the report.
+ * Not a test: run it by hand, {@code java -cp target/test-classes:target/classes:$(cat
+ * target/bench.cp) io.gputelemetry.loadtest.LongRangeBench [days] [runs] [only this range, days]
+ * [hour: also steps of an hour]} (see docs/performance.md).
  */
 public final class LongRangeBench {
   private static final String DB = "longrange";
   private static final long HOUR = LedgerGrain.HOUR.millis();
   private static final long DAY = LedgerGrain.DAY.millis();
+  private static final long MINUTE = 60_000L;
+  private static final long GAP = 90_000L;
   private static final int MAX_CELLS = 20_000;
 
   private LongRangeBench() {}
@@ -53,6 +59,7 @@ public final class LongRangeBench {
     int days = args.length > 0 ? Integer.parseInt(args[0]) : 31;
     int runs = args.length > 1 ? Integer.parseInt(args[1]) : 7;
     int only = args.length > 2 ? Integer.parseInt(args[2]) : 0;
+    boolean hours = args.length > 3 && args[3].equals("hour");
     // The ledger ends at a UTC midnight; the simulated hour lies before it starts.
     long end = Instant.parse("2026-12-01T00:00:00Z").toEpochMilli();
     long start = end - days * DAY;
@@ -64,9 +71,12 @@ public final class LongRangeBench {
               new AppConfig.Mongo(mongo.uri(), DB, Duration.ofDays(7), Duration.ofSeconds(60)));
       BenchFleet.get(store.ensureSchema());
       long t0 = System.nanoTime();
-      List<LedgerRow> template = simulatedHour(store, start - DAY);
+      long simulated = start - DAY;
+      List<LedgerRow> minutes = simulatedMinutes(store, simulated);
+      List<LedgerRow> template = BenchFleet.rollUp(minutes, simulated, simulated + HOUR);
       try (MongoClient client = MongoClients.create(mongo.uri())) {
         generate(client.getDatabase(DB), template, start, end);
+        watermark(client.getDatabase(DB), minutes, end);
       }
       System.out.printf(
           Locale.ROOT,
@@ -76,23 +86,33 @@ public final class LongRangeBench {
           template.size(),
           template.size() * days * 24L,
           BenchFleet.rollUp(template, 0, DAY).size() * (long) days);
-      Query ledger = (from, to, step, g) -> fromLedger(store, from, to, step, g);
+      UsageService usage =
+          new UsageService(vertx, store, PriceBook.load(null), GpuProfiles.load(), GAP, GAP, MINUTE)
+              .readingLedger();
+      Query ledger = (from, to, step, g) -> fromLedger(usage, from, to, step, g);
       System.out.println();
+      System.out.printf(
+          Locale.ROOT,
+          "load average %.1f at the start%n",
+          ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       System.out.println(
-          "| days | step | group by | rows read | median ms (min–max) | of which reading, median ms"
-              + " | allocated MB (median) | report retained MB |");
-      System.out.println("|---|---|---|---|---|---|---|---|");
-      // The day steps first: a month at hour steps reads every hour row of the month.
+          "| days | step | group by | ledger rows read | median ms (min–max) | allocated MB"
+              + " (median) | report retained MB |");
+      System.out.println("|---|---|---|---|---|---|---|");
       for (int d : only > 0 ? new int[] {only} : new int[] {1, 7, 31}) {
         if (d > days) {
           continue;
         }
-        for (long step : new long[] {DAY, HOUR}) {
-          for (GroupBy g : new GroupBy[] {GroupBy.TENANT, GroupBy.MODEL}) {
+        for (long step : hours ? new long[] {DAY, HOUR} : new long[] {DAY}) {
+          for (GroupBy g : new GroupBy[] {GroupBy.MODEL, GroupBy.TENANT, GroupBy.GPU_MODEL}) {
             measure(ledger, end - d * DAY, end, step, g, runs, d);
           }
         }
       }
+      System.out.printf(
+          Locale.ROOT,
+          "load average %.1f at the end%n",
+          ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
       BenchFleet.get(store.close());
     } finally {
       vertx.close().toCompletionStage().toCompletableFuture().get();
@@ -101,10 +121,10 @@ public final class LongRangeBench {
 
   /**
    * One hour of a 100-GPU fleet (25 nodes of 4 GPUs; H100, A100 and L40S by node), 10 models, 20
-   * tenants, 30 requests per second, samples every 30 s, stored as the processor stores them; its
-   * minute ledger rolled up into the hour: the rows of every generated hour.
+   * tenants, 30 requests per second, samples every 30 s, stored as the processor stores them: its
+   * minute ledger, whose roll-up into the hour are the rows of every generated hour.
    */
-  static List<LedgerRow> simulatedHour(Store store, long from) throws Exception {
+  static List<LedgerRow> simulatedMinutes(Store store, long from) throws Exception {
     AppConfig.Simulator sim =
         BenchFleet.simulator(
             25,
@@ -115,8 +135,7 @@ public final class LongRangeBench {
             30,
             Duration.ofSeconds(30));
     BenchFleet.storeRaw(store, sim, Instant.ofEpochMilli(from), Duration.ofMillis(HOUR));
-    List<LedgerRow> minutes = BenchFleet.minuteRows(store, from, from + HOUR, 90_000);
-    return BenchFleet.rollUp(minutes, from, from + HOUR);
+    return BenchFleet.minuteRows(store, from, from + HOUR, GAP);
   }
 
   /** The template hour's rows in every hour of [start, end), and each day's roll-up of them. */
@@ -135,6 +154,18 @@ public final class LongRangeBench {
     }
   }
 
+  /**
+   * The simulated minute ledger moved to end at {@code end}: the ledger's watermark (the end of its
+   * latest minute interval), which a usage query reads the ledger up to.
+   */
+  static void watermark(MongoDatabase db, List<LedgerRow> minutes, long end) {
+    long last = minutes.stream().mapToLong(LedgerRow::end).max().orElseThrow();
+    List<LedgerRow> moved = new ArrayList<>();
+    minutes.forEach(
+        r -> moved.add(r.over(r.start() + end - last, r.end() + end - last, r.amounts())));
+    LedgerBulk.insert(db, LedgerGrain.MINUTE, MINUTE, BenchFleet.byStart(moved), 1);
+  }
+
   static List<LedgerRow> shifted(List<LedgerRow> rows, long start, long end) {
     List<LedgerRow> out = new ArrayList<>(rows.size());
     rows.forEach(r -> out.add(r.over(start, end, r.amounts())));
@@ -142,57 +173,43 @@ public final class LongRangeBench {
   }
 
   /**
-   * What a query on the ledger does for a range on the day grid: read the coarsest grain whose
-   * intervals are within one step (days for a step of a day, hours for an hour), then sum the rows
-   * into the report.
+   * The usage API's query: {@link UsageService#usage} reading the ledger, which must have answered
+   * the whole range from it (the report's source).
    */
   static UsageCalculator.Report fromLedger(
-      Store store, long from, long to, long step, GroupBy groupBy) throws Exception {
-    long t0 = System.nanoTime();
-    LedgerGrain grain = step % DAY == 0 ? LedgerGrain.DAY : LedgerGrain.HOUR;
-    LedgerRead read = BenchFleet.get(store.ledger(grain, from, to));
-    long expected = (to - from) / grain.millis();
-    if (read.intervals().size() != expected) {
-      throw new IllegalStateException(
-          grain + ": " + read.intervals().size() + " intervals of " + expected + " written");
+      UsageService usage, long from, long to, long step, GroupBy groupBy) throws Exception {
+    UsageCalculator.Report r =
+        BenchFleet.get(usage.usage(from, to, step, groupBy, MAX_CELLS, null));
+    if (r.source().ledgerUntil() != to) {
+      throw new IllegalStateException("not all from the ledger: " + r.source());
     }
-    rowsRead = read.rows().size();
-    readNanos = System.nanoTime() - t0;
-    return UsageCalculator.report(
-        new UsageCalculator.Range(from, to, step, (int) ((to - from) / step)),
-        read.rows(),
-        groupBy,
-        MAX_CELLS,
-        null);
+    rowsRead = r.source().ledgerRows();
+    return r;
   }
 
   private static volatile long rowsRead;
-  private static volatile long readNanos;
 
   private static void measure(Query q, long from, long to, long step, GroupBy g, int runs, int days)
       throws Exception {
     ThreadMXBean threads = (ThreadMXBean) ManagementFactory.getThreadMXBean();
-    for (int i = 0; i < 2; i++) {
+    for (int i = 0; i < 3; i++) {
       q.run(from, to, step, g); // warm-up
     }
     double[] ms = new double[runs];
-    double[] readMs = new double[runs];
     double[] mb = new double[runs];
     for (int i = 0; i < runs; i++) {
       long a0 = allocated(threads);
       long t0 = System.nanoTime();
       q.run(from, to, step, g);
       ms[i] = (System.nanoTime() - t0) / 1e6;
-      readMs[i] = readNanos / 1e6;
       mb[i] = (allocated(threads) - a0) / 1e6;
     }
     double retained = retainedMb(q, from, to, step, g);
     Arrays.sort(ms);
-    Arrays.sort(readMs);
     Arrays.sort(mb);
     System.out.printf(
         Locale.ROOT,
-        "| %d | %s | %s | %,d | %.0f (%.0f–%.0f) | %.0f | %.1f | %.2f |%n",
+        "| %d | %s | %s | %,d | %.0f (%.0f–%.0f) | %.1f | %.2f |%n",
         days,
         step == DAY ? "1 d" : "1 h",
         g.name().toLowerCase(Locale.ROOT),
@@ -200,7 +217,6 @@ public final class LongRangeBench {
         ms[runs / 2],
         ms[0],
         ms[runs - 1],
-        readMs[runs / 2],
         mb[runs / 2],
         retained);
   }

@@ -14,6 +14,7 @@ import io.gputelemetry.accounting.UsageCalculator.GroupBy;
 import io.gputelemetry.accounting.UsageCalculator.Range;
 import io.gputelemetry.accounting.UsageService;
 import io.gputelemetry.config.AppConfig;
+import io.gputelemetry.store.LedgerBulk;
 import io.gputelemetry.store.LedgerGrain;
 import io.gputelemetry.store.LedgerRow;
 import io.gputelemetry.store.MongoStore;
@@ -349,6 +350,59 @@ class LedgerWriterTest {
     for (LedgerRow r : rows(LedgerGrain.MINUTE, BEGIN, END)) {
       assertTrue(keys.add(r.start() + r.key()), "no row twice: " + r);
     }
+  }
+
+  /**
+   * A writer that stops (a crash) after writing a re-opened interval's new rows, before switching
+   * the interval to them: readers keep reading the interval's previous rows (never the half-written
+   * revision), and a writer started afterwards, once the lease expired, rewrites it: the ledger
+   * equals the raw computation and no row of the abandoned revision is left.
+   */
+  @Test
+  void aWriterStoppedMidIntervalLeavesTheOldRowsAndTheNextWriterFinishesIt() throws Exception {
+    drain(writer(store, "p1"));
+    long late = D + 5 * H;
+    List<LedgerRow> written = rows(LedgerGrain.MINUTE, late, late + A);
+    collection("token_usage").insertOne(token(late + 600_000, "m1", "t2", 1000));
+    get(store.markDirty(LedgerGrain.MINUTE, List.of(late)));
+    List<Long> abandoned = new ArrayList<>();
+    Store crashing =
+        (Store)
+            Proxy.newProxyInstance(
+                Store.class.getClassLoader(),
+                new Class<?>[] {Store.class},
+                (p, m, args) -> {
+                  if (!m.getName().equals("replaceLedger") || !args[0].equals(LedgerGrain.MINUTE)) {
+                    return m.invoke(store, args);
+                  }
+                  // The rows of the new revision are written; the process dies before the switch.
+                  long rev = (Long) args[3];
+                  @SuppressWarnings("unchecked")
+                  List<LedgerRow> rows = (List<LedgerRow>) args[4];
+                  LedgerBulk.rowsOnly(client.getDatabase("w"), LedgerGrain.MINUTE, rows, rev);
+                  abandoned.add(rev);
+                  return Future.failedFuture(new IllegalStateException("crashed"));
+                });
+    // It took over from p1, whose lease expired.
+    long lease = CONFIG.lease().toMillis();
+    LedgerWriter stopping = new LedgerWriter(crashing, usage, CONFIG, "p2", () -> NOW + lease + 1);
+    assertEquals(false, get(stopping.tick().otherwise(false)), "the crash");
+    assertEquals(1, abandoned.size(), "one interval half-written");
+    assertTrue(
+        collection("ledger_minute").countDocuments(new Document("rev", abandoned.get(0))) > 0,
+        "the abandoned revision's rows are in the store");
+    // Readers: the interval as it was, and the usage API's figures are the raw computation's.
+    assertEquals(written, rows(LedgerGrain.MINUTE, late, late + A), "the previous rows");
+    queriesAreRaw("half-written");
+
+    // The next writer, once the crashed one's lease has expired.
+    LedgerWriter next = new LedgerWriter(store, usage, CONFIG, "p3", () -> NOW + 2 * (lease + 1));
+    drain(next);
+    ledgerIsRaw("after the restart");
+    assertEquals(
+        0,
+        collection("ledger_minute").countDocuments(new Document("rev", abandoned.get(0))),
+        "nothing of the abandoned revision left");
   }
 
   /** With the lease, the second processor writes nothing while the first holds it. */

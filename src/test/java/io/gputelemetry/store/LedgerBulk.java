@@ -21,6 +21,18 @@ public final class LedgerBulk {
 
   private LedgerBulk() {}
 
+  /**
+   * Inserts rows of a grain at revision {@code rev} without switching their intervals to it: what
+   * {@link Store#replaceLedger} leaves when its writer stops after writing the new revision's rows.
+   */
+  public static void rowsOnly(MongoDatabase db, LedgerGrain grain, List<LedgerRow> rows, long rev) {
+    List<BsonDocument> docs = new ArrayList<>();
+    rows.forEach(r -> docs.add(LedgerDocuments.row(r, rev)));
+    if (!docs.isEmpty()) {
+      db.getCollection(grain.collection(), BsonDocument.class).insertMany(docs);
+    }
+  }
+
   /** Inserts each interval's rows (start to rows) of a grain at revision {@code rev}. */
   public static void insert(
       MongoDatabase db, LedgerGrain grain, long length, Map<Long, List<LedgerRow>> rows, long rev) {
