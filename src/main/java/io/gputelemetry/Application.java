@@ -201,7 +201,8 @@ public final class Application implements AutoCloseable {
       routes.add(
           new io.gputelemetry.web.ExportRoutes(
                   new io.gputelemetry.export.UsageLedgerSource(usage),
-                  io.gputelemetry.export.FocusCsv.Identity.DEFAULT)
+                  io.gputelemetry.export.FocusCsv.Identity.DEFAULT,
+                  prices.commitments())
               ::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {

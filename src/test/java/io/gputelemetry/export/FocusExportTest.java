@@ -38,7 +38,7 @@ class FocusExportTest {
   /** What this export's provider has: the Conditional columns it must carry. */
   static final FocusConformance.Facts FACTS =
       new FocusConformance.Facts(
-          true, true, false, true, true, false, false, false, false, false, false);
+          true, true, false, true, true, false, false, true, false, false, true);
 
   private static final PriceBook PRICES =
       new PriceBook(
