@@ -201,7 +201,7 @@ public final class Application implements AutoCloseable {
       routes.add(
           new io.gputelemetry.web.ExportRoutes(
                   new io.gputelemetry.export.UsageLedgerSource(usage),
-                  io.gputelemetry.export.FocusCsv.Identity.DEFAULT,
+                  io.gputelemetry.export.FocusCsv.Identity.of(config.focusIdentity()),
                   prices.commitments())
               ::install);
     }

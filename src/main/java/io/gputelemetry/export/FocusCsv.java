@@ -1,6 +1,7 @@
 package io.gputelemetry.export;
 
 import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.store.LedgerRow;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -27,7 +28,10 @@ import org.apache.commons.csv.CSVPrinter;
  * cost are left out.
  */
 public final class FocusCsv {
-  /** Who the export says provides, publishes, invoices and bills; the same on every row. */
+  /**
+   * Who the export says provides, publishes, invoices and bills; the same on every row (the
+   * export.focus.* settings).
+   */
   public record Identity(
       String providerName,
       String publisherName,
@@ -37,6 +41,16 @@ public final class FocusCsv {
     /** The fleet itself: gpu-telemetry accounts for it, under one billing account. */
     public static final Identity DEFAULT =
         new Identity("gpu-telemetry", "gpu-telemetry", "gpu-telemetry", "gpu-fleet", "GPU fleet");
+
+    /** The identity the settings give. */
+    public static Identity of(AppConfig.FocusIdentity s) {
+      return new Identity(
+          s.providerName(),
+          s.publisherName(),
+          s.invoiceIssuerName(),
+          s.billingAccountId(),
+          s.billingAccountName());
+    }
   }
 
   /** A column: its id, its FOCUS data type, and whether it is one of ours ({@code x_}). */

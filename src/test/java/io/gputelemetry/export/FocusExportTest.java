@@ -397,6 +397,28 @@ class FocusExportTest {
     assertEquals(List.of(), FocusConformance.check(out.toString(), FACTS));
   }
 
+  /** The identity columns are the ones the settings give (export.focus.*), on every record. */
+  @Test
+  void theIdentityColumnsAreTheConfiguredOnes() {
+    StringBuilder out = new StringBuilder();
+    FocusCsv csv =
+        new FocusCsv(
+            out,
+            FocusCsv.Identity.of(
+                new io.gputelemetry.config.AppConfig.FocusIdentity(
+                    "Provider P", "Publisher Q", "Issuer R", "acct-1", "Account S")),
+            null);
+    csv.header();
+    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.GPU, "m", "t", "G", amounts(60, 1)));
+    Map<String, String> rec = parse(out.toString()).get(0);
+    assertEquals("Provider P", rec.get("ProviderName"));
+    assertEquals("Publisher Q", rec.get("PublisherName"));
+    assertEquals("Issuer R", rec.get("InvoiceIssuerName"));
+    assertEquals("acct-1", rec.get("BillingAccountId"));
+    assertEquals("Account S", rec.get("BillingAccountName"));
+    assertEquals(List.of(), FocusConformance.check(out.toString(), FACTS));
+  }
+
   /** Rows that are no charge of their own are not written. */
   @Test
   void tokensAndGapsRowsAreNoChargesAndOtherTenantsRowsAreLeftOutOfATenantsExport() {
