@@ -171,7 +171,7 @@ public final class Application implements AutoCloseable {
               vertx,
               store,
               prices,
-              GpuProfiles.load(),
+              GpuProfiles.load(config.gpuProfiles()),
               config.accounting().maxSampleGap().toMillis(),
               config.longestSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis(),

@@ -326,6 +326,7 @@ public final class AppConfig {
   private final Duration readingMaxGap;
   private final Budgets budgets;
   private final FocusIdentity focusIdentity;
+  private final Path gpuProfiles;
   private Ledger ledger;
 
   /**
@@ -470,6 +471,8 @@ public final class AppConfig {
             s.integer("otlp.max-body-bytes", 1024, 512 * 1024 * 1024),
             s.list("otlp.tenant-attributes"));
     String priceBook = s.optional("pricing.price-book");
+    String profilesFile = s.optional("accounting.gpu-profiles");
+    this.gpuProfiles = profilesFile == null ? null : Path.of(profilesFile);
     this.accounting =
         new Accounting(
             priceBook == null ? null : Path.of(priceBook),
@@ -677,6 +680,11 @@ public final class AppConfig {
 
   public Otlp otlp() {
     return otlp;
+  }
+
+  /** The GPU profiles file (accounting.gpu-profiles); null: the built-in table. */
+  public Path gpuProfiles() {
+    return gpuProfiles;
   }
 
   /** Who the FOCUS export names on every record. */
