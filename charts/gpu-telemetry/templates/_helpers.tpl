@@ -287,6 +287,28 @@ Call with (dict "ctx" $ "api" "keda.sh/v1alpha1/ScaledObject"); "true" or "".
 {{- end }}
 {{- end }}
 
+{{/* The settings that point at the accounting files given inline, where they are mounted. */}}
+{{- define "gpu-telemetry.accountingEnv" -}}
+{{- with .Values.accountingFiles }}
+{{- if .priceBook }}
+- name: GPUTEL_PRICING_PRICE_BOOK
+  value: /etc/gpu-telemetry/accounting/price-book.json
+{{- end }}
+{{- if .gpuProfiles }}
+- name: GPUTEL_ACCOUNTING_GPU_PROFILES
+  value: /etc/gpu-telemetry/accounting/gpu-profiles.json
+{{- end }}
+{{- if .budgets }}
+- name: GPUTEL_BUDGETS_FILE
+  value: /etc/gpu-telemetry/accounting/budgets.json
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{- define "gpu-telemetry.accountingFilesGiven" -}}
+{{- with .Values.accountingFiles }}{{ if or .priceBook .gpuProfiles .budgets }}true{{ end }}{{ end }}
+{{- end }}
+
 {{- define "gpu-telemetry.javaEnv" -}}
 {{- if .Values.javaOpts }}
 - name: JAVA_TOOL_OPTIONS
@@ -308,6 +330,9 @@ The producer only talks to Kafka (and takes the ingest keys); the processor and 
 {{- include "gpu-telemetry.apiKeysEnv" $ctx }}
 {{- end }}
 {{- include "gpu-telemetry.authEnv" $ctx }}
+{{- if ne .role "verify" }}
+{{- include "gpu-telemetry.accountingEnv" $ctx }}
+{{- end }}
 {{- include "gpu-telemetry.javaEnv" $ctx }}
 {{- with .extra }}
 {{ toYaml . }}

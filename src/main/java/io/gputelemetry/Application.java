@@ -171,7 +171,7 @@ public final class Application implements AutoCloseable {
               vertx,
               store,
               prices,
-              GpuProfiles.load(),
+              GpuProfiles.load(config.gpuProfiles()),
               config.accounting().maxSampleGap().toMillis(),
               config.longestSampleGap().toMillis(),
               config.accounting().allocationInterval().toMillis(),
@@ -201,7 +201,8 @@ public final class Application implements AutoCloseable {
       routes.add(
           new io.gputelemetry.web.ExportRoutes(
                   new io.gputelemetry.export.UsageLedgerSource(usage),
-                  io.gputelemetry.export.FocusCsv.Identity.DEFAULT)
+                  io.gputelemetry.export.FocusCsv.Identity.of(config.focusIdentity()),
+                  prices.commitments())
               ::install);
     }
     if (role != AppConfig.Role.PROCESSOR) {

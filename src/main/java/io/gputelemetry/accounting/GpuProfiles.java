@@ -74,28 +74,47 @@ public final class GpuProfiles {
       if (in == null) {
         throw new IllegalStateException(RESOURCE + " missing from the classpath");
       }
-      JsonNode root = Json.MAPPER.readTree(in);
-      Map<String, Profile> m = new LinkedHashMap<>();
-      Map<String, Map<String, Double>> mig = new LinkedHashMap<>();
-      for (JsonNode p : root.path("profiles")) {
-        if (p.has("mig")) {
-          mig.put(p.path("name").asText(), migTable(p.path("mig"), p.path("name").asText()));
-        }
-        Profile prof =
-            new Profile(
-                p.path("name").asText(),
-                p.path("vendor").asText(),
-                p.path("memory_mib").asInt(),
-                p.path("idle_power_w").asDouble(),
-                p.path("max_power_w").asDouble(),
-                p.path("max_sm_clock_mhz").asInt(),
-                p.path("sim_tokens_per_second").asDouble());
-        m.put(prof.name(), prof);
-      }
-      return new GpuProfiles(m, Map.copyOf(mig));
+      return parse(Json.MAPPER.readTree(in));
     } catch (IOException e) {
       throw new IllegalStateException("cannot read " + RESOURCE, e);
     }
+  }
+
+  /**
+   * The built-in table ({@code file} null), or the file given by accounting.gpu-profiles, in the
+   * format of conf/gpu-profiles.json.
+   */
+  public static GpuProfiles load(java.nio.file.Path file) {
+    if (file == null) {
+      return load();
+    }
+    try (InputStream in = java.nio.file.Files.newInputStream(file)) {
+      return parse(Json.MAPPER.readTree(in));
+    } catch (IOException | IllegalStateException e) {
+      throw new io.gputelemetry.config.ConfigException(
+          "setting 'accounting.gpu-profiles': cannot read " + file + ": " + e.getMessage());
+    }
+  }
+
+  private static GpuProfiles parse(JsonNode root) {
+    Map<String, Profile> m = new LinkedHashMap<>();
+    Map<String, Map<String, Double>> mig = new LinkedHashMap<>();
+    for (JsonNode p : root.path("profiles")) {
+      if (p.has("mig")) {
+        mig.put(p.path("name").asText(), migTable(p.path("mig"), p.path("name").asText()));
+      }
+      Profile prof =
+          new Profile(
+              p.path("name").asText(),
+              p.path("vendor").asText(),
+              p.path("memory_mib").asInt(),
+              p.path("idle_power_w").asDouble(),
+              p.path("max_power_w").asDouble(),
+              p.path("max_sm_clock_mhz").asInt(),
+              p.path("sim_tokens_per_second").asDouble());
+      m.put(prof.name(), prof);
+    }
+    return new GpuProfiles(m, Map.copyOf(mig));
   }
 
   public Profile get(String name) {

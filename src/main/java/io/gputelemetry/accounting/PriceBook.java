@@ -265,6 +265,45 @@ public final class PriceBook {
     return integrate(gpuModel, null, a, b);
   }
 
+  /**
+   * A span over which one price applies without change: [fromMillis, toMillis) and that price
+   * (null: unpriced).
+   */
+  public record Segment(long fromMillis, long toMillis, Applied applied) {
+    /**
+     * The span's costs: effective at the price that applies, list at the on-demand price,
+     * contracted at the on-demand price or the spot price on spot (FOCUS's contracted price
+     * excludes commitment discounts), billed 0 under a commitment (billed on its purchase).
+     */
+    public Integral cost() {
+      long ms = toMillis - fromMillis;
+      if (applied == null) {
+        return new Integral(0, ms, 0, 0, 0);
+      }
+      double effective = applied.usdPerHour() * ms / 3_600_000.0;
+      double onDemand = applied.listUsdPerHour() * ms / 3_600_000.0;
+      return new Integral(
+          effective,
+          0,
+          onDemand,
+          applied.kind() == Kind.SPOT ? effective : onDemand,
+          applied.kind() == Kind.COMMITTED ? 0 : effective);
+    }
+  }
+
+  /** The spans of [a, b) over which the price of a GPU of the model on the node holds, in order. */
+  public List<Segment> segments(String gpuModel, String node, long a, long b) {
+    List<Segment> out = new ArrayList<>();
+    long start = a;
+    List<Long> cuts = changesBetween(gpuModel, a, b);
+    cuts.add(b);
+    for (long end : cuts) {
+      out.add(new Segment(start, end, appliedAt(gpuModel, node, start)));
+      start = end;
+    }
+    return out;
+  }
+
   /** Cost of running one GPU of the model on the node over [a, b), split at price changes. */
   public Integral integrate(String gpuModel, String node, long a, long b) {
     double cost = 0;
@@ -272,25 +311,35 @@ public final class PriceBook {
     double contracted = 0;
     double billed = 0;
     long unpriced = 0;
-    long start = a;
-    List<Long> cuts = changesBetween(gpuModel, a, b);
-    cuts.add(b);
-    for (long end : cuts) {
-      Applied p = appliedAt(gpuModel, node, start);
-      long ms = end - start;
-      if (p == null) {
-        unpriced += ms;
-      } else {
-        double effective = p.usdPerHour() * ms / 3_600_000.0;
-        double onDemand = p.listUsdPerHour() * ms / 3_600_000.0;
-        cost += effective;
-        list += onDemand;
-        contracted += p.kind() == Kind.SPOT ? effective : onDemand;
-        billed += p.kind() == Kind.COMMITTED ? 0 : effective;
-      }
-      start = end;
+    for (Segment s : segments(gpuModel, node, a, b)) {
+      Integral i = s.cost();
+      cost += i.costUsd();
+      list += i.listCostUsd();
+      contracted += i.contractedCostUsd();
+      billed += i.billedCostUsd();
+      unpriced += i.unpricedMillis();
     }
     return new Integral(cost, unpriced, list, contracted, billed);
+  }
+
+  /**
+   * The commitments the book names, by id (each id has one name and category: the parser refuses
+   * two).
+   */
+  public Map<String, Commitment> commitments() {
+    Map<String, Commitment> out = new TreeMap<>();
+    lines
+        .values()
+        .forEach(
+            l ->
+                l.forEach(
+                    c -> {
+                      Commitment m = c.line().commitment();
+                      if (m != null) {
+                        out.putIfAbsent(m.id(), m);
+                      }
+                    }));
+    return out;
   }
 
   public ListPrice listPrice(String model) {

@@ -48,6 +48,7 @@ final class PriceBookParser {
   static List<Line> lines(JsonNode root, String where) {
     Map<Key, List<Entry>> entries = new LinkedHashMap<>();
     Map<Key, Commitment> commitments = new HashMap<>();
+    Map<String, Commitment> byId = new HashMap<>();
     int i = 0;
     for (JsonNode p : root.path("gpu_hourly")) {
       String at = where + ": gpu_hourly[" + i++ + "]";
@@ -80,7 +81,10 @@ final class PriceBookParser {
       List<String> nodes = nodes(p, at);
       Commitment c = commitment(p, kind, at);
       Key key = new Key(model, kind, nodes, c == null ? null : c.id());
-      Commitment known = commitments.putIfAbsent(key, c);
+      commitments.put(key, c);
+      // One id is one commitment: its name and category (FOCUS's, per CommitmentDiscountId) are
+      // the same on every line that names it, whatever the GPU model or nodes.
+      Commitment known = c == null ? null : byId.putIfAbsent(c.id(), c);
       if (known != null && !known.equals(c)) {
         throw new ConfigException(
             at

@@ -244,6 +244,31 @@ public final class UsageCalculator {
   /** An allocation slot and the model served in it. */
   private record SlotModel(int slot, String model) {}
 
+  /**
+   * What a slot and model's GPU time is kept apart by: the GPU model and the price in force (the
+   * price book's price_kind and commitment id; "" for unpriced time), the key of its GPU and IDLE
+   * rows beside model and tenant.
+   */
+  private record Cell(String gpuModel, String priceKind, String commitment)
+      implements Comparable<Cell> {
+    private static final Comparator<Cell> ORDER =
+        Comparator.comparing(Cell::gpuModel)
+            .thenComparing(Cell::priceKind)
+            .thenComparing(Cell::commitment);
+
+    static Cell of(String gpuModel, PriceBook.Applied p) {
+      if (p == null) {
+        return new Cell(gpuModel, "", "");
+      }
+      return new Cell(gpuModel, p.kind().json(), p.commitment() == null ? "" : p.commitment().id());
+    }
+
+    @Override
+    public int compareTo(Cell o) {
+      return ORDER.compare(this, o);
+    }
+  }
+
   /** A running sum; frozen into {@link Totals}. */
   private static final class Acc {
     double inputTokens;
@@ -568,8 +593,8 @@ public final class UsageCalculator {
     t.requests += requests;
   }
 
-  /** GPU time, cost and energy per slot and model, per GPU model. */
-  private Map<SlotModel, Map<String, Acc>> coverGpuTime(Acc[] uncovered) {
+  /** GPU time, cost and energy per slot and model, per GPU model and price in force. */
+  private Map<SlotModel, Map<Cell, Acc>> coverGpuTime(Acc[] uncovered) {
     List<UsageRows.Sample> sorted = new ArrayList<>(samples.size());
     for (UsageRows.Sample s : samples) {
       if (!s.migInstance()) {
@@ -578,7 +603,7 @@ public final class UsageCalculator {
     }
     sorted.sort(
         Comparator.comparing(UsageRows.Sample::gpuUuid).thenComparingLong(UsageRows.Sample::ts));
-    Map<SlotModel, Map<String, Acc>> cells = new HashMap<>();
+    Map<SlotModel, Map<Cell, Acc>> cells = new HashMap<>();
     Map<String, MigShares> mig = MigShares.of(samples, profiles, maxGap);
     UsageRows.Sample prev = null;
     for (UsageRows.Sample s : sorted) {
@@ -628,7 +653,7 @@ public final class UsageCalculator {
   }
 
   private void cover(
-      Map<SlotModel, Map<String, Acc>> cells,
+      Map<SlotModel, Map<Cell, Acc>> cells,
       UsageRows.Sample s,
       long a,
       long b,
@@ -647,38 +672,40 @@ public final class UsageCalculator {
       if (mig != null) {
         end = Math.min(end, mig.nextBound(start));
       }
-      PriceBook.Integral cost = prices.integrate(s.gpuModel(), s.node(), start, end);
-      long ms = end - start;
-      Acc c = new Acc();
-      c.gpuSeconds = ms / 1000.0;
-      c.costUsd = cost.costUsd();
-      c.listCostUsd = cost.listCostUsd();
-      c.contractedCostUsd = cost.contractedCostUsd();
-      c.billedCostUsd = cost.billedCostUsd();
-      c.unpricedGpuSeconds = cost.unpricedMillis() / 1000.0;
-      c.pricedGpuSeconds = (ms - cost.unpricedMillis()) / 1000.0;
-      double j = joulesPerMs * ms;
-      c.energyJ = j;
-      c.activeEnergyJ = Math.max(0, j - idleW * ms / 1000.0);
-      // MIG instances take their shares; the parent's model (or idle) keeps the rest, computed as
-      // what is left so that the parts add up to the whole.
-      Acc rest = c.gpuShare(1);
-      for (Map.Entry<String, Double> e :
-          (mig == null ? Map.<String, Double>of() : mig.at(start)).entrySet()) {
-        Acc part = c.gpuShare(e.getValue());
-        cell(cells, slot, e.getKey(), s.gpuModel()).add(part);
-        rest.subtractGpu(part);
+      Map<String, Double> shares = mig == null ? Map.of() : mig.at(start);
+      for (PriceBook.Segment seg : prices.segments(s.gpuModel(), s.node(), start, end)) {
+        PriceBook.Integral cost = seg.cost();
+        long ms = seg.toMillis() - seg.fromMillis();
+        Acc c = new Acc();
+        c.gpuSeconds = ms / 1000.0;
+        c.costUsd = cost.costUsd();
+        c.listCostUsd = cost.listCostUsd();
+        c.contractedCostUsd = cost.contractedCostUsd();
+        c.billedCostUsd = cost.billedCostUsd();
+        c.unpricedGpuSeconds = cost.unpricedMillis() / 1000.0;
+        c.pricedGpuSeconds = (ms - cost.unpricedMillis()) / 1000.0;
+        double j = joulesPerMs * ms;
+        c.energyJ = j;
+        c.activeEnergyJ = Math.max(0, j - idleW * ms / 1000.0);
+        Cell cell = Cell.of(s.gpuModel(), seg.applied());
+        // MIG instances take their shares; the parent's model (or idle) keeps the rest, computed
+        // as what is left so that the parts add up to the whole.
+        Acc rest = c.gpuShare(1);
+        for (Map.Entry<String, Double> e : shares.entrySet()) {
+          Acc part = c.gpuShare(e.getValue());
+          cell(cells, slot, e.getKey(), cell).add(part);
+          rest.subtractGpu(part);
+        }
+        cell(cells, slot, model, cell).add(rest);
       }
-      cell(cells, slot, model, s.gpuModel()).add(rest);
       start = end;
     }
   }
 
-  private static Acc cell(
-      Map<SlotModel, Map<String, Acc>> cells, int slot, String model, String gpuModel) {
+  private static Acc cell(Map<SlotModel, Map<Cell, Acc>> cells, int slot, String model, Cell cell) {
     return cells
         .computeIfAbsent(new SlotModel(slot, model), k -> new HashMap<>())
-        .computeIfAbsent(gpuModel, k -> new Acc());
+        .computeIfAbsent(cell, k -> new Acc());
   }
 
   /** The report grouped as asked; the calculator's inputs are left as they were. */
@@ -723,7 +750,7 @@ public final class UsageCalculator {
     for (int i = 0; i < uncovered.length; i++) {
       uncovered[i] = new Acc();
     }
-    Map<SlotModel, Map<String, Acc>> cells = coverGpuTime(uncovered);
+    Map<SlotModel, Map<Cell, Acc>> cells = coverGpuTime(uncovered);
     Set<SlotModel> keys = new TreeSet<>(SLOT_MODEL_ORDER);
     keys.addAll(cells.keySet());
     keys.addAll(tokens.keySet());
@@ -756,7 +783,7 @@ public final class UsageCalculator {
   }
 
   /** The rows of one slot and model: its GPU time's allocation and its tenants' tokens. */
-  private void slotModelRows(List<LedgerRow> rows, SlotModel sm, Map<String, Acc> gpuCells) {
+  private void slotModelRows(List<LedgerRow> rows, SlotModel sm, Map<Cell, Acc> gpuCells) {
     int slot = sm.slot();
     String model = sm.model();
     Map<String, Acc> tenants = new TreeMap<>(tokens.getOrDefault(sm, Map.of()));
@@ -764,7 +791,7 @@ public final class UsageCalculator {
     double gpuSecs = gpuCells.values().stream().mapToDouble(c -> c.gpuSeconds).sum();
     double pricedSecs = gpuCells.values().stream().mapToDouble(c -> c.pricedGpuSeconds).sum();
     if (total <= 0 || model.isEmpty()) {
-      gpuCells.forEach((gm, c) -> rows.add(row(slot, LedgerRow.Kind.IDLE, model, "", gm, c)));
+      gpuCells.forEach((gm, c) -> rows.add(gpuRow(slot, LedgerRow.Kind.IDLE, model, "", gm, c)));
       // Requests that carry no tokens still count, even though they carry no cost.
       tenants.forEach(
           (who, t) -> {
@@ -779,7 +806,7 @@ public final class UsageCalculator {
                 (gm, c) -> {
                   Acc split = new Acc();
                   split.requests = t.requests * c.gpuSeconds / gpuSecs;
-                  rows.add(row(slot, LedgerRow.Kind.GPU, model, who, gm, split));
+                  rows.add(gpuRow(slot, LedgerRow.Kind.GPU, model, who, gm, split));
                 });
           });
       return;
@@ -793,18 +820,33 @@ public final class UsageCalculator {
         continue;
       }
       double share = t.tokens() / total;
-      for (Map.Entry<String, Acc> ce : gpuCells.entrySet()) {
+      for (Map.Entry<Cell, Acc> ce : gpuCells.entrySet()) {
         // The tenant's share of the GPU time; its tokens split across GPU models by GPU-seconds,
         // which only the grouping by GPU model uses.
         Acc line = ce.getValue().gpuShare(share);
         line.add(t.tokenShare(ce.getValue().gpuSeconds / gpuSecs));
         line.pricedTokens = t.tokens() * ce.getValue().pricedGpuSeconds / gpuSecs;
-        rows.add(row(slot, LedgerRow.Kind.GPU, model, te.getKey(), ce.getKey(), line));
+        rows.add(gpuRow(slot, LedgerRow.Kind.GPU, model, te.getKey(), ce.getKey(), line));
       }
       Acc line = t.tokenShare(1.0);
       line.pricedTokens = t.tokens() * pricedSecs / gpuSecs;
       rows.add(row(slot, LedgerRow.Kind.TOKENS, model, te.getKey(), NO_GPU_MODEL, line));
     }
+  }
+
+  /** A GPU or IDLE row: keyed by its cell's GPU model and price. */
+  private LedgerRow gpuRow(
+      int slot, LedgerRow.Kind kind, String model, String tenant, Cell cell, Acc a) {
+    return new LedgerRow(
+        slots[slot],
+        slotEnd(slot),
+        kind,
+        model,
+        tenant,
+        cell.gpuModel(),
+        cell.priceKind(),
+        cell.commitment(),
+        a.amounts());
   }
 
   private LedgerRow row(

@@ -135,6 +135,17 @@ public final class AppConfig {
    */
   public record Budgets(Path file, Duration interval) {}
 
+  /**
+   * Who the FOCUS export names on every record (export.focus.*): FOCUS's ProviderName,
+   * PublisherName, InvoiceIssuerName, BillingAccountId and BillingAccountName.
+   */
+  public record FocusIdentity(
+      String providerName,
+      String publisherName,
+      String invoiceIssuerName,
+      String billingAccountId,
+      String billingAccountName) {}
+
   public record Accounting(
       Path priceBook,
       Duration window,
@@ -314,6 +325,8 @@ public final class AppConfig {
   private final Sources sources;
   private final Duration readingMaxGap;
   private final Budgets budgets;
+  private final FocusIdentity focusIdentity;
+  private final Path gpuProfiles;
   private Ledger ledger;
 
   /**
@@ -458,6 +471,8 @@ public final class AppConfig {
             s.integer("otlp.max-body-bytes", 1024, 512 * 1024 * 1024),
             s.list("otlp.tenant-attributes"));
     String priceBook = s.optional("pricing.price-book");
+    String profilesFile = s.optional("accounting.gpu-profiles");
+    this.gpuProfiles = profilesFile == null ? null : Path.of(profilesFile);
     this.accounting =
         new Accounting(
             priceBook == null ? null : Path.of(priceBook),
@@ -499,6 +514,13 @@ public final class AppConfig {
     this.budgets =
         new Budgets(
             budgetsFile == null ? null : Path.of(budgetsFile), positive(s, "budgets.interval"));
+    this.focusIdentity =
+        new FocusIdentity(
+            focusText(s, "export.focus.provider-name"),
+            focusText(s, "export.focus.publisher-name"),
+            focusText(s, "export.focus.invoice-issuer-name"),
+            focusText(s, "export.focus.billing-account-id"),
+            focusText(s, "export.focus.billing-account-name"));
     this.ledger =
         new Ledger(
             s.bool("ledger.enabled"),
@@ -658,6 +680,28 @@ public final class AppConfig {
 
   public Otlp otlp() {
     return otlp;
+  }
+
+  /** The GPU profiles file (accounting.gpu-profiles); null: the built-in table. */
+  public Path gpuProfiles() {
+    return gpuProfiles;
+  }
+
+  /** Who the FOCUS export names on every record. */
+  public FocusIdentity focusIdentity() {
+    return focusIdentity;
+  }
+
+  /**
+   * A FOCUS identity value: 1 to 256 characters, none a control character (FOCUS's string handling;
+   * a name is written to every record of the CSV as it is).
+   */
+  private static String focusText(Settings s, String key) {
+    String v = s.raw(key);
+    if (v.isBlank() || v.length() > 256 || v.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+      throw ConfigException.bad(key, "1 to 256 characters without control characters", v);
+    }
+    return v;
   }
 
   public Budgets budgets() {

@@ -1,5 +1,7 @@
 package io.gputelemetry.export;
 
+import io.gputelemetry.accounting.PriceBook;
+import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.store.LedgerRow;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -26,7 +28,10 @@ import org.apache.commons.csv.CSVPrinter;
  * cost are left out.
  */
 public final class FocusCsv {
-  /** Who the export says provides, publishes, invoices and bills; the same on every row. */
+  /**
+   * Who the export says provides, publishes, invoices and bills; the same on every row (the
+   * export.focus.* settings).
+   */
   public record Identity(
       String providerName,
       String publisherName,
@@ -36,6 +41,16 @@ public final class FocusCsv {
     /** The fleet itself: gpu-telemetry accounts for it, under one billing account. */
     public static final Identity DEFAULT =
         new Identity("gpu-telemetry", "gpu-telemetry", "gpu-telemetry", "gpu-fleet", "GPU fleet");
+
+    /** The identity the settings give. */
+    public static Identity of(AppConfig.FocusIdentity s) {
+      return new Identity(
+          s.providerName(),
+          s.publisherName(),
+          s.invoiceIssuerName(),
+          s.billingAccountId(),
+          s.billingAccountName());
+    }
   }
 
   /** A column: its id, its FOCUS data type, and whether it is one of ours ({@code x_}). */
@@ -75,6 +90,13 @@ public final class FocusCsv {
           new Column("ChargeFrequency", "String"),
           new Column("ChargePeriodEnd", "Date/Time"),
           new Column("ChargePeriodStart", "Date/Time"),
+          new Column("CommitmentDiscountCategory", "String"),
+          new Column("CommitmentDiscountId", "String"),
+          new Column("CommitmentDiscountName", "String"),
+          new Column("CommitmentDiscountQuantity", "Decimal"),
+          new Column("CommitmentDiscountStatus", "String"),
+          new Column("CommitmentDiscountType", "String"),
+          new Column("CommitmentDiscountUnit", "String"),
           new Column("ConsumedQuantity", "Decimal"),
           new Column("ConsumedUnit", "String"),
           new Column("ContractedCost", "Decimal"),
@@ -114,6 +136,7 @@ public final class FocusCsv {
 
   private final CSVPrinter csv;
   private final Identity identity;
+  private final Map<String, PriceBook.Commitment> commitments;
   private final String tenant;
   private long rows;
   private double omittedGpuSeconds;
@@ -125,7 +148,20 @@ public final class FocusCsv {
    * @param tenant null: everyone's rows and the idle ones; else that tenant's rows only
    */
   public FocusCsv(Appendable out, Identity identity, String tenant) {
+    this(out, identity, Map.of(), tenant);
+  }
+
+  /**
+   * @param commitments the price book's commitments by id, for their names and categories (a
+   *     committed row whose id the book no longer names gets no name and the category Usage)
+   */
+  public FocusCsv(
+      Appendable out,
+      Identity identity,
+      Map<String, PriceBook.Commitment> commitments,
+      String tenant) {
     this.identity = identity;
+    this.commitments = Map.copyOf(commitments);
     this.tenant = tenant;
     try {
       this.csv = new CSVPrinter(out, CSVFormat.RFC4180);
@@ -154,7 +190,7 @@ public final class FocusCsv {
   }
 
   /** The metadata's id, which names this column set; a new column set gets a new id. */
-  public static final String SCHEMA_ID = "gpu-telemetry-focus-1.2-v1";
+  public static final String SCHEMA_ID = "gpu-telemetry-focus-1.2-v2";
 
   /** The header line: the column ids. */
   public void header() {
@@ -222,6 +258,7 @@ public final class FocusCsv {
             .toLocalDate()
             .atStartOfDay(ZoneOffset.UTC);
     String sku = "GPU-Hour:" + r.gpuModel();
+    Pricing pricing = pricing(r, c);
     Map<String, String> v = new HashMap<>();
     v.put("BilledCost", decimal(c.billed()));
     v.put("BillingAccountId", identity.billingAccountId());
@@ -231,10 +268,11 @@ public final class FocusCsv {
     v.put("BillingPeriodStart", DATE_TIME.format(month));
     v.put("ChargeCategory", "Usage");
     v.put("ChargeClass", null);
-    v.put("ChargeDescription", description(idle, model, who, r.gpuModel()));
+    v.put("ChargeDescription", description(idle, model, who, r.gpuModel()) + pricing.described());
     v.put("ChargeFrequency", "Usage-Based");
     v.put("ChargePeriodEnd", DATE_TIME.format(Instant.ofEpochMilli(r.end())));
     v.put("ChargePeriodStart", DATE_TIME.format(Instant.ofEpochMilli(r.start())));
+    commitment(v, pricing.commitment(), pricingQuantity, c);
     v.put("ConsumedQuantity", decimal(a.gpuSeconds() / 3600));
     v.put("ConsumedUnit", UNIT);
     v.put("ContractedCost", decimal(c.contracted()));
@@ -244,7 +282,7 @@ public final class FocusCsv {
     // The time-weighted mean of the prices in force over the row's priced time: the price book's
     // price, unless it changed within the hour; ListCost = ListUnitPrice x PricingQuantity.
     v.put("ListUnitPrice", decimal(c.list() / pricingQuantity));
-    v.put("PricingCategory", "Standard");
+    v.put("PricingCategory", pricing.category());
     v.put("PricingQuantity", decimal(pricingQuantity));
     v.put("PricingUnit", UNIT);
     v.put("ProviderName", identity.providerName());
@@ -257,7 +295,7 @@ public final class FocusCsv {
     v.put(
         "SkuPriceDetails",
         new JsonObject().put("GpuCount", 1).put("x_GpuModel", r.gpuModel()).encode());
-    v.put("SkuPriceId", sku);
+    v.put("SkuPriceId", sku + pricing.skuPriceSuffix());
     v.put("SubAccountId", who);
     v.put("SubAccountName", who);
     v.put("x_Tenant", who);
@@ -280,6 +318,66 @@ public final class FocusCsv {
       out.add(v.get(col.name()));
     }
     return out;
+  }
+
+  /**
+   * How a row was priced: FOCUS's PricingCategory, the commitment of a committed row (else null),
+   * the suffix of its SkuPriceId (one price point per kind and commitment, under one SkuId) and of
+   * its description.
+   */
+  record Pricing(
+      String category, PriceBook.Commitment commitment, String skuPriceSuffix, String described) {}
+
+  /**
+   * The price kind of a row: on-demand is Standard (the agreed list price), spot Dynamic (a price
+   * the provider sets and changes), committed Committed (usage under an existing commitment). A row
+   * written before the ledger kept price kinds is Standard when its costs show no discount, and
+   * Other when they do (its commitment, if any, is not known).
+   */
+  Pricing pricing(LedgerRow r, Costs c) {
+    switch (r.priceKind()) {
+      case "on_demand" -> {
+        return new Pricing("Standard", null, "", "");
+      }
+      case "spot" -> {
+        return new Pricing("Dynamic", null, ":spot", ", at spot prices");
+      }
+      case "committed" -> {
+        PriceBook.Commitment known = commitments.get(r.commitment());
+        PriceBook.Commitment m =
+            new PriceBook.Commitment(
+                r.commitment(),
+                known == null ? null : known.name(),
+                known == null || known.category() == null ? "Usage" : known.category());
+        return new Pricing(
+            "Committed", m, ":committed:" + r.commitment(), ", under commitment " + r.commitment());
+      }
+      default -> {
+        boolean listed = c.effective() == c.list() && c.billed() == c.list();
+        return new Pricing(listed ? "Standard" : "Other", null, "", "");
+      }
+    }
+  }
+
+  /**
+   * The commitment columns: all null off a commitment. On a committed row (all of whose time the
+   * commitment covered) the commitment's id, name and category, its type (Reservation for a Usage
+   * commitment, Savings Plan for a Spend one), status Used, and the quantity it covered: GPU-hours
+   * (the pricing quantity) for a Usage commitment, the amortised amount drawn (the effective cost,
+   * in the billing currency) for a Spend one.
+   */
+  private static void commitment(
+      Map<String, String> v, PriceBook.Commitment m, double pricingQuantity, Costs c) {
+    boolean usage = m != null && m.category().equals("Usage");
+    v.put("CommitmentDiscountCategory", m == null ? null : m.category());
+    v.put("CommitmentDiscountId", m == null ? null : m.id());
+    v.put("CommitmentDiscountName", m == null ? null : m.name());
+    v.put(
+        "CommitmentDiscountQuantity",
+        m == null ? null : decimal(usage ? pricingQuantity : c.effective()));
+    v.put("CommitmentDiscountStatus", m == null ? null : "Used");
+    v.put("CommitmentDiscountType", m == null ? null : usage ? "Reservation" : "Savings Plan");
+    v.put("CommitmentDiscountUnit", m == null ? null : usage ? UNIT : CURRENCY);
   }
 
   private static String description(boolean idle, String model, String tenant, String gpuModel) {

@@ -8,7 +8,8 @@ import org.bson.BsonString;
 
 /**
  * A ledger row as a document: {@code _id} start|revision|key, the interval, the revision, the key's
- * parts, and each figure that is not zero (an absent figure reads as 0).
+ * parts (price_kind and commitment_id only when set: absent reads as ""), and each figure that is
+ * not zero (an absent figure reads as 0).
  */
 final class LedgerDocuments {
   private static final String[] FIGURES = {
@@ -29,6 +30,8 @@ final class LedgerDocuments {
     "uncovered_gpu_s"
   };
   private static final String SAMPLE_GAPS = "sample_gaps";
+  private static final String PRICE_KIND = "price_kind";
+  private static final String COMMITMENT = "commitment_id";
 
   private LedgerDocuments() {}
 
@@ -42,6 +45,12 @@ final class LedgerDocuments {
             .append("model", new BsonString(r.model()))
             .append("tenant", new BsonString(r.tenant()))
             .append("gpu_model", new BsonString(r.gpuModel()));
+    if (!r.priceKind().isEmpty()) {
+      d.append(PRICE_KIND, new BsonString(r.priceKind()));
+    }
+    if (!r.commitment().isEmpty()) {
+      d.append(COMMITMENT, new BsonString(r.commitment()));
+    }
     double[] v = figures(r.amounts());
     for (int i = 0; i < FIGURES.length; i++) {
       if (v[i] != 0) {
@@ -67,9 +76,17 @@ final class LedgerDocuments {
         Documents.text(d, "model"),
         Documents.text(d, "tenant"),
         Documents.text(d, "gpu_model"),
+        optional(d, PRICE_KIND),
+        optional(d, COMMITMENT),
         new LedgerRow.Amounts(
             v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8], v[9], v[10], v[11], v[12], v[13],
             v[14], gaps));
+  }
+
+  /** A text field written only when not empty: "" when absent. */
+  private static String optional(BsonDocument d, String field) {
+    String v = Documents.text(d, field);
+    return v == null ? "" : v;
   }
 
   private static double[] figures(LedgerRow.Amounts a) {

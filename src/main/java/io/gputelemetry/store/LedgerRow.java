@@ -25,6 +25,12 @@ import java.util.Objects;
  *   <li>{@link Kind#GAPS}: the fleet's GPU time not covered by samples and the gaps that began in
  *       the interval; model, tenant and GPU model "". Fleet totals only.
  * </ul>
+ *
+ * <p>GPU and IDLE rows also carry the price in force as part of their key: {@code priceKind} (the
+ * price book's {@code price_kind}: {@code on_demand}, {@code committed} or {@code spot}; "" for GPU
+ * time without a price in force) and {@code commitment} (a committed price's commitment id, else
+ * ""), so that a row is on-demand, spot, one commitment's, or unpriced. The other kinds have "" for
+ * both. A row without them keeps the key it had before prices had kinds.
  */
 public record LedgerRow(
     long start,
@@ -33,7 +39,21 @@ public record LedgerRow(
     String model,
     String tenant,
     String gpuModel,
+    String priceKind,
+    String commitment,
     Amounts amounts) {
+
+  /** A row without a price kind or commitment (the kinds other than GPU and IDLE). */
+  public LedgerRow(
+      long start,
+      long end,
+      Kind kind,
+      String model,
+      String tenant,
+      String gpuModel,
+      Amounts amounts) {
+    this(start, end, kind, model, tenant, gpuModel, "", "", amounts);
+  }
 
   /** What a row is: see the class comment. */
   public enum Kind {
@@ -49,6 +69,8 @@ public record LedgerRow(
     Objects.requireNonNull(model, "model");
     Objects.requireNonNull(tenant, "tenant");
     Objects.requireNonNull(gpuModel, "gpuModel");
+    Objects.requireNonNull(priceKind, "priceKind");
+    Objects.requireNonNull(commitment, "commitment");
     Objects.requireNonNull(amounts, "amounts");
     if (end <= start) {
       throw new IllegalArgumentException("end must be after start");
@@ -60,12 +82,15 @@ public record LedgerRow(
    * into one roll-up row.
    */
   public String key() {
-    return kind + "\u0000" + model + "\u0000" + tenant + "\u0000" + gpuModel;
+    String key = kind + "\u0000" + model + "\u0000" + tenant + "\u0000" + gpuModel;
+    return priceKind.isEmpty() && commitment.isEmpty()
+        ? key
+        : key + "\u0000" + priceKind + "\u0000" + commitment;
   }
 
   /** This row over a wider interval with other amounts: a roll-up's row. */
   public LedgerRow over(long start, long end, Amounts amounts) {
-    return new LedgerRow(start, end, kind, model, tenant, gpuModel, amounts);
+    return new LedgerRow(start, end, kind, model, tenant, gpuModel, priceKind, commitment, amounts);
   }
 
   /**

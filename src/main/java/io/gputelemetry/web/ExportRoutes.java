@@ -1,5 +1,6 @@
 package io.gputelemetry.web;
 
+import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.export.FocusCsv;
 import io.gputelemetry.export.LedgerSource;
 import io.gputelemetry.store.LedgerRow;
@@ -11,6 +12,7 @@ import io.vertx.ext.web.RoutingContext;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.function.Function;
 import org.apache.logging.log4j.LogManager;
 import org.apache.logging.log4j.Logger;
@@ -37,10 +39,23 @@ public final class ExportRoutes {
 
   private final LedgerSource source;
   private final FocusCsv.Identity identity;
+  private final Map<String, PriceBook.Commitment> commitments;
 
   public ExportRoutes(LedgerSource source, FocusCsv.Identity identity) {
+    this(source, identity, Map.of());
+  }
+
+  /**
+   * @param commitments the price book's commitments by id: the names and categories of the
+   *     commitment columns
+   */
+  public ExportRoutes(
+      LedgerSource source,
+      FocusCsv.Identity identity,
+      Map<String, PriceBook.Commitment> commitments) {
     this.source = source;
     this.identity = identity;
+    this.commitments = commitments;
   }
 
   public void install(Router router) {
@@ -73,7 +88,7 @@ public final class ExportRoutes {
     String tenant = RouteAccess.caller(ctx).tenant();
     HttpServerResponse response = ctx.response();
     StringBuilder pending = new StringBuilder();
-    FocusCsv csv = new FocusCsv(pending, identity, tenant);
+    FocusCsv csv = new FocusCsv(pending, identity, commitments, tenant);
     boolean[] started = {false};
     Runnable start =
         () -> {

@@ -53,6 +53,12 @@ class ContractPricesTest {
     near(billed, t.billedCostUsd(), what + ": billed");
   }
 
+  /** A sample of a whole GPU at 0 W. */
+  private static UsageRows.Sample sample(
+      String gpu, long ts, String gpuModel, String model, String node) {
+    return new UsageRows.Sample(gpu, ts, gpuModel, model, null, 0, null, false, node, null, null);
+  }
+
   private static Report report(String node, String model) throws Exception {
     UsageCalculator c = new UsageCalculator(F, F + 60_000, 0, 60_000, 3_000, book(), null);
     for (int t = -2; t <= 60; t += 2) {
@@ -85,10 +91,8 @@ class ContractPricesTest {
     UsageCalculator c = new UsageCalculator(F, F + 60_000, 0, 60_000, 3_000, book(), null);
     for (int t = -2; t <= 60; t += 2) {
       long ts = F + t * 1000L;
-      c.addSample(
-          new UsageRows.Sample("g2", ts, "GA", "m2", null, 0, null, false, "res-1", null, null));
-      c.addSample(
-          new UsageRows.Sample("g5", ts, "GA", "m2", null, 0, null, false, "od-9", null, null));
+      c.addSample(sample("g2", ts, "GA", "m2", "res-1"));
+      c.addSample(sample("g5", ts, "GA", "m2", "od-9"));
     }
     c.addTokens(F + 5_000, "m2", "A", 10, 0);
     Report r = c.report(GroupBy.GPU_MODEL);
@@ -107,6 +111,57 @@ class ContractPricesTest {
     costs(t, 0.018, 0.06, 0.018, 0.018, "spot");
     // spot-? matches one character: spot-10 is on-demand.
     near(0.06, report("spot-10", "m3").groups().get("m3").total().costUsd(), "spot-10");
+  }
+
+  /**
+   * The ledger keeps each price kind and commitment apart: res-1's tenant row is two rows, 20 s
+   * on-demand and 40 s under ri-1; spot-1's is spot; a GPU model without a price is a row without a
+   * price kind; and their sum is the report's.
+   */
+  @Test
+  void ledgerRowsAreOnDemandSpotOneCommitmentOrUnpriced() throws Exception {
+    UsageCalculator c = new UsageCalculator(F, F + 60_000, 0, 60_000, 3_000, book(), null);
+    for (int t = -2; t <= 60; t += 2) {
+      long ts = F + t * 1000L;
+      c.addSample(sample("g2", ts, "GA", "m2", "res-1"));
+      c.addSample(sample("g4", ts, "GA", "m2", "spot-1"));
+      c.addSample(sample("g9", ts, "GX", "m2", "od-1"));
+      c.addSample(sample("g7", ts, "GA", null, "res-2"));
+    }
+    c.addTokens(F + 5_000, "m2", "A", 10, 0);
+    java.util.Map<String, io.gputelemetry.store.LedgerRow> rows = new java.util.TreeMap<>();
+    for (io.gputelemetry.store.LedgerRow r : c.rows()) {
+      if (r.kind() == io.gputelemetry.store.LedgerRow.Kind.GPU
+          || r.kind() == io.gputelemetry.store.LedgerRow.Kind.IDLE) {
+        rows.put(r.kind() + " " + r.gpuModel() + " " + r.priceKind() + " " + r.commitment(), r);
+      }
+    }
+    assertEquals(
+        java.util.List.of(
+            "GPU GA committed ri-1",
+            "GPU GA on_demand ",
+            "GPU GA spot ",
+            "GPU GX  ",
+            "IDLE GA committed ri-1",
+            "IDLE GA on_demand "),
+        java.util.List.copyOf(rows.keySet()));
+    // g2 [F, F+20) on-demand; g2 [F+20, F+60) committed; g4 60 s spot; g9 60 s unpriced.
+    near(20, rows.get("GPU GA on_demand ").amounts().gpuSeconds(), "on-demand part");
+    near(0.02, rows.get("GPU GA on_demand ").amounts().billedCostUsd(), "on-demand billed");
+    near(40, rows.get("GPU GA committed ri-1").amounts().gpuSeconds(), "committed part");
+    near(0.02, rows.get("GPU GA committed ri-1").amounts().costUsd(), "committed effective");
+    near(0, rows.get("GPU GA committed ri-1").amounts().billedCostUsd(), "committed billed");
+    near(0.018, rows.get("GPU GA spot ").amounts().costUsd(), "spot");
+    near(60, rows.get("GPU GX  ").amounts().unpricedGpuSeconds(), "unpriced");
+    near(0, rows.get("GPU GX  ").amounts().pricedGpuSeconds(), "unpriced, nothing priced");
+    // g7 on res-2 serves no model: idle, on-demand then committed like g2.
+    near(40, rows.get("IDLE GA committed ri-1").amounts().gpuSeconds(), "idle committed");
+    near(20, rows.get("IDLE GA on_demand ").amounts().gpuSeconds(), "idle on-demand");
+    Totals fleet = c.report(GroupBy.GPU_MODEL).fleet();
+    // g2, g4, g7: effective 0.04 + 0.018 + 0.04; list 3 x 0.06; contracted 0.06 + 0.018 + 0.06;
+    // billed 0.02 + 0.018 + 0.02.
+    costs(fleet, 0.098, 0.18, 0.138, 0.058, "fleet");
+    near(60, fleet.unpricedGpuSeconds(), "fleet unpriced");
   }
 
   @Test

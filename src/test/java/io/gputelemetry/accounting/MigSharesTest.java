@@ -3,6 +3,7 @@ package io.gputelemetry.accounting;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.gputelemetry.accounting.UsageCalculator.GroupBy;
 import io.gputelemetry.accounting.UsageCalculator.Report;
@@ -182,6 +183,37 @@ class MigSharesTest {
         IllegalStateException.class,
         () -> GpuProfiles.migTable(Json.MAPPER.readTree("{\"profiles\": {\"1g\": 1}}"), "G"),
         "no compute_slices");
+  }
+
+  /** A GPU profiles file of one's own replaces the built-in table; a bad one names the setting. */
+  @Test
+  void aProfilesFileReplacesTheBuiltInTableAndABadOneNamesTheSetting(
+      @org.junit.jupiter.api.io.TempDir java.nio.file.Path dir) throws Exception {
+    assertEquals(
+        GpuProfiles.load().migShare(A100, "3g.40gb"),
+        GpuProfiles.load(null).migShare(A100, "3g.40gb"));
+    java.nio.file.Path file = dir.resolve("profiles.json");
+    java.nio.file.Files.writeString(
+        file,
+        "{\"profiles\": [{\"name\": \"X1\", \"idle_power_w\": 12,"
+            + " \"mig\": {\"compute_slices\": 4, \"profiles\": {\"1g\": 1}}}]}");
+    GpuProfiles own = GpuProfiles.load(file);
+    near(0.25, own.migShare("X1", "1g"), "1 of X1's 4 slices");
+    assertEquals(12, own.get("X1").idlePowerW());
+    assertNull(own.get(A100), "only the file's GPU models");
+    java.nio.file.Files.writeString(
+        file, "{\"profiles\": [{\"name\": \"X1\", \"mig\": {\"profiles\": {\"1g\": 1}}}]}");
+    io.gputelemetry.config.ConfigException bad =
+        assertThrows(io.gputelemetry.config.ConfigException.class, () -> GpuProfiles.load(file));
+    assertTrue(
+        bad.getMessage().startsWith("setting 'accounting.gpu-profiles': cannot read " + file + ": ")
+            && bad.getMessage().contains("compute_slices"),
+        bad.getMessage());
+    java.nio.file.Path missing = dir.resolve("none.json");
+    assertTrue(
+        assertThrows(io.gputelemetry.config.ConfigException.class, () -> GpuProfiles.load(missing))
+            .getMessage()
+            .startsWith("setting 'accounting.gpu-profiles': cannot read " + missing));
   }
 
   /**

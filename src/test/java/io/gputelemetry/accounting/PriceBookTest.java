@@ -144,6 +144,82 @@ class PriceBookTest {
   }
 
   @Test
+  void oneCommitmentIdHasOneNameAcrossGpuModelsAndTheBookListsItsCommitments() throws Exception {
+    String ga =
+        "{"
+            + ENTRY
+            + ",\"price_kind\":\"committed\",\"commitment_id\":\"ri-1\","
+            + "\"commitment_name\":\"one\",\"commitment_category\":\"Usage\"}";
+    assertEquals(
+        "book.json: gpu_hourly[1] ('GB'): commitment 'ri-1' has another commitment_name or"
+            + " commitment_category in an earlier entry",
+        refused(ga + "," + ga.replace("\"GA\"", "\"GB\"").replace("\"one\"", "\"two\"")));
+    PriceBook b =
+        PriceBook.parse(
+            Json.MAPPER.readTree(
+                "{\"gpu_hourly\":["
+                    + ga
+                    + ","
+                    + ga.replace("\"GA\"", "\"GB\"")
+                    + ",{"
+                    + ENTRY
+                    + ",\"price_kind\":\"committed\",\"commitment_id\":\"sp-0\","
+                    + "\"nodes\":[\"x\"]},{"
+                    + ENTRY
+                    + "}]}"),
+            "book.json");
+    assertEquals(
+        Map.of(
+            "ri-1", new PriceBook.Commitment("ri-1", "one", "Usage"),
+            "sp-0", new PriceBook.Commitment("sp-0", null, null)),
+        b.commitments());
+  }
+
+  @Test
+  void segmentsCutAtEveryChangeOfThePriceThatApplies() {
+    PriceBook.Commitment ri = new PriceBook.Commitment("ri-1", "r", "Usage");
+    PriceBook b =
+        new PriceBook(
+            List.of(
+                new PriceBook.Line(
+                    "GA",
+                    PriceBook.Kind.ON_DEMAND,
+                    List.of("*"),
+                    null,
+                    List.of(new PriceBook.Entry(1_000, Long.MAX_VALUE, 3.6))),
+                new PriceBook.Line(
+                    "GA",
+                    PriceBook.Kind.COMMITTED,
+                    List.of("res-*"),
+                    ri,
+                    List.of(new PriceBook.Entry(2_000, 3_000, 1.8)))),
+            Map.of());
+    List<PriceBook.Segment> s = b.segments("GA", "res-1", 0, 4_000);
+    assertEquals(4, s.size(), s.toString());
+    assertEquals(new PriceBook.Segment(0, 1_000, null), s.get(0));
+    assertEquals(
+        new PriceBook.Segment(
+            1_000, 2_000, new PriceBook.Applied(PriceBook.Kind.ON_DEMAND, 3.6, 3.6, null)),
+        s.get(1));
+    assertEquals(
+        new PriceBook.Segment(
+            2_000, 3_000, new PriceBook.Applied(PriceBook.Kind.COMMITTED, 1.8, 3.6, ri)),
+        s.get(2));
+    assertEquals(PriceBook.Kind.ON_DEMAND, s.get(3).applied().kind());
+    assertEquals(new PriceBook.Integral(0, 1_000, 0, 0, 0), s.get(0).cost());
+    // 1 s committed: effective 0.0005, list and contracted 0.001, billed 0.
+    assertEquals(new PriceBook.Integral(0.0005, 0, 0.001, 0.001, 0), s.get(2).cost());
+    assertEquals(new PriceBook.Integral(0.001, 0, 0.001, 0.001, 0.001), s.get(1).cost());
+    // On a node the commitment does not name, one on-demand span after the unpriced one.
+    assertEquals(
+        2,
+        b.segments("GA", "od-1", 0, 4_000).stream()
+            .map(PriceBook.Segment::applied)
+            .distinct()
+            .count());
+  }
+
+  @Test
   void commitmentTextsNodeListsAndKindsOutsideTheirBoundsAreRefused() {
     String at = "book.json: gpu_hourly[0] ('GA'): ";
     String committed = "{" + ENTRY + ",\"price_kind\":\"committed\",\"commitment_id\":";

@@ -131,6 +131,46 @@ class AppConfigTest {
   }
 
   @Test
+  void theFocusExportsIdentityIsSettingsWithErrorsNamingTheSetting() {
+    AppConfig.FocusIdentity d = config(Map.of()).focusIdentity();
+    assertEquals(
+        new AppConfig.FocusIdentity(
+            "gpu-telemetry", "gpu-telemetry", "gpu-telemetry", "gpu-fleet", "GPU fleet"),
+        d);
+    AppConfig.FocusIdentity set =
+        config(
+                Map.of(
+                    "export.focus.provider-name", "CoreWeave",
+                    "export.focus.publisher-name", "Platform team",
+                    "export.focus.invoice-issuer-name", "CoreWeave, Inc.",
+                    "export.focus.billing-account-id", "acct-42",
+                    "export.focus.billing-account-name", "ML serving"))
+            .focusIdentity();
+    assertEquals(
+        new AppConfig.FocusIdentity(
+            "CoreWeave", "Platform team", "CoreWeave, Inc.", "acct-42", "ML serving"),
+        set);
+    for (String bad : List.of("", "tab\there", "x".repeat(257))) {
+      ConfigException e =
+          assertThrows(
+              ConfigException.class,
+              () -> config(Map.of("export.focus.billing-account-id", bad)),
+              "'" + bad + "'");
+      assertEquals(
+          "setting 'export.focus.billing-account-id' (env GPUTEL_EXPORT_FOCUS_BILLING_ACCOUNT_ID):"
+              + " expected 1 to 256 characters without control characters, got '"
+              + bad
+              + "'",
+          e.getMessage());
+    }
+    assertEquals(
+        "x".repeat(256),
+        config(Map.of("export.focus.provider-name", "x".repeat(256)))
+            .focusIdentity()
+            .providerName());
+  }
+
+  @Test
   void logLevelMongoUriAndEndpoints() {
     assertEquals("debug", config(Map.of("log.level", "DEBUG")).log().level());
     assertThrows(ConfigException.class, () -> config(Map.of("log.level", "verbose")));

@@ -1018,6 +1018,73 @@ class HelmChartTest {
   }
 
   @Test
+  void accountingFilesGivenInlineAreMountedReadOnlyAndTheSettingsPointAtThem(@TempDir Path tmp)
+      throws IOException {
+    String book = Files.readString(Path.of("conf", "price-book.contracts-example.json"));
+    String budgets = Files.readString(Path.of("conf", "budgets.json"));
+    String profiles = Files.readString(Path.of("conf", "gpu-profiles.json"));
+    Path values = tmp.resolve("accounting-values.yaml");
+    Files.writeString(
+        values,
+        io.gputelemetry.json.Json.MAPPER.writeValueAsString(
+            Map.of(
+                "accountingFiles",
+                Map.of("priceBook", book, "gpuProfiles", profiles, "budgets", budgets))));
+    RenderedChart chart = render(values, Map.of());
+    ConfigMap cm =
+        chart.all(ConfigMap.class).stream()
+            .filter(c -> c.getMetadata().getName().endsWith("-accounting"))
+            .findFirst()
+            .orElseThrow();
+    assertEquals(book, cm.getData().get("price-book.json"), "the file's bytes, as given");
+    assertEquals(profiles, cm.getData().get("gpu-profiles.json"));
+    assertEquals(budgets, cm.getData().get("budgets.json"));
+    Map<String, String> paths =
+        Map.of(
+            "GPUTEL_PRICING_PRICE_BOOK", "/etc/gpu-telemetry/accounting/price-book.json",
+            "GPUTEL_ACCOUNTING_GPU_PROFILES", "/etc/gpu-telemetry/accounting/gpu-profiles.json",
+            "GPUTEL_BUDGETS_FILE", "/etc/gpu-telemetry/accounting/budgets.json");
+    for (String role : List.of(PRODUCER, PROCESSOR)) {
+      Container c = container(chart, role);
+      paths.forEach((k, v) -> assertEquals(v, env(c).get(k).getValue(), role + " " + k));
+      assertTrue(
+          c.getVolumeMounts().stream()
+              .anyMatch(
+                  m ->
+                      m.getName().equals("accounting")
+                          && m.getMountPath().equals("/etc/gpu-telemetry/accounting")
+                          && Boolean.TRUE.equals(m.getReadOnly())),
+          role);
+      PodTemplateSpec pod = chart.one(Deployment.class, role).getSpec().getTemplate();
+      assertTrue(
+          pod.getSpec().getVolumes().stream()
+              .anyMatch(
+                  v ->
+                      v.getName().equals("accounting")
+                          && v.getConfigMap() != null
+                          && v.getConfigMap().getName().equals(cm.getMetadata().getName())),
+          role);
+      assertTrue(
+          pod.getMetadata().getAnnotations().containsKey("checksum/accounting"),
+          role + ": a new file rolls the pods");
+    }
+    // One file only: only its setting and key.
+    RenderedChart one = render(null, Map.of("accountingFiles.budgets", "{}"));
+    Container p = container(one, PROCESSOR);
+    assertEquals(
+        "/etc/gpu-telemetry/accounting/budgets.json", env(p).get("GPUTEL_BUDGETS_FILE").getValue());
+    assertFalse(env(p).containsKey("GPUTEL_PRICING_PRICE_BOOK"));
+    RenderedChart none = render(null, Map.of());
+    assertTrue(
+        none.all(ConfigMap.class).stream()
+            .noneMatch(c -> c.getMetadata().getName().endsWith("-accounting")),
+        "no files, no ConfigMap");
+    Container d = container(none, PROCESSOR);
+    assertFalse(env(d).containsKey("GPUTEL_BUDGETS_FILE"));
+    assertTrue(d.getVolumeMounts().stream().noneMatch(m -> m.getName().equals("accounting")));
+  }
+
+  @Test
   void productionUsesExternalServicesDurableTopicsAndSecretsByReference() {
     RenderedChart chart = render("production");
     assertTrue(chart.all(StatefulSet.class).isEmpty(), "no in-chart Kafka/MongoDB in production");

@@ -281,6 +281,7 @@ final class FocusConformance {
   private final Map<String, String> serviceCategory = new HashMap<>();
   private final Map<String, String> skuOfPrice = new HashMap<>();
   private final Map<String, String> commitmentUnit = new HashMap<>();
+  private final Map<String, List<String>> commitmentFacts = new HashMap<>();
   private long records;
 
   FocusConformance(Facts facts) {
@@ -610,6 +611,7 @@ final class FocusConformance {
       prices();
       quantities();
       commitments();
+      committedCategory();
       periods();
       costs();
       nullIff("PricingUnit", "PricingQuantity");
@@ -748,6 +750,62 @@ final class FocusConformance {
         if (has("PricingCategory") && !"Committed".equals(get("PricingCategory"))) {
           problem(where + ": PricingCategory must be Committed on a Used commitment row");
         }
+        wholeCover();
+      }
+      if (id != null) {
+        // Derived: a commitment's name, category and type are the commitment's, on every row.
+        List<String> facts =
+            java.util.Arrays.asList(
+                get("CommitmentDiscountName"),
+                get("CommitmentDiscountCategory"),
+                get("CommitmentDiscountType"));
+        List<String> before = commitmentFacts.putIfAbsent(id, facts);
+        if (before != null && !before.equals(facts)) {
+          problem(
+              where
+                  + ": CommitmentDiscount name, category or type of "
+                  + id
+                  + " changes: "
+                  + facts
+                  + " after "
+                  + before);
+        }
+      }
+    }
+
+    /**
+     * A Used row whose whole pricing quantity the commitment covered (its quantity, in the pricing
+     * unit, is the row's pricing quantity) is billed nothing: the commitment is billed on its
+     * purchase.
+     */
+    private void wholeCover() {
+      BigDecimal covered = number("CommitmentDiscountQuantity");
+      BigDecimal priced = number("PricingQuantity");
+      BigDecimal billed = number("BilledCost");
+      if (covered != null
+          && priced != null
+          && billed != null
+          && get("CommitmentDiscountUnit") != null
+          && get("CommitmentDiscountUnit").equals(get("PricingUnit"))
+          && covered.compareTo(priced) == 0
+          && billed.signum() != 0) {
+        problem(where + ": BilledCost must be 0 on a Used row the commitment covers wholly");
+      }
+    }
+
+    /**
+     * PricingCategory Committed: the charge is subject to an existing commitment (so its id is set)
+     * and is not the commitment's purchase.
+     */
+    private void committedCategory() {
+      if (!"Committed".equals(get("PricingCategory"))) {
+        return;
+      }
+      if (get("CommitmentDiscountId") == null) {
+        problem(where + ": PricingCategory Committed needs a CommitmentDiscountId");
+      }
+      if ("Purchase".equals(category)) {
+        problem(where + ": a commitment's Purchase is not PricingCategory Committed");
       }
     }
 

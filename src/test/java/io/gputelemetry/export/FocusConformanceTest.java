@@ -3,12 +3,14 @@ package io.gputelemetry.export;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.gputelemetry.accounting.PriceBook;
 import io.gputelemetry.store.LedgerRow;
 import java.io.IOException;
 import java.io.StringReader;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.function.UnaryOperator;
 import org.apache.commons.csv.CSVFormat;
 import org.apache.commons.csv.CSVParser;
@@ -23,15 +25,36 @@ class FocusConformanceTest {
   private static final long F = 1_800_000_000_000L;
   private static final long H = 3_600_000L;
 
-  /** A valid export: a tenant's row and an idle row. */
+  /**
+   * A valid export: a tenant's on-demand row, an idle on-demand row, a tenant's rows under a Usage
+   * commitment (record 3) and a Spend one (record 4), and a spot row (record 5).
+   */
   private static String valid() {
     StringBuilder out = new StringBuilder();
-    FocusCsv csv = new FocusCsv(out, FocusCsv.Identity.DEFAULT, null);
+    FocusCsv csv =
+        new FocusCsv(
+            out,
+            FocusCsv.Identity.DEFAULT,
+            Map.of(
+                "ri-1", new PriceBook.Commitment("ri-1", "H100 reservation", "Usage"),
+                "sp-1", new PriceBook.Commitment("sp-1", "Savings plan", "Spend")),
+            null);
     csv.header();
     LedgerRow.Amounts a =
-        new LedgerRow.Amounts(90, 90, 0, 0.09, 0.12, 0.12, 0, 9000, 9000, 10, 5, 1, 15, 0, 0, 0);
-    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.GPU, "m", "acme", "H100", a));
-    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.IDLE, "m", "", "H100", a));
+        new LedgerRow.Amounts(90, 90, 0, 0.09, 0.09, 0.09, 0.09, 9000, 9000, 10, 5, 1, 15, 0, 0, 0);
+    LedgerRow.Amounts committed =
+        new LedgerRow.Amounts(90, 90, 0, 0.05, 0.09, 0.09, 0, 9000, 9000, 10, 5, 1, 15, 0, 0, 0);
+    LedgerRow.Amounts spot =
+        new LedgerRow.Amounts(90, 90, 0, 0.03, 0.09, 0.03, 0.03, 9000, 9000, 10, 5, 1, 15, 0, 0, 0);
+    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.GPU, "m", "acme", "H100", "on_demand", "", a));
+    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.IDLE, "m", "", "H100", "on_demand", "", a));
+    csv.write(
+        new LedgerRow(
+            F, F + H, LedgerRow.Kind.GPU, "m", "acme", "H100", "committed", "ri-1", committed));
+    csv.write(
+        new LedgerRow(
+            F, F + H, LedgerRow.Kind.GPU, "m", "acme", "H100", "committed", "sp-1", committed));
+    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.GPU, "m", "acme", "H100", "spot", "", spot));
     return out.toString();
   }
 
@@ -60,9 +83,14 @@ class FocusConformanceTest {
 
   /** The valid export with one cell of record 1 set to {@code value}. */
   private static String with(String column, String value) {
+    return with(1, column, value);
+  }
+
+  /** The valid export with one cell of record {@code record} set to {@code value}. */
+  private static String with(int record, String column, String value) {
     List<List<String>> rows = cells(valid());
     int i = rows.get(0).indexOf(column);
-    rows.get(1).set(i, value);
+    rows.get(record).set(i, value);
     return join(rows);
   }
 
@@ -187,5 +215,80 @@ class FocusConformanceTest {
     rows = cells(valid());
     rows.get(2).set(h.indexOf("SkuId"), "other");
     reported(join(rows), "has two SkuIds");
+  }
+
+  @Test
+  void theExportsCommittedAndSpotRowsCarryTheirCategoriesAndCommitments() {
+    List<List<String>> rows = cells(valid());
+    List<String> h = rows.get(0);
+    java.util.function.BiFunction<Integer, String, String> at =
+        (r, c) -> rows.get(r).get(h.indexOf(c));
+    assertEquals("Standard", at.apply(1, "PricingCategory"));
+    assertEquals("", at.apply(1, "CommitmentDiscountId"));
+    assertEquals("", at.apply(1, "CommitmentDiscountQuantity"));
+    assertEquals("Committed", at.apply(3, "PricingCategory"));
+    assertEquals("ri-1", at.apply(3, "CommitmentDiscountId"));
+    assertEquals("H100 reservation", at.apply(3, "CommitmentDiscountName"));
+    assertEquals("Usage", at.apply(3, "CommitmentDiscountCategory"));
+    assertEquals("Reservation", at.apply(3, "CommitmentDiscountType"));
+    assertEquals("Used", at.apply(3, "CommitmentDiscountStatus"));
+    assertEquals("0.025", at.apply(3, "CommitmentDiscountQuantity"), "90 s in GPU-hours");
+    assertEquals("GPU-Hours", at.apply(3, "CommitmentDiscountUnit"));
+    assertEquals("0", at.apply(3, "BilledCost"));
+    assertEquals("0.05", at.apply(3, "EffectiveCost"));
+    assertEquals("GPU-Hour:H100:committed:ri-1", at.apply(3, "SkuPriceId"));
+    assertEquals("GPU-Hour:H100", at.apply(3, "SkuId"));
+    assertEquals("Spend", at.apply(4, "CommitmentDiscountCategory"));
+    assertEquals("Savings Plan", at.apply(4, "CommitmentDiscountType"));
+    assertEquals("0.05", at.apply(4, "CommitmentDiscountQuantity"), "the amount drawn");
+    assertEquals("USD", at.apply(4, "CommitmentDiscountUnit"));
+    assertEquals("Dynamic", at.apply(5, "PricingCategory"));
+    assertEquals("GPU-Hour:H100:spot", at.apply(5, "SkuPriceId"));
+    assertEquals("0.03", at.apply(5, "ContractedCost"));
+  }
+
+  @Test
+  void commitmentColumnsFollowTheirConditions() {
+    reported(
+        with(1, "PricingCategory", "Committed"), "PricingCategory Committed needs a Commitment");
+    reported(
+        with(3, "PricingCategory", "Standard"),
+        "PricingCategory must be Committed on a Used commitment row");
+    reported(with(3, "CommitmentDiscountCategory", ""), "CommitmentDiscountCategory must be null");
+    reported(with(3, "CommitmentDiscountType", ""), "CommitmentDiscountType must be null");
+    reported(with(1, "CommitmentDiscountName", "x"), "CommitmentDiscountName must be null when");
+    reported(with(1, "CommitmentDiscountStatus", "Used"), "CommitmentDiscountStatus must be null");
+    reported(with(3, "CommitmentDiscountStatus", ""), "CommitmentDiscountStatus must be set");
+    reported(
+        with(3, "CommitmentDiscountStatus", "Active"), "'Active' is not one of [Used, Unused]");
+    reported(
+        with(3, "CommitmentDiscountCategory", "Hours"), "'Hours' is not one of [Spend, Usage]");
+    reported(with(3, "CommitmentDiscountQuantity", ""), "CommitmentDiscountQuantity must be set");
+    reported(with(1, "CommitmentDiscountQuantity", "1"), "CommitmentDiscountQuantity must be null");
+    reported(with(3, "CommitmentDiscountUnit", ""), "CommitmentDiscountUnit must be null exactly");
+    reported(with(3, "CommitmentDiscountUnit", "GPU Hours"), "is not in the Unit Format");
+    reported(with(3, "BilledCost", "0.01"), "BilledCost must be 0 on a Used row the commitment");
+    reported(
+        with(3, "ChargeCategory", "Purchase"), "EffectiveCost must be 0 on a commitment purchase");
+    reported(
+        with(3, "ChargeCategory", "Purchase"), "a commitment's Purchase is not PricingCategory");
+    reported(with(3, "ChargeCategory", "Credit"), "a Used commitment row is a Usage row");
+    // Unused: a Usage row of the commitment itself, with nothing consumed.
+    reported(
+        with(3, "CommitmentDiscountStatus", "Unused"), "ConsumedUnit must be null on an Unused");
+    reported(with(3, "CommitmentDiscountStatus", "Unused"), "ConsumedQuantity must be null unless");
+    List<List<String>> rows = cells(valid());
+    List<String> names = rows.get(0);
+    // Record 4 as a second row of ri-1, in its unit: its Spend category and name are another's.
+    rows.get(4).set(names.indexOf("CommitmentDiscountId"), "ri-1");
+    rows.get(4).set(names.indexOf("CommitmentDiscountUnit"), "GPU-Hours");
+    reported(join(rows), "name, category or type of ri-1 changes");
+    reported(with(4, "CommitmentDiscountId", "ri-1"), "CommitmentDiscountUnit changes for ri-1");
+    reported(
+        header(h -> rename(h, "CommitmentDiscountType", "x_CommitmentDiscountType")),
+        "must be present together");
+    reported(
+        header(h -> rename(h, "PricingCategory", "x_PricingCategory")),
+        "Conditional column PricingCategory is missing though its condition holds");
   }
 }

@@ -38,7 +38,7 @@ class FocusExportTest {
   /** What this export's provider has: the Conditional columns it must carry. */
   static final FocusConformance.Facts FACTS =
       new FocusConformance.Facts(
-          true, true, false, true, true, false, false, false, false, false, false);
+          true, true, false, true, true, false, false, true, false, false, true);
 
   private static final PriceBook PRICES =
       new PriceBook(
@@ -394,6 +394,28 @@ class FocusExportTest {
     Map<String, String> back = parse(out.toString()).get(0);
     assertEquals(model, back.get("x_Model"));
     assertEquals("G,1", back.get("x_GpuModel"));
+    assertEquals(List.of(), FocusConformance.check(out.toString(), FACTS));
+  }
+
+  /** The identity columns are the ones the settings give (export.focus.*), on every record. */
+  @Test
+  void theIdentityColumnsAreTheConfiguredOnes() {
+    StringBuilder out = new StringBuilder();
+    FocusCsv csv =
+        new FocusCsv(
+            out,
+            FocusCsv.Identity.of(
+                new io.gputelemetry.config.AppConfig.FocusIdentity(
+                    "Provider P", "Publisher Q", "Issuer R", "acct-1", "Account S")),
+            null);
+    csv.header();
+    csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.GPU, "m", "t", "G", amounts(60, 1)));
+    Map<String, String> rec = parse(out.toString()).get(0);
+    assertEquals("Provider P", rec.get("ProviderName"));
+    assertEquals("Publisher Q", rec.get("PublisherName"));
+    assertEquals("Issuer R", rec.get("InvoiceIssuerName"));
+    assertEquals("acct-1", rec.get("BillingAccountId"));
+    assertEquals("Account S", rec.get("BillingAccountName"));
     assertEquals(List.of(), FocusConformance.check(out.toString(), FACTS));
   }
 

@@ -48,6 +48,45 @@ class LedgerRowTest {
   }
 
   @Test
+  void thePriceInForceIsPartOfTheKeyAndARowWithoutOneKeepsTheOldKey() {
+    LedgerRow.Amounts a = amounts(0);
+    LedgerRow plain = new LedgerRow(0, 1, LedgerRow.Kind.GPU, "m", "t", "G", a);
+    assertEquals("GPU\u0000m\u0000t\u0000G", plain.key());
+    assertEquals("", plain.priceKind());
+    assertEquals("", plain.commitment());
+    assertEquals(
+        plain.key(), new LedgerRow(0, 1, LedgerRow.Kind.GPU, "m", "t", "G", "", "", a).key());
+    Set<String> keys = new HashSet<>();
+    for (List<String> price :
+        List.of(
+            List.of("", ""),
+            List.of("on_demand", ""),
+            List.of("spot", ""),
+            List.of("committed", "ri-1"),
+            List.of("committed", "ri-2"),
+            // Parts cannot run into each other: a kind "" with a commitment is not kind "ri-1".
+            List.of("", "ri-1"),
+            List.of("ri-1", ""))) {
+      keys.add(
+          new LedgerRow(0, 1, LedgerRow.Kind.GPU, "m", "t", "G", price.get(0), price.get(1), a)
+              .key());
+    }
+    assertEquals(7, keys.size());
+    LedgerRow committed =
+        new LedgerRow(0, 1, LedgerRow.Kind.IDLE, "m", "", "G", "committed", "ri-1", a);
+    LedgerRow hour = committed.over(0, 3_600_000, amounts(3));
+    assertEquals(committed.key(), hour.key());
+    assertEquals("committed", hour.priceKind());
+    assertEquals("ri-1", hour.commitment());
+    assertThrows(
+        NullPointerException.class,
+        () -> new LedgerRow(0, 1, LedgerRow.Kind.GPU, "m", "t", "G", null, "", a));
+    assertThrows(
+        NullPointerException.class,
+        () -> new LedgerRow(0, 1, LedgerRow.Kind.GPU, "m", "t", "G", "spot", null, a));
+  }
+
+  @Test
   void aRowOverAWiderIntervalKeepsItsKey() {
     LedgerRow minute =
         new LedgerRow(60_000, 120_000, LedgerRow.Kind.IDLE, "m", "", "GA", amounts(0));
