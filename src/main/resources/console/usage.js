@@ -165,7 +165,11 @@ function renderBudgets(report) {
   const note = box.querySelector('p');
   const table = box.querySelector('table');
   if (!lines) {
-    note.replaceChildren('Budget status is per tenant: ', h('a', { href: `#/usage?${new URLSearchParams({ ...hashParams(state), groupBy: 'tenant' })}` }, 'group by tenant'), ' to see it.');
+    // Built once per grouping, not each refresh: a focused link keeps its focus.
+    const href = `#/usage?${new URLSearchParams({ ...hashParams(state), groupBy: 'tenant' })}`;
+    if (note.querySelector('a')?.getAttribute('href') !== href) {
+      note.replaceChildren('Budget status is per tenant: ', h('a', { href }, 'group by tenant'), ' to see it.');
+    }
     table.parentElement.hidden = true;
     return;
   }

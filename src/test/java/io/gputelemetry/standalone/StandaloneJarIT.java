@@ -142,7 +142,14 @@ class StandaloneJarIT {
       assertEquals(0, jar.waitFor(30));
       for (String s :
           new String[] {
-            "standalone", "producer", "processor", "verify", "--config", "--data-dir", "GPUTEL_"
+            "standalone",
+            "producer",
+            "processor",
+            "verify",
+            "--config",
+            "--data-dir",
+            "--keep-serving",
+            "GPUTEL_"
           }) {
         assertTrue(jar.output().contains(s), "help mentions " + s);
       }

@@ -121,9 +121,10 @@ class ConsoleBrowserIT {
         acked,
         stored + Long.parseLong(done.group(4)) + Long.parseLong(done.group(5)),
         done.group(1));
-    assertTrue(
-        jar.output().contains("serving until stopped (simulator.exit-when-done=false)"),
-        jar.output());
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> jar.output().contains("serving until stopped (simulator.exit-when-done=false)"));
     Instant complete = Instant.now();
     base = "http://127.0.0.1:" + jar.find(HTTP);
     console = base + "/";
@@ -452,6 +453,16 @@ class ConsoleBrowserIT {
     assertEquals(
         List.of("acme"),
         budgetRows(null).stream().map(r -> r.getAttribute("data-tenant")).distinct().toList());
+  }
+
+  @Test
+  @Order(10)
+  void theJarKeptServingUntilStoppedThenExitsOnSigterm() throws Exception {
+    browser.get("about:blank"); // no page left asking a stopped server
+    assertTrue(jar.alive(), "serving since the run completed:\n" + jar.output());
+    jar.terminate();
+    int rc = jar.waitFor(60);
+    assertTrue(List.of(0, 143).contains(rc), "exit " + rc + ":\n" + jar.output());
   }
 
   // --- helpers ---
