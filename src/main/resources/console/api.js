@@ -18,17 +18,40 @@ export class ApiError extends Error {
   }
 }
 
-/** GET a JSON route; params with null or undefined values are left out. */
-export async function get(path, params = {}) {
-  const url = new URL(path, location.origin);
+/** A route's URL; params with null or undefined values are left out. */
+export function url(path, params = {}) {
+  const u = new URL(path, location.origin);
   for (const [k, v] of Object.entries(params)) {
-    if (v !== null && v !== undefined) url.searchParams.set(k, v);
+    if (v !== null && v !== undefined) u.searchParams.set(k, v);
   }
-  const headers = { Accept: 'application/json' };
+  return u;
+}
+
+async function fetchWithKey(u, accept) {
+  const headers = { Accept: accept };
   const key = storedKey();
   if (key) headers.Authorization = `Bearer ${key}`;
-  const r = await fetch(url, { headers, cache: 'no-store' });
-  const body = await r.json().catch(() => null);
-  if (!r.ok) throw new ApiError(r.status, body);
-  return body;
+  const r = await fetch(u, { headers, cache: 'no-store' });
+  if (!r.ok) throw new ApiError(r.status, await r.json().catch(() => null));
+  return r;
+}
+
+/** GET a JSON route. */
+export async function get(path, params = {}) {
+  return (await fetchWithKey(url(path, params), 'application/json')).json();
+}
+
+/**
+ * Saves a route's answer as a file: fetched with the key (a plain link cannot send it), named as
+ * the answer's Content-Disposition says.
+ */
+export async function download(href, fallbackName) {
+  const r = await fetchWithKey(href, 'text/csv');
+  const name = /filename="([^"]+)"/.exec(r.headers.get('Content-Disposition') || '')?.[1] || fallbackName;
+  const blob = URL.createObjectURL(await r.blob());
+  const a = Object.assign(document.createElement('a'), { href: blob, download: name });
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(blob), 60_000);
 }

@@ -1,6 +1,7 @@
 // Usage & cost: the usage API as a page. Range, grouping, totals, the idle line, unpriced and
-// unmetered shown as such, a stacked cost chart, and the table as CSV.
-import { get } from './api.js';
+// unmetered shown as such, tenants' budget status, a stacked cost chart, the table as CSV, and the
+// FOCUS export of the range's whole hours.
+import { get, url, download } from './api.js';
 import { h, usd, joules, count, isNum, missing, gpuTime, card, num, when } from './format.js';
 import { timeChart } from './chart.js';
 import { costPer1m, perToken } from './models.js';
@@ -20,9 +21,7 @@ function readParams(p) {
 }
 
 function writeHash(s) {
-  const q = new URLSearchParams({ range: s.range, groupBy: s.groupBy });
-  if (s.range === 'custom') { q.set('from', s.from); q.set('to', s.to); }
-  location.hash = `#/usage?${q}`;
+  location.hash = `#/usage?${new URLSearchParams(hashParams(s))}`;
 }
 
 /** The range asked of the API: presets end at the last whole step, custom ranges as given. */
@@ -117,6 +116,8 @@ function render(report) {
   const a = el.querySelector('#usage-csv');
   a.href = csvUrl;
   a.download = `usage-${report.group_by}-${report.from}-${report.to}.csv`.replace(/:/g, '');
+  renderBudgets(report);
+  renderFocus(report);
   const names = report.groups.map((g) => g.key).concat(report.idle ? ['idle'] : []);
   const lines = report.groups.concat(report.idle ? [report.idle] : []);
   const xs = (lines[0]?.series || []).map((s) => Date.parse(s.start) / 1000);
@@ -130,6 +131,68 @@ function render(report) {
   }
   chart.update([xs, ...lines.map((l) => l.series.map((s) => (isNum(s.cost_usd) ? s.cost_usd : null)))]);
 }
+
+// The shipped budget alerts' thresholds (TelemetryBudgetUsed80 / 100 and the forecast ones).
+const BUDGET_STATES = [[1, 'over', '✕ over budget'], [0.8, 'near', '▲ 80 % or more'], [-Infinity, 'ok', '✓ under 80 %']];
+
+/** A ratio of the budget as a percentage (four digits: a small use is not 0 %) with its state in words. */
+function budgetRatio(ratio, why) {
+  if (!isNum(ratio)) return h('td', { class: 'n' }, missing('—', why));
+  const [, state, label] = BUDGET_STATES.find(([at]) => ratio >= at);
+  return h('td', { class: 'n', dataset: { state } }, `${num(ratio * 100)} % `, h('span', { class: `badge b-${state}` }, label));
+}
+
+function budgetRows(tenant, b) {
+  const rows = [];
+  const add = (kind, label, limit, used, usedRatio, forecast, forecastRatio) => rows.push(h('tr', { dataset: { tenant, kind } },
+    h('th', { scope: 'row' }, tenant), h('td', {}, label), h('td', { class: 'n' }, limit),
+    h('td', { class: 'n' }, used), budgetRatio(usedRatio, 'not computed yet'),
+    h('td', { class: 'n' }, forecast), budgetRatio(forecastRatio, 'no forecast before a day of the month has passed')));
+  const kwh = (v) => (isNum(v) ? `${num(v)} kWh` : missing('—'));
+  const money = (v) => (isNum(v) ? usd(v) : missing('—'));
+  const c = b.cost;
+  add('cost', 'Cost', usd(c.limit_usd), money(c.used_usd), c.used_ratio, money(c.forecast_usd), c.forecast_ratio);
+  const e = b.energy;
+  if (e) add('energy', 'Energy', kwh(e.limit_kwh), kwh(e.used_kwh), e.used_ratio, kwh(e.forecast_kwh), e.forecast_ratio);
+  return rows;
+}
+
+/** Budget status: the month's, whatever the range; on tenant lines (or a tenant key's answer). */
+function renderBudgets(report) {
+  const box = el.querySelector('#usage-budgets');
+  const lines = report.budget ? [[report.tenant, report.budget]]
+    : report.group_by === 'tenant' ? report.groups.filter((g) => g.budget).map((g) => [g.key, g.budget]) : null;
+  const note = box.querySelector('p');
+  const table = box.querySelector('table');
+  if (!lines) {
+    // Built once per grouping, not each refresh: a focused link keeps its focus.
+    const href = `#/usage?${new URLSearchParams({ ...hashParams(state), groupBy: 'tenant' })}`;
+    if (note.querySelector('a')?.getAttribute('href') !== href) {
+      note.replaceChildren('Budget status is per tenant: ', h('a', { href }, 'group by tenant'), ' to see it.');
+    }
+    table.parentElement.hidden = true;
+    return;
+  }
+  const first = lines[0]?.[1];
+  note.textContent = !first ? 'No tenant with a budget (setting budgets.file) has usage in this range.'
+    : `Month to date of ${first.month} (calendar month in UTC), whatever the range above; as of ${first.as_of ? when(first.as_of) : 'not computed yet'}. Forecast: the month's use so far carried to its end.`;
+  table.parentElement.hidden = !first;
+  table.querySelector('tbody').replaceChildren(...lines.flatMap(([tenant, b]) => budgetRows(tenant, b)));
+}
+
+/** The FOCUS export of the range rounded outward to whole hours (FOCUS charge periods are hours). */
+function renderFocus(report) {
+  const HOUR = 3600_000;
+  const from = Math.floor(Date.parse(report.from) / HOUR) * HOUR;
+  const to = Math.ceil(Date.parse(report.to) / HOUR) * HOUR;
+  const iso = (ms) => new Date(ms).toISOString().replace('.000Z', 'Z');
+  const a = el.querySelector('#usage-focus');
+  a.href = url('/api/v1/export/focus', { from: iso(from), to: iso(to) });
+  const rounded = from !== Date.parse(report.from) || to !== Date.parse(report.to);
+  el.querySelector('#usage-focus-range').textContent = `FOCUS export: whole hours, ${when(iso(from))} to ${when(iso(to))}${rounded ? ' (this range rounded out to the hour)' : ''}.`;
+}
+
+const hashParams = (s) => (s.range === 'custom' ? { range: s.range, groupBy: s.groupBy, from: s.from, to: s.to } : { range: s.range, groupBy: s.groupBy });
 
 const stepText = (s) => (s >= 3600 ? `${num(s / 3600)} h` : s >= 60 ? `${num(s / 60)} min` : `${num(s)} s`);
 const isoMinute = (ms) => new Date(ms).toISOString().slice(0, 16);
@@ -161,9 +224,22 @@ export default {
         h('label', { for: 'usage-group' }, 'Group by'),
         h('select', { id: 'usage-group', name: 'groupBy' }, ...Object.entries(GROUPS).map(([k, label]) => h('option', { value: k, selected: k === state.groupBy }, label))),
         h('button', { type: 'submit' }, 'Show'),
-        h('a', { id: 'usage-csv', class: 'button', href: '#', download: 'usage.csv' }, 'Download CSV')),
+        h('a', { id: 'usage-csv', class: 'button', href: '#', download: 'usage.csv' }, 'Download CSV'),
+        h('a', { id: 'usage-focus', class: 'button', href: '#', 'aria-describedby': 'usage-focus-range', onclick: (e) => {
+          e.preventDefault();
+          const err = el.querySelector('#usage-focus-error');
+          err.textContent = '';
+          download(e.currentTarget.href, 'focus.csv').catch((x) => { err.textContent = `FOCUS export failed: ${x.message}`; });
+        } }, 'Download FOCUS CSV')),
       h('p', { id: 'usage-range', class: 'muted' }),
+      h('p', { class: 'muted' }, h('span', { id: 'usage-focus-range' }), ' ', h('span', { id: 'usage-focus-error', class: 'error', role: 'alert' })),
       h('dl', { id: 'usage-cards', class: 'cards' }),
+      h('section', { id: 'usage-budgets', 'aria-labelledby': 'usage-budgets-title' },
+        h('h2', { id: 'usage-budgets-title' }, 'Budgets'),
+        h('p', { class: 'muted' }),
+        h('div', { class: 'scroll', hidden: true }, h('table', { id: 'budget-table' },
+          h('thead', {}, h('tr', {}, ...['Tenant', 'Kind', 'Monthly budget', 'Used', 'Used %', 'Forecast', 'Forecast %'].map((c) => h('th', { scope: 'col' }, c)))),
+          h('tbody')))),
       h('div', { class: 'scroll' }, h('table', { id: 'usage-table' },
         h('caption', {}, 'Authoritative usage from stored events: GPU cost allocated by tokens; idle GPU time apart; GPU time without a price is reported, never costed at $0.'),
         h('thead', {}, h('tr', {}, ...[GROUPS[state.groupBy], 'Input tokens', 'Output tokens', 'Tokens', 'Requests', 'GPU cost', 'Cost per 1M tokens', 'Energy', 'Energy per token', 'GPU time', 'Unpriced GPU time', 'Unmetered tokens'].map((c) => h('th', { scope: 'col' }, c)))),

@@ -559,8 +559,8 @@ public final class Application implements AutoCloseable {
   }
 
   /**
-   * Runs until SIGTERM / Ctrl-C, or until a bounded simulation has been stored; returns the exit
-   * code.
+   * Runs until SIGTERM / Ctrl-C, or until a bounded simulation has been stored (unless
+   * simulator.exit-when-done is false: then on until SIGTERM); returns the exit code.
    */
   public static int runUntilStopped(AppConfig config) throws Exception {
     Application app = new Application(config);
@@ -616,6 +616,12 @@ public final class Application implements AutoCloseable {
               done.countDown();
             });
     done.await();
+    if (!config.simulator().bounds().exitWhenDone()) {
+      // simulator.exit-when-done=false: the run's data stays on view until SIGTERM / Ctrl-C.
+      LOG.info("serving until stopped (simulator.exit-when-done=false)");
+      stopped.await();
+      return rc[0];
+    }
     Runtime.getRuntime().removeShutdownHook(hook);
     app.close();
     return rc[0];

@@ -40,6 +40,9 @@ public final class Main {
         --data-dir DIR        standalone: keep the broker log and the store here across restarts
         --duration D          simulator: stop after D (e.g. 30s, 5m), then exit once all is stored
         --count N             simulator: stop after N token-usage events
+        --keep-serving        after a bounded run (--duration, --count), keep serving the API and the
+                              console once all is stored instead of exiting
+                              (setting: simulator.exit-when-done=false)
         --rate R              simulator: token-usage requests per second (Poisson mean)
         --seed N              simulator: random seed
         --no-simulator        do not run the simulator
@@ -122,6 +125,7 @@ public final class Main {
         case "--version" -> version = true;
         case "--print-config" -> print = true;
         case "--no-simulator" -> overrides.put("simulator.enabled", "false");
+        case "--keep-serving" -> overrides.put("simulator.exit-when-done", "false");
         case "--simulator" -> simulator = true;
         case "--source" -> {
           String spec = value != null ? value : next(args, ++i, a);

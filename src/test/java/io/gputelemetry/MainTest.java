@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
@@ -161,6 +162,14 @@ class MainTest {
     String o = out.toString(StandardCharsets.UTF_8);
     assertTrue(o.contains("role=processor"), o);
     assertTrue(o.contains("kafka.topic.partitions=12"), o);
+  }
+
+  @Test
+  void keepServingTurnsExitWhenDoneOff() {
+    assertEquals(
+        "false", Main.parse(List.of("--keep-serving")).overrides().get("simulator.exit-when-done"));
+    assertEquals(0, run(Map.of(), "--count", "10", "--keep-serving", "--print-config"));
+    assertTrue(out.toString(StandardCharsets.UTF_8).contains("simulator.exit-when-done=false"));
   }
 
   @Test

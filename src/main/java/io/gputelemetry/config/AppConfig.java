@@ -104,8 +104,12 @@ public final class AppConfig {
       double xidPerGpuHour,
       int sampleGapIntervals) {}
 
-  /** A bounded simulation: a duration and/or a count of token events (null: unbounded). */
-  public record Bounds(Duration duration, Long count) {
+  /**
+   * A bounded simulation: a duration and/or a count of token events (null: unbounded); once
+   * everything it produced is stored the process exits, or with {@code exitWhenDone} false keeps
+   * serving (the API, the console, /metrics) until stopped.
+   */
+  public record Bounds(Duration duration, Long count, boolean exitWhenDone) {
     public boolean bounded() {
       return duration != null || count != null;
     }
@@ -427,7 +431,9 @@ public final class AppConfig {
                 s.number("simulator.xid-per-gpu-hour", 0, 3600),
                 s.integer("accounting.sample-gap-intervals", 1, 1000)),
             new Bounds(
-                s.optionalDuration("simulator.duration"), s.optionalLong("simulator.count", 0)));
+                s.optionalDuration("simulator.duration"),
+                s.optionalLong("simulator.count", 0),
+                s.bool("simulator.exit-when-done")));
     this.processor =
         new Processor(
             s.string("processor.group-id"),

@@ -78,6 +78,9 @@ class AppConfigTest {
     assertTrue(config(Map.of("simulator.count", "5")).simulator().bounds().bounded());
     assertEquals(5L, config(Map.of("simulator.count", "5")).simulator().bounds().count());
     assertTrue(config(Map.of("simulator.duration", "30s")).simulator().bounds().bounded());
+    assertTrue(d.bounds().exitWhenDone(), "a bounded run exits once stored by default");
+    assertFalse(
+        config(Map.of("simulator.exit-when-done", "false")).simulator().bounds().exitWhenDone());
     assertEquals(-3, config(Map.of("simulator.seed", "-3")).simulator().seed());
     assertFalse(config(Map.of("simulator.enabled", "false")).simulator().enabled());
     assertEquals(Long.MAX_VALUE, config(Map.of("verify.max-lag", "")).verify().maxLag());

@@ -5,26 +5,31 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.gputelemetry.processor.ProcessorStats;
-import io.gputelemetry.support.RequiredTool;
-import io.gputelemetry.support.RunningPipeline;
+import io.gputelemetry.support.HeadlessChromium;
+import io.gputelemetry.support.JarProcess;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.math.BigDecimal;
 import java.math.MathContext;
 import java.math.RoundingMode;
+import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.time.Duration;
 import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
 import java.time.temporal.ChronoUnit;
-import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
-import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -39,35 +44,38 @@ import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
-import org.openqa.selenium.logging.LogEntry;
-import org.openqa.selenium.logging.LogType;
-import org.openqa.selenium.logging.LoggingPreferences;
 
 /**
- * The web console in a real browser (Debian's headless Chromium through chromedriver): a producer
- * with a bounded simulator run and a processor, read authorization on; once everything is stored,
- * each page is opened with a key and what it shows is checked against the JSON API for the same
- * range. Any browser-console error or failed request fails the test. Screenshots of each page,
- * light and dark, go to {@code target/console-screenshots/}.
+ * The web console in a real browser (Debian's headless Chromium through chromedriver) against the
+ * built jar, run as a user runs it: standalone, a bounded simulator run that keeps serving once
+ * everything is stored ({@code --keep-serving}), read authorization on, tenant budgets. Each page
+ * is opened with a key and what it shows is checked against the JSON API for the same range. Any
+ * browser-console error or failed request fails the test. Screenshots of each page, light and dark,
+ * go to {@code target/console-screenshots/}.
  */
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ConsoleBrowserIT {
   private static final String READ_KEY = "console-read-key-0123456789abcdef";
   private static final String TENANT_KEY = "console-acme-key-0123456789abcdef";
   private static final Path SHOTS = Path.of("target", "console-screenshots");
+  private static final Path DOWNLOADS = Path.of("target", "console-downloads");
   private static final Duration WAIT = Duration.ofSeconds(30);
+  private static final Pattern HTTP = Pattern.compile("http://127\\.0\\.0\\.1:(\\d+)/");
+  private static final Pattern COMPLETE =
+      Pattern.compile(
+          "run complete: ((\\d+) events acknowledged by Kafka, (\\d+) stored, (\\d+) duplicates,"
+              + " (\\d+) dead-lettered)");
 
-  private static RunningPipeline pipeline;
+  private static JarProcess jar;
   private static ChromeDriver browser;
+  private static String base;
   private static String console;
+  private static long stored;
+  private static final HttpClient HTTP_CLIENT =
+      HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(2)).build();
 
   @BeforeAll
-  static void startPipelineAndBrowser() throws Exception {
-    Path chromium = RequiredTool.require("chromium", "apt-get install -y chromium chromium-driver");
-    Path driver =
-        RequiredTool.require("chromedriver", "apt-get install -y chromium chromium-driver");
+  static void startJarAndBrowser() throws Exception {
     Path keys = Files.createTempFile("console-keys", ".txt");
     Files.writeString(
         keys,
@@ -77,71 +85,78 @@ class ConsoleBrowserIT {
             + "acme-reader:"
             + sha256(TENANT_KEY)
             + ":read:tenant=acme\n");
-    pipeline =
-        new RunningPipeline(
-            Map.of(
-                "simulator.enabled", "true",
-                "simulator.rate", "200",
-                "simulator.count", "400",
-                "auth.keys-file", keys.toString()));
-    // Everything the bounded run produced is stored (or dead-lettered) before any page opens.
-    pipeline
-        .producer()
-        .producer()
-        .simulationDone()
-        .toCompletionStage()
-        .toCompletableFuture()
-        .get(60, java.util.concurrent.TimeUnit.SECONDS);
-    long acked = pipeline.producer().producer().publisher().acked();
-    ProcessorStats s = pipeline.processor().processor().stats();
-    await()
-        .atMost(Duration.ofSeconds(60))
-        .until(() -> s.stored.get() + s.duplicates.get() + s.dlq.get() >= acked);
-    console = pipeline.processorUrl() + "/";
-
-    ChromeOptions options = new ChromeOptions();
-    options.setBinary(chromium.toFile());
-    options.addArguments(
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-dev-shm-usage",
-        "--disable-background-networking",
-        "--lang=en-US",
-        "--window-size=1400,1000");
-    LoggingPreferences logs = new LoggingPreferences();
-    logs.enable(LogType.BROWSER, java.util.logging.Level.ALL);
-    options.setCapability("goog:loggingPrefs", logs);
-    browser =
-        new ChromeDriver(
-            new ChromeDriverService.Builder().usingDriverExecutable(driver.toFile()).build(),
-            options);
-    browser.manage().timeouts().scriptTimeout(WAIT);
+    // Budgets of the size of this run's spend, so that the page shows each state.
+    Path budgets = Files.createTempFile("console-budgets", ".json");
+    Files.writeString(
+        budgets,
+        "{\"budgets\": [{\"tenant\": \"acme\", \"monthly_usd\": 0.005, \"monthly_kwh\": 0.002},"
+            + " {\"tenant\": \"globex\", \"monthly_usd\": 0.0065}]}");
     Files.createDirectories(SHOTS);
+    Files.createDirectories(DOWNLOADS);
+    browser = HeadlessChromium.start(DOWNLOADS);
+    jar =
+        JarProcess.start(
+            "--http-port",
+            "0",
+            "--rate",
+            "200",
+            "--count",
+            "400",
+            "--keep-serving",
+            "--set",
+            "auth.keys-file=" + keys,
+            "--set",
+            "budgets.file=" + budgets,
+            "--set",
+            "budgets.interval=1s");
+    // Everything the bounded run produced is stored (or dead-lettered) before any page opens; the
+    // jar logs that, and keeps serving.
+    await().atMost(Duration.ofSeconds(120)).until(() -> jar.find(COMPLETE) != null || !jar.alive());
+    assertTrue(jar.alive(), "still serving after the bounded run:\n" + jar.output());
+    Matcher done = COMPLETE.matcher(jar.output());
+    assertTrue(done.find(), jar.output());
+    long acked = Long.parseLong(done.group(2));
+    stored = Long.parseLong(done.group(3));
+    assertEquals(
+        acked,
+        stored + Long.parseLong(done.group(4)) + Long.parseLong(done.group(5)),
+        done.group(1));
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> jar.output().contains("serving until stopped (simulator.exit-when-done=false)"));
+    Instant complete = Instant.now();
+    base = "http://127.0.0.1:" + jar.find(HTTP);
+    console = base + "/";
+    // The budget status the page shows is computed after everything was stored.
+    await()
+        .atMost(WAIT)
+        .until(
+            () -> {
+              JsonObject b = lastHour(TENANT_KEY).getJsonObject("budget");
+              return b != null
+                  && b.getString("as_of") != null
+                  && Instant.parse(b.getString("as_of")).isAfter(complete);
+            });
     browser.get(console);
     logIn(READ_KEY);
   }
 
   @AfterAll
-  static void stop() {
+  static void stop() throws Exception {
     if (browser != null) {
       browser.quit();
     }
-    if (pipeline != null) {
-      pipeline.close();
+    if (jar != null) {
+      jar.stopAndDrain(30);
+      jar.close();
     }
   }
 
   /** A browser-console error or a failed request (Chromium logs both) fails the test. */
   @AfterEach
   void noBrowserErrors() {
-    List<String> errors = new ArrayList<>();
-    for (LogEntry e : browser.manage().logs().get(LogType.BROWSER)) {
-      if (e.getLevel().intValue() >= java.util.logging.Level.WARNING.intValue()) {
-        errors.add(e.getLevel() + " " + e.getMessage());
-      }
-    }
-    assertEquals(List.of(), errors, "the browser's console");
+    assertEquals(List.of(), HeadlessChromium.consoleErrors(browser), "the browser's console");
   }
 
   @Test
@@ -299,16 +314,89 @@ class ConsoleBrowserIT {
 
   @Test
   @Order(5)
+  void budgetStatusIsTheApisWithItsStateInWords() throws Exception {
+    open("#/usage?range=1d&groupBy=tenant", "usage");
+    JsonObject report = shownRange(browser.findElement(By.id("usage-table")), "tenant", READ_KEY);
+    List<String> budgeted = new java.util.ArrayList<>();
+    String month = null;
+    for (int i = 0; i < report.getJsonArray("groups").size(); i++) {
+      JsonObject g = report.getJsonArray("groups").getJsonObject(i);
+      String tenant = g.getString("key");
+      JsonObject b = g.getJsonObject("budget");
+      if (b == null) {
+        assertTrue(budgetRows(tenant).isEmpty(), tenant + " has no budget, so no row");
+        continue;
+      }
+      budgeted.add(tenant);
+      month = b.getString("month");
+      assertBudgetRow(tenant, "cost", b.getJsonObject("cost"), "usd");
+      if (b.getJsonObject("energy") == null) {
+        assertEquals(1, budgetRows(tenant).size(), tenant + ": no kWh budget, no energy row");
+      } else {
+        assertBudgetRow(tenant, "energy", b.getJsonObject("energy"), "kwh");
+      }
+    }
+    assertEquals(List.of("acme", "globex"), budgeted, "the budgets file's tenants");
+    String note = browser.findElement(By.cssSelector("#usage-budgets p")).getText();
+    assertTrue(note.startsWith("Month to date of " + month + " (calendar month in UTC)"), note);
+    // Grouped otherwise, the page says where budget status is instead of showing none.
+    open("#/usage?range=1d&groupBy=model", "usage");
+    assertFalse(browser.findElement(By.id("budget-table")).isDisplayed());
+    browser.findElement(By.linkText("group by tenant")).click();
+    await()
+        .atMost(WAIT)
+        .ignoreExceptions()
+        .until(() -> budgetRows("acme").size() == 2 && budgetRows("globex").size() == 1);
+  }
+
+  @Test
+  @Order(6)
+  void theFocusDownloadIsTheApisExportOfTheRangesWholeHours() throws Exception {
+    open("#/usage?range=1h&groupBy=tenant", "usage");
+    WebElement table = browser.findElement(By.id("usage-table"));
+    Instant from = Instant.parse(table.getAttribute("data-from"));
+    Instant to = Instant.parse(table.getAttribute("data-to"));
+    Instant hourFrom = from.truncatedTo(ChronoUnit.HOURS);
+    Instant hourTo = to.truncatedTo(ChronoUnit.HOURS);
+    if (hourTo.isBefore(to)) {
+      hourTo = hourTo.plus(1, ChronoUnit.HOURS);
+    }
+    URI href = URI.create(browser.findElement(By.id("usage-focus")).getAttribute("href"));
+    assertEquals("/api/v1/export/focus", href.getPath());
+    assertEquals("from=" + hourFrom + "&to=" + hourTo, href.getQuery(), "rounded out to hours");
+    String said = browser.findElement(By.id("usage-focus-range")).getText();
+    assertTrue(said.startsWith("FOCUS export: whole hours, "), said);
+    assertEquals(
+        !from.equals(hourFrom) || !to.equals(hourTo),
+        said.contains("rounded out to the hour"),
+        said);
+    DateTimeFormatter name =
+        DateTimeFormatter.ofPattern("yyyyMMdd'T'HHmmss'Z'").withZone(ZoneOffset.UTC);
+    Path file =
+        DOWNLOADS.resolve("focus-" + name.format(hourFrom) + "-" + name.format(hourTo) + ".csv");
+    Files.deleteIfExists(file);
+    browser.findElement(By.id("usage-focus")).click();
+    await().atMost(WAIT).until(() -> Files.exists(file) && Files.size(file) > 0);
+    HttpResponse<String> api = get(href.getRawPath() + "?" + href.getRawQuery(), READ_KEY);
+    assertEquals(200, api.statusCode(), api.body());
+    List<String> rows = List.of(api.body().split("\r\n"));
+    assertTrue(rows.size() > 1, "the run's hour has records: " + api.body());
+    assertEquals(api.body(), Files.readString(file), "the saved file is the API's export");
+  }
+
+  @Test
+  @Order(7)
   void pipelinePageShowsReadinessAndThisProcessorsTotals() throws Exception {
     open("#/pipeline", "pipeline");
-    JsonObject p =
-        new JsonObject(pipeline.get(pipeline.processorUrl() + "/api/v1/pipeline", READ_KEY).body());
+    JsonObject totals = api("/api/v1/pipeline", READ_KEY).getJsonObject("totals");
+    assertEquals(stored, totals.getLong("stored"), "the run's stored events: " + totals);
     assertEquals("ready", cardValue("Readiness"));
     assertTrue(
-        cardNote("Stored")
-            .startsWith(count(p.getJsonObject("totals").getLong("stored")) + " in total"),
+        cardNote("Stored").startsWith(count(totals.getLong("stored")) + " in total"),
         cardNote("Stored"));
-    assertEquals("not in this role", cardValue("Produced"), "a processor produces nothing");
+    assertTrue(
+        cardNote("Produced").startsWith(count(totals.getLong("produced")) + " in total"),
+        "a standalone produces: " + cardNote("Produced"));
     List<String> checks =
         browser.findElements(By.cssSelector("#pipeline-checks tbody th")).stream()
             .map(WebElement::getText)
@@ -318,7 +406,7 @@ class ConsoleBrowserIT {
   }
 
   @Test
-  @Order(6)
+  @Order(8)
   void onAPhoneNothingOverflowsThePageSideways() throws Exception {
     browser.manage().window().setSize(new Dimension(390, 844));
     try {
@@ -338,7 +426,7 @@ class ConsoleBrowserIT {
   }
 
   @Test
-  @Order(7)
+  @Order(9)
   void aTenantKeySeesOnlyItsOwnUsage() throws Exception {
     browser.findElement(By.id("signout")).click();
     await().atMost(WAIT).until(() -> browser.findElement(By.id("login")).isDisplayed());
@@ -361,9 +449,92 @@ class ConsoleBrowserIT {
         browser.findElements(By.cssSelector("tfoot tr.idle")).stream()
             .anyMatch(WebElement::isDisplayed),
         "no idle line: that is the fleet's");
+    assertBudgetRow("acme", "cost", report.getJsonObject("budget").getJsonObject("cost"), "usd");
+    assertEquals(
+        List.of("acme"),
+        budgetRows(null).stream().map(r -> r.getAttribute("data-tenant")).distinct().toList());
+  }
+
+  @Test
+  @Order(10)
+  void theJarKeptServingUntilStoppedThenExitsOnSigterm() throws Exception {
+    browser.get("about:blank"); // no page left asking a stopped server
+    assertTrue(jar.alive(), "serving since the run completed:\n" + jar.output());
+    jar.terminate();
+    int rc = jar.waitFor(60);
+    assertTrue(List.of(0, 143).contains(rc), "exit " + rc + ":\n" + jar.output());
   }
 
   // --- helpers ---
+
+  /** The budget table's rows of a tenant (null: all). */
+  private static List<WebElement> budgetRows(String tenant) {
+    return browser.findElements(
+        By.cssSelector(
+            "#budget-table tbody tr" + (tenant == null ? "" : "[data-tenant='" + tenant + "']")));
+  }
+
+  /**
+   * A budget row against the API's object: the limit and the use as the API has them; the forecast,
+   * which moves with the clock (use carried over the elapsed part of the month), within 0.1 %; each
+   * percentage with its state in words (80 % and 100 %, the alerts' thresholds).
+   */
+  private static void assertBudgetRow(String tenant, String kind, JsonObject k, String unit) {
+    WebElement row =
+        browser.findElement(
+            By.cssSelector(
+                "#budget-table tr[data-tenant='" + tenant + "'][data-kind='" + kind + "']"));
+    List<String> c = cells(row);
+    String what = tenant + " " + kind + ": " + c;
+    assertEquals(tenant, c.get(0));
+    assertEquals(kind.equals("cost") ? "Cost" : "Energy", c.get(1), what);
+    List<WebElement> td = row.findElements(By.tagName("td"));
+    Double forecast = k.getDouble("forecast_ratio");
+    if (unit.equals("usd")) {
+      assertMoney(k.getDouble("limit_usd"), c.get(2), what);
+      assertMoney(k.getDouble("used_usd"), c.get(3), what);
+      if (forecast != null) {
+        assertNear(k.getDouble("forecast_usd"), c.get(5).replace("$", ""), what);
+      }
+    } else {
+      assertEquals(sig4(k.getDouble("limit_kwh")) + " kWh", c.get(2), what);
+      assertEquals(sig4(k.getDouble("used_kwh")) + " kWh", c.get(3), what);
+      if (forecast != null) {
+        assertNear(k.getDouble("forecast_kwh"), c.get(5).replace(" kWh", ""), what);
+      }
+    }
+    double used = k.getDouble("used_ratio");
+    assertEquals(sig4(used * 100) + " % " + state(used)[1], c.get(4), what);
+    assertEquals(state(used)[0], td.get(3).getAttribute("data-state"), what);
+    if (forecast == null) {
+      // The month's first day: too little of it to carry to its end.
+      assertEquals(List.of("—", "—"), c.subList(5, 7), what);
+      return;
+    }
+    assertNear(forecast * 100, c.get(6).substring(0, c.get(6).indexOf(" %")), what);
+    assertTrue(c.get(6).endsWith(" % " + state(forecast)[1]), what);
+    assertEquals(state(forecast)[0], td.get(5).getAttribute("data-state"), what);
+  }
+
+  /** The state a budget ratio is in, and how the page says it. */
+  private static String[] state(double ratio) {
+    return ratio >= 1
+        ? new String[] {"over", "✕ over budget"}
+        : ratio >= 0.8
+            ? new String[] {"near", "▲ 80 % or more"}
+            : new String[] {"ok", "✓ under 80 %"};
+  }
+
+  private static void assertNear(double api, String shown, String what) {
+    double v = Double.parseDouble(shown.replace(",", "").strip());
+    assertEquals(api, v, Math.abs(api) * 2e-3, what + ": page " + shown + ", API " + api);
+  }
+
+  /** Four significant digits, as the page's Intl format gives them. */
+  private static String sig4(double v) {
+    BigDecimal b = new BigDecimal(v).round(new MathContext(4, RoundingMode.HALF_UP));
+    return decimals(b.doubleValue(), Math.max(0, b.scale()));
+  }
 
   private static void logIn(String key) {
     await().atMost(WAIT).until(() -> browser.findElement(By.id("key")).isDisplayed());
@@ -435,9 +606,29 @@ class ConsoleBrowserIT {
   }
 
   private static JsonObject api(String path, String key) throws Exception {
-    var r = pipeline.get(pipeline.processorUrl() + path, key);
+    HttpResponse<String> r = get(path, key);
     assertEquals(200, r.statusCode(), r.body());
     return new JsonObject(r.body());
+  }
+
+  private static HttpResponse<String> get(String path, String key) throws Exception {
+    return HTTP_CLIENT.send(
+        HttpRequest.newBuilder(URI.create(base + path))
+            .header("Authorization", "Bearer " + key)
+            .timeout(Duration.ofSeconds(30))
+            .build(),
+        HttpResponse.BodyHandlers.ofString());
+  }
+
+  /** The usage API over the last hour and the next (a tenant key's answer carries its budget). */
+  private static JsonObject lastHour(String key) throws Exception {
+    Instant now = Instant.now().truncatedTo(ChronoUnit.SECONDS);
+    return api(
+        "/api/v1/usage?from="
+            + enc(now.minus(1, ChronoUnit.HOURS))
+            + "&to="
+            + enc(now.plus(1, ChronoUnit.HOURS)),
+        key);
   }
 
   /**
