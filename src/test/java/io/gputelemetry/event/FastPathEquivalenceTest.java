@@ -20,6 +20,7 @@ import java.util.Map;
 import java.util.Random;
 import org.bson.BsonDocument;
 import org.bson.RawBsonDocument;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -182,7 +183,9 @@ class FastPathEquivalenceTest {
         "the tenant bound to the API key is published");
   }
 
+  /** Exhaustive (about 2,000 events through the schema validator): left out of PIT's runs. */
   @Test
+  @Tag("exhaustive")
   void everySingleFieldMutationGetsTheSameVerdictAndStoredForm() {
     int compared = 0;
     for (EventType type : EventType.values()) {
