@@ -64,7 +64,7 @@ public final class LongRangeBench {
     long end = Instant.parse("2026-12-01T00:00:00Z").toEpochMilli();
     long start = end - days * DAY;
     Vertx vertx = Vertx.vertx();
-    try (StoreProcess mongo = new StoreProcess()) {
+    try (StoreProcess mongo = new StoreProcess(System.getProperty("bench.store.heap", "8g"))) {
       Store store =
           new MongoStore(
               vertx,

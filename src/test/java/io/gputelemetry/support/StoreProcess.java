@@ -12,7 +12,15 @@ public final class StoreProcess implements AutoCloseable {
   private final int port;
 
   public StoreProcess() throws Exception {
-    jvm = ChildJvm.start("store", "2g", MongoWireServerMain.class.getName());
+    this("2g");
+  }
+
+  /**
+   * A store with the given maximum heap ({@code -Xmx}): the stand-in keeps every document on it, so
+   * a benchmark that generates a large collection needs room, or its reads measure the collector.
+   */
+  public StoreProcess(String heap) throws Exception {
+    jvm = ChildJvm.start("store", heap, MongoWireServerMain.class.getName());
     await().atMost(Duration.ofSeconds(30)).until(() -> jvm.find(PORT) != null || !jvm.alive());
     String p = jvm.find(PORT);
     if (p == null) {
