@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -294,5 +295,22 @@ class AppConfigTest {
             .ledger()
             .enabled(),
         "no ledger: any interval");
+  }
+
+  @Test
+  void accountingFilesAreTheOnesTheSettingsName() {
+    AppConfig none = config(Map.of());
+    assertNull(none.budgets().file(), "no budgets unless a file is named");
+    assertEquals(Duration.ofSeconds(60), none.budgets().interval());
+    assertNull(none.gpuProfiles(), "the built-in GPU profiles unless a file is named");
+    AppConfig named =
+        config(
+            Map.of(
+                "budgets.file", "/etc/gpu-telemetry/accounting/budgets.json",
+                "budgets.interval", "15s",
+                "accounting.gpu-profiles", "/etc/gpu-telemetry/accounting/gpu-profiles.json"));
+    assertEquals(Path.of("/etc/gpu-telemetry/accounting/budgets.json"), named.budgets().file());
+    assertEquals(Duration.ofSeconds(15), named.budgets().interval());
+    assertEquals(Path.of("/etc/gpu-telemetry/accounting/gpu-profiles.json"), named.gpuProfiles());
   }
 }
