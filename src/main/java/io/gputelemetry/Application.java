@@ -201,7 +201,7 @@ public final class Application implements AutoCloseable {
       routes.add(
           new io.gputelemetry.web.ExportRoutes(
                   new io.gputelemetry.export.UsageLedgerSource(usage),
-                  io.gputelemetry.export.FocusCsv.Identity.of(config.focusIdentity()),
+                  focusIdentity(config.focusIdentity()),
                   prices.commitments())
               ::install);
     }
@@ -625,5 +625,15 @@ public final class Application implements AutoCloseable {
     Runtime.getRuntime().removeShutdownHook(hook);
     app.close();
     return rc[0];
+  }
+
+  /** The FOCUS export's identity columns as the settings give them (export.focus.*). */
+  private static io.gputelemetry.export.FocusCsv.Identity focusIdentity(AppConfig.FocusIdentity s) {
+    return new io.gputelemetry.export.FocusCsv.Identity(
+        s.providerName(),
+        s.publisherName(),
+        s.invoiceIssuerName(),
+        s.billingAccountId(),
+        s.billingAccountName());
   }
 }

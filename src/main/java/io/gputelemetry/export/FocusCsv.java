@@ -1,7 +1,6 @@
 package io.gputelemetry.export;
 
 import io.gputelemetry.accounting.PriceBook;
-import io.gputelemetry.config.AppConfig;
 import io.gputelemetry.store.LedgerRow;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -41,16 +40,6 @@ public final class FocusCsv {
     /** The fleet itself: gpu-telemetry accounts for it, under one billing account. */
     public static final Identity DEFAULT =
         new Identity("gpu-telemetry", "gpu-telemetry", "gpu-telemetry", "gpu-fleet", "GPU fleet");
-
-    /** The identity the settings give. */
-    public static Identity of(AppConfig.FocusIdentity s) {
-      return new Identity(
-          s.providerName(),
-          s.publisherName(),
-          s.invoiceIssuerName(),
-          s.billingAccountId(),
-          s.billingAccountName());
-    }
   }
 
   /** A column: its id, its FOCUS data type, and whether it is one of ours ({@code x_}). */

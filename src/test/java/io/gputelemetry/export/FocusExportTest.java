@@ -397,16 +397,14 @@ class FocusExportTest {
     assertEquals(List.of(), FocusConformance.check(out.toString(), FACTS));
   }
 
-  /** The identity columns are the ones the settings give (export.focus.*), on every record. */
+  /** The identity columns are the ones given (the export.focus.* settings), on every record. */
   @Test
   void theIdentityColumnsAreTheConfiguredOnes() {
     StringBuilder out = new StringBuilder();
     FocusCsv csv =
         new FocusCsv(
             out,
-            FocusCsv.Identity.of(
-                new io.gputelemetry.config.AppConfig.FocusIdentity(
-                    "Provider P", "Publisher Q", "Issuer R", "acct-1", "Account S")),
+            new FocusCsv.Identity("Provider P", "Publisher Q", "Issuer R", "acct-1", "Account S"),
             null);
     csv.header();
     csv.write(new LedgerRow(F, F + H, LedgerRow.Kind.GPU, "m", "t", "G", amounts(60, 1)));

@@ -231,17 +231,7 @@ class MongoLedgerTest {
    */
   @Test
   void anIntervalIncompleteWhenTheRangeWasReadIsReadAgain() throws Exception {
-    for (long start : List.of(T, T + A, T + 2 * A)) {
-      assertTrue(
-          get(
-              store.replaceLedger(
-                  LedgerGrain.MINUTE,
-                  start,
-                  start + A,
-                  1,
-                  List.of(row(start, "a", 1), row(start, "b", 2)),
-                  T)));
-    }
+    writeTenantsAAndB(T, T + A, T + 2 * A);
     for (long start : List.of(T + A, T + 2 * A)) {
       db().getCollection("ledger_minute")
           .deleteOne(new Document("tenant", "b").append("start", new java.util.Date(start)));
@@ -272,17 +262,7 @@ class MongoLedgerTest {
   /** An interval gone while the range was read (past retention, say) is left out, not an error. */
   @Test
   void anIntervalGoneWhileTheRangeWasReadIsLeftOut() throws Exception {
-    for (long start : List.of(T, T + A)) {
-      assertTrue(
-          get(
-              store.replaceLedger(
-                  LedgerGrain.MINUTE,
-                  start,
-                  start + A,
-                  1,
-                  List.of(row(start, "a", 1), row(start, "b", 2)),
-                  T)));
-    }
+    writeTenantsAAndB(T, T + A);
     db().getCollection("ledger_minute")
         .deleteOne(new Document("tenant", "b").append("start", new java.util.Date(T + A)));
     List<LedgerRow> seen = new java.util.ArrayList<>();
@@ -310,5 +290,20 @@ class MongoLedgerTest {
   void markingNoIntervalsDoesNothing() throws Exception {
     get(store.markDirty(LedgerGrain.MINUTE, List.of()));
     assertEquals(0, db().getCollection("ledger_dirty").countDocuments());
+  }
+
+  /** Minutes written at revision 1, each with a row of tenant a and one of tenant b. */
+  private static void writeTenantsAAndB(long... starts) throws Exception {
+    for (long start : starts) {
+      assertTrue(
+          get(
+              store.replaceLedger(
+                  LedgerGrain.MINUTE,
+                  start,
+                  start + A,
+                  1,
+                  List.of(row(start, "a", 1), row(start, "b", 2)),
+                  T)));
+    }
   }
 }
